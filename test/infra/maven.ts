@@ -54,6 +54,8 @@ export async function resolveMavenLibs({
     throw new Error(`${what}: Maven finished but copied no jars into ${staging}`);
   }
   writeFileSync(join(staging, '.complete'), new Date().toISOString());
+  // A directory without the marker is what an interrupted run left behind.
+  if (!existsSync(marker)) rmSync(libDir, { recursive: true, force: true });
   try {
     renameSync(staging, libDir);
   } catch (error) {
