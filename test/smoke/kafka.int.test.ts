@@ -94,22 +94,36 @@ describe('kafkajs against a real Kafka 4.x broker', () => {
     });
 
     it('DescribeConfigs', async () => {
-      const described = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['retention.ms', 'cleanup.policy'] }], includeSynonyms: false });
+      const described = await admin.describeConfigs({
+        resources: [{ type: 2, name: topic, configNames: ['retention.ms', 'cleanup.policy'] }],
+        includeSynonyms: false,
+      });
       const entries = Object.fromEntries(described.resources[0]?.configEntries.map((e) => [e.configName, e.configValue]) ?? []);
       expect(entries).toEqual({ 'retention.ms': '3600000', 'cleanup.policy': 'delete' });
     });
 
     it('AlterConfigs (full replace: a key left out returns to the default)', async () => {
-      await admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
-      const described = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['retention.ms', 'cleanup.policy'] }], includeSynonyms: false });
-      const entries = Object.fromEntries(described.resources[0]?.configEntries.map((e) => [e.configName, [e.configValue, e.isDefault]]) ?? []);
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: 2, name: topic, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
+      });
+      const described = await admin.describeConfigs({
+        resources: [{ type: 2, name: topic, configNames: ['retention.ms', 'cleanup.policy'] }],
+        includeSynonyms: false,
+      });
+      const entries = Object.fromEntries(
+        described.resources[0]?.configEntries.map((e) => [e.configName, [e.configValue, e.isDefault]]) ?? [],
+      );
       expect(entries['cleanup.policy']).toEqual(['compact', false]);
       expect(entries['retention.ms']).toEqual(['604800000', true]);
     });
 
     it("AlterConfigs surfaces Kafka's own error for an unknown key", async () => {
       await expect(
-        admin.alterConfigs({ validateOnly: true, resources: [{ type: 2, name: topic, configEntries: [{ name: 'no.such.key', value: '1' }] }] }),
+        admin.alterConfigs({
+          validateOnly: true,
+          resources: [{ type: 2, name: topic, configEntries: [{ name: 'no.such.key', value: '1' }] }],
+        }),
       ).rejects.toThrow(/no\.such\.key|Unknown|invalid/i);
     });
 
