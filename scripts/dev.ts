@@ -39,9 +39,12 @@ if (failed.length > 0) {
 const seconds = ((Date.now() - t0) / 1000).toFixed(1);
 console.log(`\neventide: ready in ${seconds} s`);
 for (const server of servers) console.log(`  ${server.name.padEnd(14)} ${server.endpoint}`);
+const endpoint = (name: string) => servers.find((s) => s.name === name)?.endpoint ?? '';
 console.log(`
 Try it:
-  curl -s ${servers.find((s) => s.name === 'elasticsearch')?.endpoint}/_cluster/health
-  EVENTIDE_KAFKA_BROKERS=… EVENTIDE_ELASTICSEARCH_URL=… EVENTIDE_DATABASE_URL=… make test   (reuse these servers)
+  curl -s ${endpoint('elasticsearch')}/_cluster/health
+  psql ${endpoint('postgres')} -c 'select version()'
+Run the tests against these servers instead of starting new ones:
+  EVENTIDE_KAFKA_BROKERS=${endpoint('kafka')} EVENTIDE_ELASTICSEARCH_URL=${endpoint('elasticsearch')} EVENTIDE_DATABASE_URL=${endpoint('postgres')} make test
 
 The operator, catalog and search services join local mode as they land. Ctrl-C stops everything.`);
