@@ -1,0 +1,109 @@
+import { conditionsSchema } from './conditions.ts';
+import type { FromKubernetesSchema, KubernetesSchema } from './schema.ts';
+import { topicNamePattern } from './topic.ts';
+
+export const consumerGroupSpecSchema = {
+  type: 'object',
+  description: "A Kafka consumer group whose Deployment the operator scales by the group's lag.",
+  required: ['topics', 'scaleTargetRef'],
+  properties: {
+    groupId: { type: 'string', minLength: 1, maxLength: 255, description: 'Kafka consumer group id. Defaults to metadata.name.' },
+    topics: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 100,
+      items: { type: 'string', pattern: topicNamePattern },
+      'x-kubernetes-list-type': 'set',
+      description: 'Topics whose lag counts for this group.',
+    },
+    scaleTargetRef: {
+      type: 'object',
+      required: ['name'],
+      description: 'The workload that runs the consumers; scaled through its scale subresource.',
+      properties: {
+        apiVersion: { type: 'string', default: 'apps/v1', enum: ['apps/v1'] },
+        kind: { type: 'string', default: 'Deployment', enum: ['Deployment', 'StatefulSet'] },
+        name: { type: 'string', minLength: 1, maxLength: 253 },
+      },
+      additionalProperties: false,
+    },
+    minReplicas: { type: 'integer', minimum: 0, default: 1, description: 'Never fewer replicas than this.' },
+    maxReplicas: { type: 'integer', minimum: 1, maximum: 1000, default: 10, description: 'Never more replicas than this.' },
+    lagThreshold: {
+      type: 'integer',
+      minimum: 1,
+      default: 1000,
+      description: 'Target lag per replica: desired = ceil(total lag / lagThreshold).',
+    },
+    activationLagThreshold: {
+      type: 'integer',
+      minimum: 0,
+      default: 0,
+      description: 'At or below this total lag the group is inactive and runs minReplicas.',
+    },
+    pollIntervalSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 5, description: 'How often lag is read.' },
+    scaleDownStabilizationSeconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 3600,
+      default: 60,
+      description: 'Scale down only to the highest recommendation seen within this window (no flapping).',
+    },
+    offsetResetPolicy: {
+      type: 'string',
+      enum: ['earliest', 'latest'],
+      default: 'latest',
+      description: "The group's auto.offset.reset: how a partition with no committed offset counts (earliest: all of it is lag).",
+    },
+    allowIdleConsumers: {
+      type: 'boolean',
+      default: false,
+      description: 'Allow more replicas than partitions (the extra consumers sit idle). Off by default.',
+    },
+    stallAfterPolls: {
+      type: 'integer',
+      minimum: 2,
+      maximum: 1000,
+      default: 6,
+      description: 'A partition with lag whose committed offset has not moved for this many polls is stalled and left out of scaling.',
+    },
+    paused: { type: 'boolean', default: false, description: 'Stop scaling (lag is still reported).' },
+  },
+  additionalProperties: false,
+  'x-kubernetes-validations': [
+    { rule: 'self.minReplicas <= self.maxReplicas', message: 'minReplicas must not be greater than maxReplicas' },
+  ],
+} as const satisfies KubernetesSchema;
+
+export const consumerGroupStatusSchema = {
+  type: 'object',
+  properties: {
+    observedGeneration: { type: 'integer', format: 'int64' },
+    groupId: { type: 'string' },
+    totalLag: { type: 'integer', format: 'int64' },
+    partitions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['topic', 'partition', 'lag'],
+        properties: {
+          topic: { type: 'string' },
+          partition: { type: 'integer' },
+          lag: { type: 'integer', format: 'int64' },
+          endOffset: { type: 'integer', format: 'int64' },
+          committedOffset: { type: 'integer', format: 'int64' },
+          stalledSince: { type: 'string', format: 'date-time' },
+        },
+        additionalProperties: false,
+      },
+    },
+    currentReplicas: { type: 'integer' },
+    desiredReplicas: { type: 'integer' },
+    lastScaleTime: { type: 'string', format: 'date-time' },
+    conditions: conditionsSchema,
+  },
+  additionalProperties: false,
+} as const satisfies KubernetesSchema;
+
+export type ConsumerGroupSpec = FromKubernetesSchema<typeof consumerGroupSpecSchema>;
+export type ConsumerGroupStatus = FromKubernetesSchema<typeof consumerGroupStatusSchema>;
