@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import { requireJava, resolveMavenLibs } from './maven.ts';
+import { findJava, resolveMavenLibs } from './maven.ts';
 import { cacheDir, repoRoot, versions } from './paths.ts';
 import { freePort } from './ports.ts';
 import { type Launched, launch, waitUntilReady } from './process.ts';
@@ -24,7 +24,7 @@ function javaSources(dir = sourceRoot): string[] {
 }
 
 /** Compiles the launcher once per ES version and source content; a changed launcher recompiles. */
-async function compileLauncher(libDir: string): Promise<string> {
+async function compileLauncher(java: string, libDir: string): Promise<string> {
   const sources = javaSources().sort();
   const hash = createHash('sha256');
   for (const file of sources) hash.update(relative(sourceRoot, file)).update(readFileSync(file));
@@ -32,7 +32,9 @@ async function compileLauncher(libDir: string): Promise<string> {
   if (existsSync(classes)) return classes;
   const staging = `${classes}.partial-${process.pid}`;
   try {
-    await run('javac', ['-nowarn', '-d', staging, '-cp', join(libDir, '*'), ...sources], { timeout: 120_000 });
+    // The javac beside the chosen java, so classes never target a newer JVM than the one that runs them.
+    const javac = existsSync(join(dirname(java), 'javac')) ? join(dirname(java), 'javac') : 'javac';
+    await run(javac, ['-nowarn', '-d', staging, '-cp', join(libDir, '*'), ...sources], { timeout: 120_000 });
     renameSync(staging, classes);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
@@ -67,14 +69,14 @@ export async function startElasticsearch({
   if (override) return { ...externalServer('elasticsearch', override), url: override };
 
   const what = `Elasticsearch ${versions.elasticsearch}`;
-  await requireJava(what);
+  const java = await findJava(what);
   const libDir = await resolveMavenLibs({
     what,
     pom: join(repoRoot, 'test/infra/elasticsearch/pom.xml'),
     properties: { 'es.version': versions.elasticsearch },
     libDir: cacheDir('elasticsearch', versions.elasticsearch, 'lib'),
   });
-  const classes = await compileLauncher(libDir);
+  const classes = await compileLauncher(java, libDir);
 
   const home = mkdtempSync(join(tmpdir(), 'eventide-elasticsearch-'));
   mkdirSync(join(home, 'es'));
@@ -108,7 +110,7 @@ export async function startElasticsearch({
     managed: true,
     async start() {
       if (proc && !proc.hasExited()) return;
-      proc = launch({ name: what, command: 'java', args, logFile: join(home, 'elasticsearch.log') });
+      proc = launch({ name: what, command: java, args, logFile: join(home, 'elasticsearch.log') });
       await waitUntilReady(proc, () => healthy(url), { timeoutMs, what: `healthy at ${url}` });
     },
     async stop() {

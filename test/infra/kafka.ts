@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { requireJava, resolveMavenLibs } from './maven.ts';
+import { findJava, resolveMavenLibs } from './maven.ts';
 import { cacheDir, repoRoot, versions } from './paths.ts';
 import { freePort } from './ports.ts';
 import { type Launched, launch, waitUntilReady } from './process.ts';
@@ -82,7 +82,7 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
     return { ...externalServer('kafka', override), brokers };
   }
   const what = `Kafka ${versions.kafka}`;
-  await requireJava(what);
+  const java = await findJava(what);
   const libDir = await resolveMavenLibs({
     what,
     pom: join(repoRoot, 'test/infra/kafka/pom.xml'),
@@ -111,7 +111,7 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
     join(libDir, '*'),
   ];
   try {
-    await run('java', [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', properties], { timeout: 90_000 });
+    await run(java, [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', properties], { timeout: 90_000 });
   } catch (error) {
     rmSync(home, { recursive: true, force: true });
     throw new Error(`${what}: formatting KRaft storage failed: ${(error as Error).message}`);
@@ -128,7 +128,7 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
       if (proc && !proc.hasExited()) return;
       proc = launch({
         name: what,
-        command: 'java',
+        command: java,
         args: [...javaArgs, 'kafka.Kafka', properties],
         logFile: join(home, 'kafka.log'),
       });

