@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ProvidedContext } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { parseNeeds, type ServerKind } from './needs.ts';
 import type { LocalServer } from './server.ts';
@@ -8,24 +9,45 @@ declare module 'vitest' {
     kafkaBrokers: string;
     elasticsearchUrl: string;
     databaseUrl: string;
+    kubeconfig: string;
+    kubectl: string;
   }
 }
 
-// Imported on demand: a run that needs no Kafka does not even load its client.
-const starters: Record<ServerKind, () => Promise<LocalServer>> = {
-  kafka: async () => (await import('./kafka.ts')).startKafka(),
-  elasticsearch: async () => (await import('./elasticsearch.ts')).startElasticsearch(),
-  postgres: async () => (await import('./postgres.ts')).startPostgres(),
-};
+interface Started {
+  server: LocalServer;
+  provided: Partial<ProvidedContext>;
+}
 
-const provideKey = { kafka: 'kafkaBrokers', elasticsearch: 'elasticsearchUrl', postgres: 'databaseUrl' } as const;
+// Imported on demand: a run that needs no Kafka does not even load its client.
+const starters: Record<ServerKind, () => Promise<Started>> = {
+  async kafka() {
+    const server = await (await import('./kafka.ts')).startKafka();
+    return { server, provided: { kafkaBrokers: server.endpoint } };
+  },
+  async elasticsearch() {
+    const server = await (await import('./elasticsearch.ts')).startElasticsearch();
+    return { server, provided: { elasticsearchUrl: server.url } };
+  },
+  async postgres() {
+    const server = await (await import('./postgres.ts')).startPostgres();
+    return { server, provided: { databaseUrl: server.url } };
+  },
+  async kube() {
+    const server = await (await import('./kube.ts')).startKubeApiServer();
+    return { server, provided: { kubeconfig: server.kubeconfig, kubectl: server.kubectl } };
+  },
+};
 
 /**
  * Starts, once per run, only the servers that the selected suites name in `// @needs`, and stops
  * them afterwards whether the tests passed, failed or were interrupted.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { testFiles } = await project.globTestFiles(project.vitest.config.filters);
+  // The CLI's file filters (`vitest run test/smoke/kube`): vitest sets them before global setups
+  // run but does not type them as public; without them every suite's servers would start.
+  const filters = (project.vitest as unknown as { filenamePattern?: string[] }).filenamePattern;
+  const { testFiles } = await project.globTestFiles(filters);
   const needed = new Set<ServerKind>();
   for (const file of testFiles) for (const kind of parseNeeds(readFileSync(file, 'utf8'), file)) needed.add(kind);
 
@@ -42,10 +64,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const results = await Promise.allSettled(
     [...needed].map(async (kind) => {
       const t0 = Date.now();
-      const server = await starters[kind]();
+      const { server, provided } = await starters[kind]();
       started.push(server);
       console.log(`[infra] ${kind} ${server.managed ? 'started' : 'from environment'} at ${server.endpoint} (${Date.now() - t0} ms)`);
-      project.provide(provideKey[kind], server.endpoint);
+      for (const [key, value] of Object.entries(provided)) project.provide(key as keyof ProvidedContext, value);
     }),
   );
   const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -16,6 +16,7 @@ export interface Versions {
   kafka: string;
   elasticsearch: string;
   postgres: string;
+  kubernetes: string;
 }
 
 /** versions.json is the one place the chart and the local servers take their versions from. */

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { kafkaServerProperties, newClusterId } from './kafka.ts';
+
+describe('kafkaServerProperties', () => {
+  const properties = Object.fromEntries(
+    kafkaServerProperties({ port: 19092, controllerPort: 19093, dataDir: '/tmp/k' })
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+  it('runs one combined KRaft broker and controller on loopback', () => {
+    expect(properties['process.roles']).toBe('broker,controller');
+    expect(properties['controller.quorum.voters']).toBe('1@127.0.0.1:19093');
+    expect(properties['advertised.listeners']).toBe('PLAINTEXT://127.0.0.1:19092');
+  });
+  it('gives internal topics one replica, and creates no topic by accident', () => {
+    expect(properties['offsets.topic.replication.factor']).toBe('1');
+    expect(properties['transaction.state.log.min.isr']).toBe('1');
+    expect(properties['auto.create.topics.enable']).toBe('false');
+  });
+});
+
+describe('newClusterId', () => {
+  it('is 16 random bytes in unpadded base64url, as KRaft wants', () => {
+    const id = newClusterId();
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+    expect(newClusterId()).not.toBe(id);
+  });
+});

@@ -1,0 +1,276 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { cacheDir, repoRoot, versions } from './paths.ts';
+import { freePort } from './ports.ts';
+import { type Launched, launch, waitUntilReady } from './process.ts';
+import { externalServer, type LocalServer } from './server.ts';
+
+const run = promisify(execFile);
+const kubeDir = join(repoRoot, 'test/infra/kube');
+
+export interface KubeServer extends LocalServer {
+  /** Path of a kubeconfig for an admin (system:masters) user. */
+  readonly kubeconfig: string;
+  /** The kubectl that matches the server's version. */
+  readonly kubectl: string;
+}
+
+export interface KubeBinaries {
+  dir: string;
+  kubeApiserver: string;
+  etcd: string;
+  kubectl: string;
+}
+
+/** The module versions the wrappers pin; versions.json must name the same Kubernetes release. */
+export function wrapperVersion(goMod: string, module: string): string {
+  const match = new RegExp(`^require ${module.replaceAll('.', '\\.')} (v\\S+)$`, 'm').exec(goMod);
+  if (!match?.[1]) throw new Error(`no 'require ${module} v…' line in go.mod`);
+  return match[1];
+}
+
+/**
+ * kube-apiserver, etcd and kubectl built from the Go module proxy by test/infra/kube/build.sh into
+ * ~/.cache/eventide/kube/<version>/; the first build takes minutes, later calls return at once.
+ */
+export async function kubeBinaries(): Promise<KubeBinaries> {
+  const k8s = wrapperVersion(readFileSync(join(kubeDir, 'wrapper/go.mod'), 'utf8'), 'k8s.io/kubernetes');
+  if (k8s !== `v${versions.kubernetes}`) {
+    throw new Error(
+      `test/infra/kube/wrapper/go.mod builds ${k8s} but versions.json says ${versions.kubernetes}; run test/infra/kube/gen-wrapper.sh v${versions.kubernetes}`,
+    );
+  }
+  const dir = cacheDir('kube', k8s);
+  const binaries = { dir, kubeApiserver: join(dir, 'kube-apiserver'), etcd: join(dir, 'etcd'), kubectl: join(dir, 'kubectl') };
+  if ([binaries.kubeApiserver, binaries.etcd, binaries.kubectl].every((file) => existsSync(file))) return binaries;
+
+  process.stderr.write(`[infra] building kube-apiserver, etcd and kubectl ${k8s} from the Go module proxy (cold: ~15 min on 2 cores)\n`);
+  const build = spawn('bash', [join(kubeDir, 'build.sh'), '--all'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, EVENTIDE_KUBE_DIR: dir },
+  });
+  const code = await new Promise<number | null>((resolveCode, reject) => {
+    build.on('error', reject);
+    build.on('exit', resolveCode);
+  });
+  if (code !== 0) throw new Error(`Kubernetes ${k8s}: test/infra/kube/build.sh failed (exit ${code}); its messages are above`);
+  return binaries;
+}
+
+async function openssl(cwd: string, ...args: string[]): Promise<void> {
+  try {
+    await run('openssl', args, { cwd });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new Error("kube-apiserver: 'openssl' is needed to make its certificates; install Debian's openssl");
+    throw new Error(`kube-apiserver: openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
+  }
+}
+
+/** A CA, a serving certificate for 127.0.0.1, and the service-account signing key pair. */
+async function makePki(dir: string): Promise<void> {
+  await openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '7',
+    '-subj',
+    '/CN=eventide-test-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  );
+  await openssl(
+    dir,
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=kube-apiserver',
+    '-keyout',
+    'apiserver.key',
+    '-out',
+    'apiserver.csr',
+  );
+  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1\nextendedKeyUsage=serverAuth\n');
+  await openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'apiserver.csr',
+    '-CA',
+    'ca.crt',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '7',
+    '-extfile',
+    'san.ext',
+    '-out',
+    'apiserver.crt',
+  );
+  await openssl(dir, 'genrsa', '-out', 'sa.key', '2048');
+  await openssl(dir, 'rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
+}
+
+function get(url: string, { ca, token }: { ca?: Buffer; token?: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolveGet, reject) => {
+    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
+    const req = request(url, { ca, headers: token ? { authorization: `Bearer ${token}` } : {}, timeout: 3_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+      });
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export function kubeconfigYaml({ server, caData, token }: { server: string; caData: string; token: string }): string {
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: eventide-local
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${caData}
+users:
+- name: admin
+  user:
+    token: ${token}
+contexts:
+- name: eventide-local
+  context:
+    cluster: eventide-local
+    user: admin
+current-context: eventide-local
+`;
+}
+
+/**
+ * Starts etcd and a real kube-apiserver on free loopback ports (token auth, RBAC, a service-account
+ * issuer), waits for /readyz, and writes an admin kubeconfig. There is no scheduler or
+ * controller-manager: objects are stored and validated, pods never run. KUBECONFIG uses an existing
+ * cluster instead.
+ */
+export async function startKubeApiServer({ timeoutMs = 120_000 }: { timeoutMs?: number } = {}): Promise<KubeServer> {
+  const override = process.env.KUBECONFIG;
+  if (override) return { ...externalServer('kube-apiserver', override), kubeconfig: override, kubectl: 'kubectl' };
+
+  const bin = await kubeBinaries();
+  const home = mkdtempSync(join(tmpdir(), 'eventide-kube-'));
+  try {
+    await makePki(home);
+  } catch (error) {
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
+  const token = randomBytes(16).toString('hex');
+  writeFileSync(join(home, 'tokens.csv'), `${token},admin,admin-uid,"system:masters"\n`);
+  const ca = readFileSync(join(home, 'ca.crt'));
+  const [etcdPort, etcdPeerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfig = join(home, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml({ server, caData: ca.toString('base64'), token }));
+
+  const etcdArgs = [
+    '--name=eventide',
+    `--data-dir=${join(home, 'etcd')}`,
+    `--listen-client-urls=${etcdUrl}`,
+    `--advertise-client-urls=${etcdUrl}`,
+    `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+    `--initial-cluster=eventide=http://127.0.0.1:${etcdPeerPort}`,
+    '--initial-cluster-state=new',
+    // A test store: losing the last writes on a power cut is not what these tests are about.
+    '--unsafe-no-fsync',
+  ];
+  const apiArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    '--advertise-address=127.0.0.1',
+    // No kubelets or endpoints to reconcile on a control plane without nodes.
+    '--endpoint-reconciler-type=none',
+    `--tls-cert-file=${join(home, 'apiserver.crt')}`,
+    `--tls-private-key-file=${join(home, 'apiserver.key')}`,
+    `--client-ca-file=${join(home, 'ca.crt')}`,
+    `--token-auth-file=${join(home, 'tokens.csv')}`,
+    '--authorization-mode=Node,RBAC',
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    `--service-account-key-file=${join(home, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(home, 'sa.key')}`,
+    '--service-cluster-ip-range=10.0.0.0/24',
+    `--cert-dir=${join(home, 'certs')}`,
+  ];
+
+  let etcd: Launched | undefined;
+  let apiserver: Launched | undefined;
+  const kube: KubeServer = {
+    name: 'kube-apiserver',
+    endpoint: server,
+    kubeconfig,
+    kubectl: bin.kubectl,
+    managed: true,
+    async start() {
+      if (!etcd || etcd.hasExited()) {
+        etcd = launch({ name: 'etcd', command: bin.etcd, args: etcdArgs, logFile: join(home, 'etcd.log') });
+        await waitUntilReady(etcd, async () => (await get(`${etcdUrl}/health`, {})).body.includes('"health":"true"'), {
+          timeoutMs,
+          what: `healthy at ${etcdUrl}`,
+        });
+      }
+      if (!apiserver || apiserver.hasExited()) {
+        apiserver = launch({
+          name: `kube-apiserver ${versions.kubernetes}`,
+          command: bin.kubeApiserver,
+          args: apiArgs,
+          logFile: join(home, 'apiserver.log'),
+        });
+        await waitUntilReady(apiserver, async () => (await get(`${server}/readyz`, { ca, token })).body === 'ok', {
+          timeoutMs,
+          what: `ready at ${server}`,
+        });
+      }
+    },
+    async stop() {
+      await apiserver?.stop();
+      await etcd?.stop();
+    },
+    async kill() {
+      await apiserver?.kill();
+      await etcd?.kill();
+    },
+    async dispose() {
+      await kube.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  try {
+    await kube.start();
+  } catch (error) {
+    await kube.stop();
+    rmSync(home, { recursive: true, force: true });
+    throw error;
+  }
+  return kube;
+}
