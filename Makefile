@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test install lint typecheck test-unit test-integration bench-kafka-clients clean-cache
+.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -30,6 +30,9 @@ test-unit: install ## unit tests only (no servers)
 
 test-integration: install ## integration tests only (starts the servers they need)
 	npx vitest run --project integration
+
+synth: install ## write the manifests of every profile into charts/<profile>/ (cdk8s)
+	npm run --silent synth
 
 lint: install
 	npm run --silent lint

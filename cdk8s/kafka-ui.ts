@@ -1,0 +1,76 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { labels, namespace, selectorLabels } from './labels.ts';
+import { restrictedContainer, restrictedPod } from './security.ts';
+
+export interface KafkaUiProps {
+  kafkaBrokers: string;
+  image?: string;
+}
+
+/** kafbat's image runs as the Alpine system user "kafkaui", the first system uid. */
+const kafkaUiUser = 100;
+
+/** A web UI over the cluster's topics and consumer groups, for watching the platform on a laptop. */
+export class KafkaUi extends Construct {
+  static readonly serviceName = 'kafka-ui';
+
+  constructor(scope: Construct, id: string, props: KafkaUiProps) {
+    super(scope, id);
+    const name = KafkaUi.serviceName;
+    const meta = { name, namespace, labels: labels(name, 'tool') };
+    const health: k8s.Probe = {
+      httpGet: { path: '/actuator/health', port: k8s.IntOrString.fromString('http') },
+      periodSeconds: 10,
+      timeoutSeconds: 3,
+    };
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: meta,
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: selectorLabels(name) },
+        template: {
+          metadata: { labels: labels(name, 'tool') },
+          spec: {
+            automountServiceAccountToken: false,
+            securityContext: restrictedPod(kafkaUiUser),
+            containers: [
+              {
+                name,
+                image: props.image ?? 'ghcr.io/kafbat/kafka-ui:v1.5.0',
+                imagePullPolicy: 'IfNotPresent',
+                ports: [{ name: 'http', containerPort: 8080 }],
+                env: [
+                  { name: 'KAFKA_CLUSTERS_0_NAME', value: 'eventide' },
+                  { name: 'KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS', value: props.kafkaBrokers },
+                  { name: 'KAFKA_CLUSTERS_0_READONLY', value: 'true' },
+                  { name: 'JAVA_OPTS', value: '-Xmx256m' },
+                ],
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('384Mi') },
+                  limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('384Mi') },
+                },
+                startupProbe: { ...health, periodSeconds: 5, failureThreshold: 36 },
+                livenessProbe: health,
+                readinessProbe: health,
+                securityContext: restrictedContainer(kafkaUiUser),
+                volumeMounts: [
+                  { name: 'tmp', mountPath: '/tmp' },
+                  { name: 'config', mountPath: '/etc/kafkaui' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'tmp', emptyDir: {} },
+              { name: 'config', emptyDir: {} },
+            ],
+          },
+        },
+      },
+    });
+    new k8s.KubeService(this, 'service', {
+      metadata: meta,
+      spec: { selector: selectorLabels(name), ports: [{ name: 'http', port: 8080, targetPort: k8s.IntOrString.fromString('http') }] },
+    });
+  }
+}

@@ -1,0 +1,81 @@
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
+import { HonoService } from './hono-service.ts';
+import { labels, namespace } from './labels.ts';
+
+export interface EventideOperatorProps {
+  image: string;
+  kafkaBrokers: string;
+  replicas?: number;
+  spread?: boolean;
+}
+
+/**
+ * The operator: a Deployment of two replicas (one leads through a Lease), its ServiceAccount, and
+ * the least RBAC it needs — its own resources, scaling workloads, reading HPAs (to stay out of
+ * their way), writing Events, and one Lease. No Secrets, no wildcards.
+ */
+export class EventideOperator extends Construct {
+  static readonly serviceName = 'eventide-operator';
+  static readonly leaseName = 'eventide-operator-leader';
+
+  constructor(scope: Construct, id: string, props: EventideOperatorProps) {
+    super(scope, id);
+    const name = EventideOperator.serviceName;
+    const meta = { name, namespace, labels: labels(name, 'operator') };
+    const read = ['get', 'list', 'watch'];
+
+    new k8s.KubeServiceAccount(this, 'sa', { metadata: meta, automountServiceAccountToken: false });
+    new k8s.KubeClusterRole(this, 'cluster-role', {
+      metadata: { name, labels: meta.labels },
+      rules: [
+        { apiGroups: [group], resources: [topicNames.plural, consumerGroupNames.plural], verbs: [...read, 'update', 'patch'] },
+        {
+          apiGroups: [group],
+          resources: [`${topicNames.plural}/status`, `${consumerGroupNames.plural}/status`],
+          verbs: ['get', 'update', 'patch'],
+        },
+        { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: read },
+        { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale'], verbs: ['get', 'update', 'patch'] },
+        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: read },
+        { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      ],
+    });
+    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+      metadata: { name, labels: meta.labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    });
+    // Leader election: creating a Lease cannot be limited to a name; using it can.
+    new k8s.KubeRole(this, 'lease-role', {
+      metadata: { ...meta, name: `${name}-leader-election` },
+      rules: [
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+        {
+          apiGroups: ['coordination.k8s.io'],
+          resources: ['leases'],
+          resourceNames: [EventideOperator.leaseName],
+          verbs: ['get', 'update', 'patch'],
+        },
+      ],
+    });
+    new k8s.KubeRoleBinding(this, 'lease-role-binding', {
+      metadata: { ...meta, name: `${name}-leader-election` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${name}-leader-election` },
+      subjects: [{ kind: 'ServiceAccount', name, namespace }],
+    });
+
+    new HonoService(this, 'deployment', {
+      name,
+      component: 'operator',
+      image: props.image,
+      command: ['node', 'operator.js'],
+      replicas: props.replicas ?? 2,
+      serviceAccountName: name,
+      spread: props.spread,
+      config: { KAFKA_BROKERS: props.kafkaBrokers, LEASE_NAMESPACE: namespace, LEASE_NAME: EventideOperator.leaseName },
+      fieldEnv: { POD_NAME: 'metadata.name' },
+    });
+  }
+}

@@ -1,0 +1,35 @@
+/** What differs between a laptop's kind cluster and a production cluster; everything else is shared. */
+export interface Profile {
+  name: 'kind' | 'production';
+  kafka: { brokers: number; controllers: number; replicationFactor: number; minInsyncReplicas: number; storage: string };
+  elasticsearch: { nodes: number; heap: string; memory: string; cpu: string; storage: string; security: boolean };
+  postgres: { storage: string; memory: string };
+  /** PodDisruptionBudgets and spreading pods over nodes: only where there is more than one node. */
+  highAvailability: boolean;
+  /** A Kafka web UI, for a person watching the platform on a laptop. */
+  kafkaUi: boolean;
+  /** Secrets the chart refers to but does not contain: created by whoever runs the cluster. */
+  externalSecrets: string[];
+}
+
+export const kind: Profile = {
+  name: 'kind',
+  kafka: { brokers: 1, controllers: 0, replicationFactor: 1, minInsyncReplicas: 1, storage: '2Gi' },
+  elasticsearch: { nodes: 1, heap: '512m', memory: '1Gi', cpu: '500m', storage: '2Gi', security: false },
+  postgres: { storage: '1Gi', memory: '256Mi' },
+  highAvailability: false,
+  kafkaUi: true,
+  externalSecrets: [],
+};
+
+export const production: Profile = {
+  name: 'production',
+  kafka: { brokers: 3, controllers: 3, replicationFactor: 3, minInsyncReplicas: 2, storage: '100Gi' },
+  elasticsearch: { nodes: 3, heap: '2g', memory: '4Gi', cpu: '2', storage: '100Gi', security: true },
+  postgres: { storage: '20Gi', memory: '1Gi' },
+  highAvailability: true,
+  kafkaUi: false,
+  externalSecrets: ['postgres-credentials', 'elasticsearch-credentials', 'elasticsearch-certs'],
+};
+
+export const profiles = { kind, production } as const;

@@ -1,0 +1,161 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { profiles } from '../../cdk8s/profile.ts';
+import { repoRoot } from '../infra/paths.ts';
+import { type KubeObject, parseObjects, synthFiles } from './synth.ts';
+
+interface Container {
+  name: string;
+  image: string;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; privileged?: boolean };
+  livenessProbe?: unknown;
+  readinessProbe?: unknown;
+  env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string }; configMapKeyRef?: { name: string; key: string } } }[];
+  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+}
+interface PodTemplate {
+  metadata: { labels: Record<string, string> };
+  spec: {
+    containers: Container[];
+    initContainers?: Container[];
+    securityContext?: { runAsNonRoot?: boolean };
+    volumes?: { name: string; secret?: { secretName: string } }[];
+  };
+}
+
+const workloadKinds = ['Deployment', 'StatefulSet', 'DaemonSet'];
+const template = (o: KubeObject) => (o.spec as { template: PodTemplate }).template;
+
+for (const profile of Object.values(profiles)) {
+  describe(`the ${profile.name} chart`, () => {
+    const files = synthFiles(profile);
+    const objects = [...files.values()].flatMap(parseObjects);
+    const workloads = objects.filter((o) => workloadKinds.includes(o.kind));
+    const ours = (kind: string) => objects.filter((o) => o.kind === kind);
+
+    it('is committed exactly as a fresh synth writes it (run `make synth` after changing cdk8s/)', () => {
+      const dir = join(repoRoot, 'charts', profile.name);
+      expect(existsSync(dir), `charts/${profile.name} is missing`).toBe(true);
+      expect(readdirSync(dir).sort()).toEqual([...files.keys()].sort());
+      for (const [file, text] of files) expect(readFileSync(join(dir, file), 'utf8'), `charts/${profile.name}/${file}`).toBe(text);
+    });
+
+    it('puts the CRDs in the file that sorts first, and only there', () => {
+      const [first, ...rest] = [...files.keys()].sort();
+      expect(parseObjects(files.get(first as string) ?? '').every((o) => o.kind === 'CustomResourceDefinition')).toBe(true);
+      expect(rest.flatMap((f) => parseObjects(files.get(f) ?? '')).some((o) => o.kind === 'CustomResourceDefinition')).toBe(false);
+    });
+
+    it('has workloads for every part of the platform', () => {
+      expect(workloads.map((w) => w.metadata.name).sort()).toEqual(
+        [
+          'catalog',
+          'elasticsearch',
+          'eventide-operator',
+          'postgres',
+          'search-api',
+          'search-indexer',
+          ...(profile.kafkaUi ? ['kafka-ui'] : []),
+        ].sort(),
+      );
+    });
+
+    it.each(workloads.map((w) => [w.kind, w.metadata.name, w] as const))(
+      '%s %s: probes, requests and limits, non-root, read-only root FS',
+      (_k, _n, workload) => {
+        const pod = template(workload);
+        expect(pod.spec.securityContext?.runAsNonRoot).toBe(true);
+        for (const container of [...pod.spec.containers, ...(pod.spec.initContainers ?? [])]) {
+          expect(container.resources?.requests?.cpu, container.name).toBeDefined();
+          expect(container.resources?.requests?.memory, container.name).toBeDefined();
+          expect(container.resources?.limits?.memory, container.name).toBeDefined();
+          expect(container.securityContext).toMatchObject({
+            runAsNonRoot: true,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            privileged: false,
+          });
+        }
+        for (const container of pod.spec.containers) {
+          expect(container.livenessProbe, `${container.name} liveness`).toBeDefined();
+          expect(container.readinessProbe, `${container.name} readiness`).toBeDefined();
+        }
+      },
+    );
+
+    it('pins every image to a version (no latest, no bare name)', () => {
+      const images = workloads.flatMap((w) =>
+        [...template(w).spec.containers, ...(template(w).spec.initContainers ?? [])].map((c) => c.image),
+      );
+      for (const image of images) expect(image, image).toMatch(/^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[a-f0-9]{64})$/);
+    });
+
+    it('has every Service select the pods of some workload', () => {
+      for (const service of ours('Service')) {
+        const selector = (service.spec as { selector: Record<string, string> }).selector;
+        const matches = workloads.filter((w) => Object.entries(selector).every(([k, v]) => template(w).metadata.labels[k] === v));
+        expect(matches.length, `Service ${service.metadata.name}`).toBeGreaterThan(0);
+      }
+    });
+
+    it('refers only to Secret and ConfigMap keys that exist (or are declared external)', () => {
+      const data = (kind: string) =>
+        new Map(
+          ours(kind).map((o) => [o.metadata.name, new Set(Object.keys({ ...(o.data as object), ...(o.stringData as object) }))] as const),
+        );
+      const secrets = data('Secret');
+      const configMaps = data('ConfigMap');
+      for (const workload of workloads) {
+        for (const container of [...template(workload).spec.containers, ...(template(workload).spec.initContainers ?? [])]) {
+          for (const env of container.env ?? []) {
+            const secret = env.valueFrom?.secretKeyRef;
+            if (secret && !profile.externalSecrets.includes(secret.name))
+              expect(secrets.get(secret.name)?.has(secret.key), `${workload.metadata.name}: ${secret.name}/${secret.key}`).toBe(true);
+            const config = env.valueFrom?.configMapKeyRef;
+            if (config)
+              expect(configMaps.get(config.name)?.has(config.key), `${workload.metadata.name}: ${config.name}/${config.key}`).toBe(true);
+          }
+          for (const from of container.envFrom ?? []) {
+            if (from.configMapRef)
+              expect(configMaps.has(from.configMapRef.name), `${workload.metadata.name}: ConfigMap ${from.configMapRef.name}`).toBe(true);
+          }
+        }
+        for (const volume of template(workload).spec.volumes ?? []) {
+          if (volume.secret && !profile.externalSecrets.includes(volume.secret.secretName))
+            expect(secrets.has(volume.secret.secretName)).toBe(true);
+        }
+      }
+    });
+
+    it('leaves the replica count of the search-indexer to the operator', () => {
+      const indexer = workloads.find((w) => w.metadata.name === 'search-indexer');
+      expect(indexer?.spec).not.toHaveProperty('replicas');
+      const group = objects.find((o) => o.kind === 'ConsumerGroup');
+      expect(group?.spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: 'search-indexer' }, topics: ['catalog.events'] });
+    });
+
+    it('runs Kafka on Strimzi without its topic operator, so topics belong to Eventide', () => {
+      const kafka = objects.find((o) => o.kind === 'Kafka');
+      expect(kafka?.apiVersion).toBe('kafka.strimzi.io/v1');
+      expect(kafka?.spec).not.toHaveProperty('entityOperator');
+      const pools = objects.filter((o) => o.kind === 'KafkaNodePool');
+      const nodes = pools.reduce((n, p) => n + ((p.spec as { replicas: number }).replicas ?? 0), 0);
+      expect(nodes).toBe(profile.kafka.brokers + profile.kafka.controllers);
+    });
+  });
+}
+
+describe('profiles', () => {
+  it('production replicates Kafka three times and keeps two in sync; kind fits one node', () => {
+    const kafkaConfig = (name: 'kind' | 'production') =>
+      (
+        [...synthFiles(profiles[name]).values()].flatMap(parseObjects).find((o) => o.kind === 'Kafka')?.spec as {
+          kafka: { config: Record<string, unknown> };
+        }
+      ).kafka.config;
+    expect(kafkaConfig('production')).toMatchObject({ 'default.replication.factor': 3, 'min.insync.replicas': 2 });
+    expect(kafkaConfig('kind')).toMatchObject({ 'default.replication.factor': 1, 'min.insync.replicas': 1 });
+  });
+});

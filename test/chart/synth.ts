@@ -1,0 +1,31 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { platformApp } from '../../cdk8s/platform.ts';
+import type { Profile } from '../../cdk8s/profile.ts';
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** A fresh synth of a profile: file name → YAML text. */
+export function synthFiles(profile: Profile): Map<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'eventide-synth-'));
+  try {
+    platformApp(profile, dir).synth();
+    return new Map(readdirSync(dir).map((file) => [file, readFileSync(join(dir, file), 'utf8')]));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function parseObjects(yamlText: string): KubeObject[] {
+  return parseAllDocuments(yamlText)
+    .map((doc) => doc.toJSON() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null);
+}
