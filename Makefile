@@ -8,7 +8,8 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients
+.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients \
+	kind-up kind-down images deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -42,3 +43,38 @@ typecheck: install
 
 bench-kafka-clients: install ## producer/consumer throughput: kafkajs vs @platformatic/kafka on a real broker
 	node bench/kafka-clients/main.ts
+
+# --- The kind path: a real cluster on a machine with Docker and kind -----------------------------
+KIND_CLUSTER := eventide
+VERSION := $(shell node -p 'require("./package.json").version')
+STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
+STRIMZI_INSTALL := https://github.com/strimzi/strimzi-kafka-operator/releases/download/$(STRIMZI)/strimzi-cluster-operator-$(STRIMZI).yaml
+# What exists so far; catalog and search join as their services land.
+IMAGES := operator
+DEPLOYMENTS := eventide-operator kafka-ui
+
+kind-up: ## create the kind cluster and install the Strimzi operator (pinned release), waiting until it runs
+	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --config deploy/kind-cluster.yaml
+	kubectl create namespace eventide --dry-run=client -o yaml | kubectl apply -f -
+	# Strimzi's install YAML binds its roles to namespace "myproject"; point them at ours.
+	curl -fsSL $(STRIMZI_INSTALL) | sed 's/namespace: .*/namespace: eventide/' | kubectl apply -n eventide --server-side -f -
+	kubectl -n eventide rollout status deployment/strimzi-cluster-operator --timeout=300s
+
+images: install ## build the Eventide images and load them into the kind cluster
+	for image in $(IMAGES); do \
+	  docker build --build-arg IMAGE=$$image -t eventide/$$image:$(VERSION) . && \
+	  kind load docker-image --name $(KIND_CLUSTER) eventide/$$image:$(VERSION); \
+	done
+
+deploy: ## apply the kind chart: CRDs, then the platform (waits for Kafka and the rollouts), then its Topics
+	kubectl apply --server-side -f charts/kind/00-crds.yaml
+	kubectl wait --for=condition=Established --timeout=60s crd/topics.eventide.dev crd/consumergroups.eventide.dev
+	kubectl apply --server-side -f charts/kind/10-platform.yaml
+	kubectl -n eventide wait kafka/eventide --for=condition=Ready --timeout=600s
+	kubectl -n eventide rollout status statefulset/postgres statefulset/elasticsearch --timeout=600s
+	for deployment in $(DEPLOYMENTS); do kubectl -n eventide rollout status deployment/$$deployment --timeout=300s; done
+	kubectl apply --server-side -f charts/kind/20-platform-resources.yaml
+	kubectl -n eventide get topics,consumergroups
+
+kind-down: ## delete the kind cluster
+	kind delete cluster --name $(KIND_CLUSTER)

@@ -1,0 +1,88 @@
+import type { Logger } from './log.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import { WorkQueue } from './workqueue.ts';
+
+export interface ReconcileResult {
+  /** Come back after this long even if nothing changes (e.g. a poll interval). */
+  requeueAfterMs?: number;
+}
+
+export interface Reconciler {
+  readonly name: string;
+  /**
+   * Reads the world as it is now and converges it on the spec, whatever event woke it; safe to
+   * call again at any time. A thrown error re-queues the key with backoff.
+   */
+  reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined>;
+  /** Every key the controller should look at, for the periodic resync. */
+  keys(): string[];
+}
+
+/**
+ * Runs one reconciler: a de-duplicating queue fed by watch events and a periodic resync, drained
+ * by a single worker so one controller never works on two keys at once.
+ */
+export class ControllerLoop {
+  readonly queue = new WorkQueue();
+  private readonly reconciler: Reconciler;
+  private readonly metrics: OperatorMetrics;
+  private readonly log: Logger;
+  private readonly resyncMs: number;
+  private worker: Promise<void> | undefined;
+  private resync: NodeJS.Timeout | undefined;
+
+  constructor(reconciler: Reconciler, metrics: OperatorMetrics, log: Logger, resyncMs: number) {
+    this.reconciler = reconciler;
+    this.metrics = metrics;
+    this.log = log.child({ controller: reconciler.name });
+    this.resyncMs = resyncMs;
+  }
+
+  enqueue(key: string): void {
+    this.queue.add(key);
+    this.metrics.queueDepth.set({ controller: this.reconciler.name }, this.queue.depth);
+  }
+
+  start(): void {
+    for (const key of this.reconciler.keys()) this.enqueue(key);
+    this.resync = setInterval(() => {
+      for (const key of this.reconciler.keys()) this.enqueue(key);
+    }, this.resyncMs);
+    this.resync.unref();
+    this.worker = this.work();
+  }
+
+  private async work(): Promise<void> {
+    const controller = this.reconciler.name;
+    for (;;) {
+      const key = await this.queue.get();
+      this.metrics.queueDepth.set({ controller }, this.queue.depth);
+      if (key === undefined) return;
+      const log = this.log.child({ key });
+      const stopTimer = this.metrics.reconcileDuration.startTimer({ controller });
+      try {
+        const result = await this.reconciler.reconcile(key, log);
+        this.queue.forget(key);
+        this.metrics.retryDelay.remove({ controller, key });
+        this.metrics.reconciles.inc({ controller, result: 'success' });
+        if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+      } catch (error) {
+        const delay = this.queue.addRateLimited(key);
+        this.metrics.reconciles.inc({ controller, result: 'error' });
+        this.metrics.retries.inc({ controller });
+        this.metrics.retryDelay.set({ controller, key }, delay / 1000);
+        log.error({ err: error, retryInMs: delay, attempt: this.queue.retries(key) }, 'reconcile failed');
+      } finally {
+        stopTimer();
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** Takes no new keys, lets the current reconcile finish. */
+  async stop(): Promise<void> {
+    if (this.resync) clearInterval(this.resync);
+    this.queue.shutdown();
+    await this.worker;
+  }
+}

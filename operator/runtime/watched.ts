@@ -1,0 +1,107 @@
+import {
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { Logger } from './log.ts';
+
+export interface WatchedOptions<T extends KubernetesObject> {
+  /** e.g. "/apis/eventide.dev/v1alpha1/topics"; "{namespace}" is filled per watched namespace. */
+  clusterPath: string;
+  namespacedPath: (namespace: string) => string;
+  listCluster: () => Promise<KubernetesListObject<T>>;
+  listNamespaced: (namespace: string) => Promise<KubernetesListObject<T>>;
+  /** Empty: every namespace. */
+  namespaces: string[];
+}
+
+/**
+ * A local cache of one resource kind kept current by list+watch (client-node's informer: it
+ * re-lists after a 410 Gone, and we restart it after any other failure), over all namespaces or a
+ * configured list of them.
+ */
+export class Watched<T extends KubernetesObject> {
+  private readonly informers: (Informer<T> & ObjectCache<T>)[];
+  private readonly log: Logger;
+  private stopped = false;
+  private synced = false;
+
+  constructor(kc: KubeConfig, options: WatchedOptions<T>, log: Logger) {
+    this.log = log;
+    this.informers =
+      options.namespaces.length === 0
+        ? [makeInformer(kc, options.clusterPath, options.listCluster)]
+        : options.namespaces.map((ns) => makeInformer(kc, options.namespacedPath(ns), () => options.listNamespaced(ns)));
+    for (const informer of this.informers) {
+      informer.on('error', (error: unknown) => {
+        // Before the first successful list, start() does the retrying.
+        if (this.stopped || !this.synced) return;
+        this.log.warn({ err: error }, 'watch failed; listing again in 2 s');
+        setTimeout(() => void informer.start().catch(() => undefined), 2_000).unref();
+      });
+    }
+  }
+
+  /** Calls `handler` for every add, update and delete. */
+  onChange(handler: (object: T) => void): void {
+    for (const informer of this.informers) {
+      informer.on('add', handler);
+      informer.on('update', handler);
+      informer.on('delete', handler);
+    }
+  }
+
+  /**
+   * Resolves once every informer has listed its objects. The informer's own start() also resolves
+   * when that first list fails (e.g. 429 while the API server's storage initializes), so failures
+   * are watched for and the start is repeated.
+   */
+  async start(): Promise<void> {
+    await Promise.all(
+      this.informers.map(async (informer) => {
+        for (let attempt = 1; !this.stopped; attempt++) {
+          let failed: unknown;
+          const onError = (error: unknown) => {
+            failed = error;
+          };
+          informer.on('error', onError);
+          await informer.start().catch((error: unknown) => {
+            failed = error;
+          });
+          informer.off('error', onError);
+          if (failed === undefined) return;
+          this.log.warn({ err: failed, attempt }, 'initial list failed; trying again');
+          await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+        }
+      }),
+    );
+    this.synced = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.informers.map((informer) => informer.stop()));
+  }
+
+  list(): T[] {
+    return this.informers.flatMap((informer) => informer.list());
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    for (const informer of this.informers) {
+      const object = informer.get(name, namespace);
+      if (object) return object;
+    }
+    return undefined;
+  }
+}
+
+export const keyOf = (object: KubernetesObject): string => `${object.metadata?.namespace}/${object.metadata?.name}`;
+
+export function splitKey(key: string): { namespace: string; name: string } {
+  const [namespace = '', name = ''] = key.split('/');
+  return { namespace, name };
+}

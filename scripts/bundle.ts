@@ -1,0 +1,48 @@
+/**
+ * Bundles each entry point of an image into one ESM file with its dependencies, so the runtime
+ * image holds bundles and no node_modules:  node scripts/bundle.ts <image> <outdir>
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+
+/** Image → bundle file → entry point. The chart's commands name these bundle files. */
+export const images: Record<string, Record<string, string>> = {
+  operator: { 'operator.js': 'operator/main.ts' },
+  catalog: { 'catalog.js': 'services/catalog/main.ts' },
+  search: { 'search-api.js': 'services/search/api-main.ts', 'search-indexer.js': 'services/search/indexer-main.ts' },
+};
+
+export async function bundle(image: string, outdir: string): Promise<string[]> {
+  const entries = images[image];
+  if (!entries) throw new Error(`unknown image '${image}' (known: ${Object.keys(images).join(', ')})`);
+  const root = resolve(import.meta.dirname, '..');
+  const written: string[] = [];
+  for (const [file, entry] of Object.entries(entries)) {
+    if (!existsSync(join(root, entry))) throw new Error(`image ${image}: entry point ${entry} does not exist`);
+    await build({
+      entryPoints: [join(root, entry)],
+      outfile: join(outdir, file),
+      bundle: true,
+      platform: 'node',
+      target: 'node24',
+      format: 'esm',
+      sourcemap: 'linked',
+      legalComments: 'none',
+      // CommonJS dependencies (kafkajs, pg) call require(); give the ESM bundle one.
+      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+      logLevel: 'warning',
+    });
+    written.push(join(outdir, file));
+  }
+  return written;
+}
+
+if (import.meta.main) {
+  const [image, outdir] = process.argv.slice(2);
+  if (!image || !outdir) {
+    console.error('usage: node scripts/bundle.ts <image> <outdir>');
+    process.exit(2);
+  }
+  for (const file of await bundle(image, outdir)) console.log(`bundled ${file}`);
+}
