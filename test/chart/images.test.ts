@@ -1,0 +1,66 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { profiles } from '../../cdk8s/profile.ts';
+import { bundle, images } from '../../scripts/bundle.ts';
+import { repoRoot, versions } from '../infra/paths.ts';
+import { parseObjects, synthFiles } from './synth.ts';
+
+const run = promisify(execFile);
+const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+const out = mkdtempSync(join(tmpdir(), 'eventide-bundle-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('the Dockerfile (checked without a Docker engine)', () => {
+  it('copies only what the build context holds and .dockerignore lets through', () => {
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/));
+    expect(sources.length).toBeGreaterThan(3);
+    for (const source of sources) {
+      expect(existsSync(join(repoRoot, source)), `${source} is missing from the context`).toBe(true);
+      const top = source.replace(/\/$/, '').split('/')[0];
+      expect(
+        dockerignore.includes(top as string) || dockerignore.includes(source.replace(/\/$/, '')),
+        `${source} is excluded by .dockerignore`,
+      ).toBe(false);
+    }
+  });
+
+  it('builds from the Node version in versions.json', () => {
+    expect(dockerfile).toContain(`ARG NODE_VERSION=${versions.node}`);
+    expect(dockerfile).toMatch(/^FROM node:\$\{NODE_VERSION\}-alpine/m);
+  });
+
+  it('runs as a non-root user', () => {
+    expect(dockerfile).toMatch(/^USER 1000:1000$/m);
+  });
+});
+
+describe('bundles', () => {
+  it('every command in the chart names a bundle of the image it runs', () => {
+    const workloads = [...synthFiles(profiles.kind).values()].flatMap(parseObjects).filter((o) => o.kind === 'Deployment');
+    for (const workload of workloads) {
+      const container = (workload.spec as { template: { spec: { containers: { image: string; command?: string[] }[] } } }).template.spec
+        .containers[0];
+      const image = /^eventide\/([^:]+):/.exec(container?.image ?? '')?.[1];
+      if (!image) continue;
+      expect(Object.keys(images[image] ?? {}), `${workload.metadata.name}`).toContain(container?.command?.[1]);
+    }
+  });
+
+  it('the operator bundle runs on its own and checks its configuration first', async () => {
+    const [file] = await bundle('operator', join(out, 'operator'));
+    expect(file).toBeDefined();
+    const result = await run(process.execPath, [file as string], { cwd: out, env: { PATH: process.env.PATH } }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect('code' in result ? result.code : 0).toBe(1);
+    expect('stderr' in result ? result.stderr : '').toContain('eventide-operator: invalid configuration');
+  });
+});
