@@ -1,10 +1,22 @@
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesListObject } from '@kubernetes/client-node';
-import { group, topicNames, version } from './api/crds.ts';
+import {
+  AppsV1Api,
+  AutoscalingV2Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesListObject,
+} from '@kubernetes/client-node';
+import type { ConsumerGroupSpec, ConsumerGroupStatus } from './api/consumer-group.ts';
+import { consumerGroupNames, group, topicNames, version } from './api/crds.ts';
 import type { TopicSpec, TopicStatus } from './api/topic.ts';
 import type { Config } from './config.ts';
+import { type ConsumerGroup, ConsumerGroupController } from './controllers/consumer-group.ts';
 import { type Topic, TopicController } from './controllers/topic.ts';
+import { KafkaLag } from './kafka/lag.ts';
 import { KafkaTopics } from './kafka/topics.ts';
 import { CustomResourceWriter } from './kube/custom-resources.ts';
+import { ScaleTargets } from './kube/scale-target.ts';
 import { ControllerLoop } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { startHealthServer } from './runtime/http.ts';
@@ -24,6 +36,8 @@ export class Operator {
   private readonly kc: KubeConfig;
   private readonly kafka: KafkaTopics;
   private readonly topics: Watched<Topic>;
+  private readonly groups: Watched<ConsumerGroup>;
+  private readonly lag: KafkaLag;
   private readonly leader: LeaderElector;
   private readonly loops: ControllerLoop[] = [];
   private http: { port: number; close: () => Promise<void> } | undefined;
@@ -38,29 +52,62 @@ export class Operator {
     if (!kc) this.kc.loadFromDefault();
     this.kafka = new KafkaTopics(config.KAFKA_BROKERS);
     const custom = this.kc.makeApiClient(CustomObjectsApi);
-    const plural = topicNames.plural;
-    this.topics = new Watched<Topic>(
-      this.kc,
-      {
-        clusterPath: `/apis/${group}/${version}/${plural}`,
-        namespacedPath: (ns) => `/apis/${group}/${version}/namespaces/${ns}/${plural}`,
-        listCluster: () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<Topic>>,
-        listNamespaced: (namespace) =>
-          custom.listNamespacedCustomObject({ group, version, namespace, plural }) as Promise<KubernetesListObject<Topic>>,
-        namespaces: config.WATCH_NAMESPACES,
-      },
-      this.log.child({ resource: plural }),
+    const watch = <T extends Topic | ConsumerGroup>(plural: string) =>
+      new Watched<T>(
+        this.kc,
+        {
+          clusterPath: `/apis/${group}/${version}/${plural}`,
+          namespacedPath: (ns) => `/apis/${group}/${version}/namespaces/${ns}/${plural}`,
+          listCluster: () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<T>>,
+          listNamespaced: (namespace) =>
+            custom.listNamespacedCustomObject({ group, version, namespace, plural }) as Promise<KubernetesListObject<T>>,
+          namespaces: config.WATCH_NAMESPACES,
+        },
+        this.log.child({ resource: plural }),
+      );
+    const events = new EventRecorder(this.kc.makeApiClient(CoreV1Api), this.log);
+    const resyncMs = config.RESYNC_SECONDS * 1000;
+
+    this.topics = watch<Topic>(topicNames.plural);
+    const topicLoop = new ControllerLoop(
+      new TopicController({
+        topics: this.topics,
+        kafka: this.kafka,
+        writer: new CustomResourceWriter<TopicSpec, TopicStatus>(custom, topicNames.plural),
+        events,
+        metrics: this.metrics,
+      }),
+      this.metrics,
+      this.log,
+      resyncMs,
     );
-    const topicController = new TopicController({
-      topics: this.topics,
-      kafka: this.kafka,
-      writer: new CustomResourceWriter<TopicSpec, TopicStatus>(custom, plural),
-      events: new EventRecorder(this.kc.makeApiClient(CoreV1Api), this.log),
-      metrics: this.metrics,
-    });
-    const topicLoop = new ControllerLoop(topicController, this.metrics, this.log, config.RESYNC_SECONDS * 1000);
     this.topics.onChange((topic) => topicLoop.enqueue(keyOf(topic)));
     this.loops.push(topicLoop);
+
+    this.groups = watch<ConsumerGroup>(consumerGroupNames.plural);
+    this.lag = new KafkaLag(config.KAFKA_BROKERS);
+    const groupLoop = new ControllerLoop(
+      new ConsumerGroupController({
+        groups: this.groups,
+        lag: this.lag,
+        targets: new ScaleTargets(this.kc.makeApiClient(AppsV1Api), this.kc.makeApiClient(AutoscalingV2Api)),
+        writer: new CustomResourceWriter<ConsumerGroupSpec, ConsumerGroupStatus>(custom, consumerGroupNames.plural),
+        events,
+        metrics: this.metrics,
+      }),
+      this.metrics,
+      this.log,
+      resyncMs,
+    );
+    // Polls drive scaling; our own status writes must not wake the group again (that would poll
+    // Kafka in a loop), so only spec, annotation and deletion changes do.
+    const seen = new Map<string, ConsumerGroup>();
+    this.groups.onChange((consumerGroup) => {
+      const key = keyOf(consumerGroup);
+      if (ConsumerGroupController.changedEnough(seen.get(key), consumerGroup)) groupLoop.enqueue(key);
+      seen.set(key, consumerGroup);
+    });
+    this.loops.push(groupLoop);
 
     this.leader = new LeaderElector(
       this.kc.makeApiClient(CoordinationV1Api),
@@ -92,7 +139,7 @@ export class Operator {
 
   async start(): Promise<void> {
     this.http = await startHealthServer({ port: this.config.PORT, registry: this.metrics.registry, ready: () => this.synced });
-    await this.topics.start();
+    await Promise.all([this.topics.start(), this.groups.start()]);
     this.synced = true;
     this.log.info(
       { namespaces: this.config.WATCH_NAMESPACES.length ? this.config.WATCH_NAMESPACES : 'all', port: this.http.port },
@@ -105,8 +152,8 @@ export class Operator {
   async stop(): Promise<void> {
     await Promise.all(this.loops.map((loop) => loop.stop()));
     await this.leader.release();
-    await this.topics.stop();
-    await this.kafka.close();
+    await Promise.all([this.topics.stop(), this.groups.stop()]);
+    await Promise.all([this.kafka.close(), this.lag.close()]);
     await this.http?.close();
     this.log.info('stopped');
   }

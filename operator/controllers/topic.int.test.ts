@@ -48,7 +48,7 @@ beforeAll(async () => {
       LEASE_DURATION_SECONDS: '4',
       PORT: '0',
       RESYNC_SECONDS: String(resyncSeconds),
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: process.env.TOPIC_LOG ?? 'silent',
     }),
     h.kc,
   );

@@ -149,12 +149,10 @@ for (const profile of Object.values(profiles)) {
 
 describe('profiles', () => {
   it('production replicates Kafka three times and keeps two in sync; kind fits one node', () => {
-    const kafkaConfig = (name: 'kind' | 'production') =>
-      (
-        [...synthFiles(profiles[name]).values()].flatMap(parseObjects).find((o) => o.kind === 'Kafka')?.spec as {
-          kafka: { config: Record<string, unknown> };
-        }
-      ).kafka.config;
+    const kafkaConfig = (name: 'kind' | 'production') => {
+      const kafka = [...synthFiles(profiles[name]).values()].flatMap(parseObjects).find((o) => o.kind === 'Kafka');
+      return (kafka?.spec as { kafka: { config: Record<string, unknown> } } | undefined)?.kafka.config;
+    };
     expect(kafkaConfig('production')).toMatchObject({ 'default.replication.factor': 3, 'min.insync.replicas': 2 });
     expect(kafkaConfig('kind')).toMatchObject({ 'default.replication.factor': 1, 'min.insync.replicas': 1 });
   });

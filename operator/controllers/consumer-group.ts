@@ -1,0 +1,237 @@
+import { isDeepStrictEqual } from 'node:util';
+import { Gauge } from 'prom-client';
+import type { ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
+import { apiVersion, consumerGroupNames } from '../api/crds.ts';
+import type { KafkaLag } from '../kafka/lag.ts';
+import { kafkaMessage } from '../kafka/topics.ts';
+import type { CustomResource, CustomResourceWriter } from '../kube/custom-resources.ts';
+import type { ScaleTargets, TargetRef } from '../kube/scale-target.ts';
+import { type Condition, setCondition } from '../runtime/conditions.ts';
+import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
+import type { EventRecorder } from '../runtime/events.ts';
+import type { Logger } from '../runtime/log.ts';
+import type { OperatorMetrics } from '../runtime/metrics.ts';
+import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
+import { decide, memoryAfterRestart, type ScalingDecision, type ScalingMemory } from '../scaling/rule.ts';
+
+export type ConsumerGroup = CustomResource<ConsumerGroupSpec, ConsumerGroupStatus>;
+
+export interface ConsumerGroupControllerDeps {
+  groups: Watched<ConsumerGroup>;
+  lag: KafkaLag;
+  targets: ScaleTargets;
+  writer: CustomResourceWriter<ConsumerGroupSpec, ConsumerGroupStatus>;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  now?: () => Date;
+}
+
+type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
+const limitMessages = {
+  MaxReplicas: (d: ScalingDecision, spec: ConsumerGroupSpec) => `lag asks for ${d.wanted} replicas; maxReplicas is ${spec.maxReplicas}`,
+  PartitionCount: (d: ScalingDecision) =>
+    `lag asks for ${d.wanted} replicas, but the topics have ${d.partitions.length} partitions and more consumers would sit idle (set allowIdleConsumers to lift this)`,
+  MinReplicas: (_d: ScalingDecision, spec: ConsumerGroupSpec) => `lag needs fewer replicas; minReplicas is ${spec.minReplicas}`,
+};
+
+/**
+ * Every pollIntervalSeconds: reads the group's lag from Kafka, applies the scaling rule, and sets
+ * the target's replicas through its scale subresource when the count should change.
+ */
+export class ConsumerGroupController implements Reconciler {
+  readonly name = 'consumer-group';
+  private readonly deps: ConsumerGroupControllerDeps;
+  private readonly now: () => Date;
+  private readonly memory = new Map<string, ScalingMemory>();
+  private readonly lagGauge: Gauge<'namespace' | 'group' | 'topic' | 'partition'>;
+  private readonly replicaGauge: Gauge<'namespace' | 'name' | 'kind'>;
+
+  constructor(deps: ConsumerGroupControllerDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
+    const registers = [deps.metrics.registry];
+    this.lagGauge = new Gauge({
+      name: 'eventide_consumer_group_lag',
+      help: 'Lag per partition of a ConsumerGroup.',
+      labelNames: ['namespace', 'group', 'topic', 'partition'],
+      registers,
+    });
+    this.replicaGauge = new Gauge({
+      name: 'eventide_consumer_group_replicas',
+      help: 'Current and desired replicas of a ConsumerGroup (kind).',
+      labelNames: ['namespace', 'name', 'kind'],
+      registers,
+    });
+  }
+
+  keys(): string[] {
+    return this.deps.groups.list().map(keyOf);
+  }
+
+  async reconcile(key: string, log: Logger): Promise<ReconcileResult | undefined> {
+    const { namespace, name } = splitKey(key);
+    const group = this.deps.groups.get(namespace, name);
+    if (!group || group.metadata.deletionTimestamp) {
+      this.memory.delete(key);
+      return undefined;
+    }
+    const spec = group.spec;
+    const poll = { requeueAfterMs: spec.pollIntervalSeconds * 1000 };
+    const groupId = spec.groupId ?? name;
+    const target: TargetRef = { kind: spec.scaleTargetRef.kind, name: spec.scaleTargetRef.name };
+    const targetName = `${target.kind} ${namespace}/${target.name}`;
+    const paused = spec.paused || group.metadata.annotations?.['eventide.dev/paused'] === 'true';
+
+    const current = await this.deps.targets.replicas(namespace, target);
+    if (current === undefined) {
+      await this.writeStatus(group, {}, [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'TargetNotFound',
+          message: `${targetName} does not exist; nothing is scaled until it does`,
+        },
+      ]);
+      return poll;
+    }
+    const hpa = await this.deps.targets.competingAutoscaler(namespace, target);
+    if (hpa) {
+      await this.writeStatus(group, { currentReplicas: current }, [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'ConflictingAutoscaler',
+          message: `HorizontalPodAutoscaler ${hpa} also scales ${targetName}; remove one of them (this ConsumerGroup leaves it alone)`,
+        },
+      ]);
+      return poll;
+    }
+
+    const now = this.now().getTime();
+    let offsets: Awaited<ReturnType<KafkaLag['offsets']>>;
+    try {
+      offsets = await this.deps.lag.offsets(groupId, spec.topics);
+    } catch (error) {
+      // Never scale on missing data: hold what runs, say why, and look again next poll.
+      log.warn({ err: error }, 'cannot read lag; holding replicas');
+      await this.writeStatus(group, { currentReplicas: current, desiredReplicas: current }, [
+        {
+          type: 'Ready',
+          status: 'False',
+          reason: 'LagUnavailable',
+          message: `cannot read lag of group ${groupId} from Kafka (${kafkaMessage(error)}); holding ${current} replicas`,
+        },
+      ]);
+      return poll;
+    }
+
+    const before = this.memory.get(key) ?? memoryAfterRestart(current, now);
+    const { decision, memory } = decide(spec, offsets, before, now);
+    this.memory.set(key, memory);
+    log.debug(
+      { lag: decision.scalingLag, wanted: decision.wanted, desired: decision.desired, current, window: memory.recommendations.length },
+      'polled',
+    );
+    let replicas = current;
+    let lastScaleTime = group.status?.lastScaleTime;
+    if (!paused && decision.desired !== current) {
+      await this.deps.targets.scale(namespace, target, decision.desired);
+      replicas = decision.desired;
+      lastScaleTime = new Date(now).toISOString();
+      const message = `${targetName}: ${current} → ${decision.desired} replicas; lag ${decision.scalingLag} over ${decision.partitions.length} partitions (lagThreshold ${spec.lagThreshold})`;
+      log.info({ from: current, to: decision.desired, lag: decision.scalingLag }, 'scaled');
+      await this.deps.events.record(this.ref(group), 'Normal', decision.desired > current ? 'ScaledUp' : 'ScaledDown', message);
+    }
+
+    for (const p of decision.partitions)
+      this.lagGauge.set({ namespace, group: groupId, topic: p.topic, partition: String(p.partition) }, p.lag);
+    this.replicaGauge.set({ namespace, name, kind: 'current' }, replicas);
+    this.replicaGauge.set({ namespace, name, kind: 'desired' }, decision.desired);
+
+    const conditions: NewCondition[] = [
+      paused
+        ? { type: 'Ready', status: 'True', reason: 'Paused', message: 'scaling is paused; lag is still reported' }
+        : {
+            type: 'Ready',
+            status: 'True',
+            reason: 'Scaling',
+            message: `reading lag every ${spec.pollIntervalSeconds} s and scaling ${targetName}`,
+          },
+      decision.active
+        ? {
+            type: 'Active',
+            status: 'True',
+            reason: 'LagAboveActivation',
+            message: `lag ${decision.scalingLag} is above ${spec.activationLagThreshold}`,
+          }
+        : {
+            type: 'Active',
+            status: 'False',
+            reason: 'LagAtOrBelowActivation',
+            message: `lag ${decision.scalingLag} is at or below ${spec.activationLagThreshold}`,
+          },
+      decision.limitedBy
+        ? { type: 'ScalingLimited', status: 'True', reason: decision.limitedBy, message: limitMessages[decision.limitedBy](decision, spec) }
+        : { type: 'ScalingLimited', status: 'False', reason: 'WithinBounds', message: `${decision.desired} replicas is within the bounds` },
+      decision.stalled.length > 0
+        ? {
+            type: 'Stalled',
+            status: 'True',
+            reason: 'CommittedOffsetNotMoving',
+            message: `not counted for scaling (more replicas cannot help): ${decision.stalled.map((p) => `${p.topic}/${p.partition} (lag ${p.lag}, since ${new Date(p.stalledSince ?? now).toISOString()})`).join(', ')}`,
+          }
+        : { type: 'Stalled', status: 'False', reason: 'Progressing', message: 'every partition with lag is being consumed' },
+    ];
+    await this.writeStatus(
+      group,
+      {
+        groupId,
+        totalLag: decision.totalLag,
+        partitions: decision.partitions.map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          lag: p.lag,
+          endOffset: p.endOffset,
+          ...(p.committedOffset === null ? {} : { committedOffset: p.committedOffset }),
+          ...(p.stalledSince === undefined ? {} : { stalledSince: new Date(p.stalledSince).toISOString() }),
+        })),
+        currentReplicas: replicas,
+        desiredReplicas: decision.desired,
+        ...(lastScaleTime ? { lastScaleTime } : {}),
+      },
+      conditions,
+    );
+    return poll;
+  }
+
+  /** Scaling needs no watch events after the first: polls drive it. Spec or annotation changes do. */
+  static changedEnough(previous: ConsumerGroup | undefined, next: ConsumerGroup): boolean {
+    return (
+      !previous ||
+      previous.metadata.generation !== next.metadata.generation ||
+      !isDeepStrictEqual(previous.metadata.annotations, next.metadata.annotations) ||
+      previous.metadata.deletionTimestamp !== next.metadata.deletionTimestamp
+    );
+  }
+
+  private ref(group: ConsumerGroup) {
+    return {
+      apiVersion,
+      kind: consumerGroupNames.kind,
+      namespace: group.metadata.namespace,
+      name: group.metadata.name,
+      uid: group.metadata.uid ?? '',
+    };
+  }
+
+  private async writeStatus(group: ConsumerGroup, fields: Partial<ConsumerGroupStatus>, conditions: NewCondition[]): Promise<void> {
+    const previous = group.status ?? {};
+    let list = previous.conditions as Condition[] | undefined;
+    for (const condition of conditions)
+      list = setCondition(list, { ...condition, observedGeneration: group.metadata.generation }, this.now());
+    const status: ConsumerGroupStatus = { ...previous, ...fields, observedGeneration: group.metadata.generation, conditions: list };
+    if (isDeepStrictEqual(status, previous)) return;
+    await this.deps.writer.patchStatus(group, status);
+  }
+}

@@ -1,0 +1,54 @@
+import kafkajs, { type Admin } from 'kafkajs';
+import type { PartitionOffsets } from '../scaling/rule.ts';
+
+const { Kafka, logLevel } = kafkajs;
+
+/** Reads what the scaling rule needs: end, start and committed offsets of a group's partitions. */
+export class KafkaLag {
+  private readonly admin: Admin;
+  private connected: Promise<void> | undefined;
+
+  constructor(brokers: string[], clientId = 'eventide-operator-lag') {
+    // Few retries: a poll that cannot read lag holds the replicas and tries again next poll.
+    this.admin = new Kafka({
+      clientId,
+      brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 2_000,
+      requestTimeout: 5_000,
+      retry: { retries: 1 },
+    }).admin();
+  }
+
+  async offsets(groupId: string, topics: string[]): Promise<PartitionOffsets[]> {
+    this.connected ??= this.admin.connect().catch((error: unknown) => {
+      this.connected = undefined;
+      throw error;
+    });
+    await this.connected;
+    const [ends, committed] = await Promise.all([
+      Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.admin.fetchTopicOffsets(topic) }))),
+      this.admin.fetchOffsets({ groupId, topics }),
+    ]);
+    const committedBy = new Map(
+      committed.flatMap((t) => t.partitions.map((p) => [`${t.topic}/${p.partition}`, Number(p.offset)] as const)),
+    );
+    return ends.flatMap(({ topic, partitions }) =>
+      partitions.map((p) => {
+        const at = committedBy.get(`${topic}/${p.partition}`);
+        return {
+          topic,
+          partition: p.partition,
+          endOffset: Number(p.high),
+          startOffset: Number(p.low),
+          committedOffset: at === undefined || at < 0 ? null : at,
+        };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.admin.disconnect().catch(() => undefined);
+    this.connected = undefined;
+  }
+}
