@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients \
+.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -43,6 +43,12 @@ typecheck: install
 
 bench-kafka-clients: install ## producer/consumer throughput: kafkajs vs @platformatic/kafka on a real broker
 	node bench/kafka-clients/main.ts
+
+bench-topic-reconcile: install ## apply N Topics, time until Ready and in Kafka (N = 1, 50, 200), operator RSS
+	node bench/topic-reconcile/main.ts
+
+bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) and flapping, beside KEDA's defaults
+	node bench/scaling-reaction/main.ts
 
 # --- The kind path: a real cluster on a machine with Docker and kind -----------------------------
 KIND_CLUSTER := eventide

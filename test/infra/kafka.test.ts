@@ -27,4 +27,13 @@ describe('newClusterId', () => {
     expect(Buffer.from(id, 'base64url')).toHaveLength(16);
     expect(newClusterId()).not.toBe(id);
   });
+  it('never starts with "-", which the storage tool would read as an option', () => {
+    const draws = [Buffer.from('fb' + '00'.repeat(15), 'hex'), Buffer.from('00'.repeat(16), 'hex')];
+    expect(
+      Buffer.from(draws[0] as Buffer)
+        .toString('base64url')
+        .startsWith('-'),
+    ).toBe(true);
+    expect(newClusterId(() => draws.shift() as Buffer)).toBe('AAAAAAAAAAAAAAAAAAAAAA');
+  });
 });

@@ -18,9 +18,15 @@ export interface KafkaServer extends LocalServer {
   readonly brokers: string[];
 }
 
-/** KRaft storage needs a cluster id: 16 random bytes, base64url without padding. */
-export function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * KRaft storage needs a cluster id: 16 random bytes, base64url without padding. Like Kafka's own
+ * Uuid.randomUuid, never one that starts with "-", which command-line parsers take for an option.
+ */
+export function newClusterId(random: () => Buffer = () => randomBytes(16)): string {
+  for (;;) {
+    const id = random().toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export function kafkaServerProperties(o: { port: number; controllerPort: number; dataDir: string }): string {
@@ -111,7 +117,9 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
     join(libDir, '*'),
   ];
   try {
-    await run(java, [...javaArgs, 'kafka.tools.StorageTool', 'format', '-t', newClusterId(), '-c', properties], { timeout: 90_000 });
+    await run(java, [...javaArgs, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', properties], {
+      timeout: 90_000,
+    });
   } catch (error) {
     rmSync(home, { recursive: true, force: true });
     throw new Error(`${what}: formatting KRaft storage failed: ${(error as Error).message}`);
