@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { findJava, resolveMavenLibs } from './maven.ts';
 import { cacheDir, repoRoot, versions } from './paths.ts';
 import { freePort } from './ports.ts';
-import { type Launched, launch, waitUntilReady } from './process.ts';
-import { externalServer, type LocalServer } from './server.ts';
+import { launch, waitUntilReady } from './process.ts';
+import { externalServer, type LocalServer, startProcessServer } from './server.ts';
 
 const run = promisify(execFile);
 const sourceRoot = join(repoRoot, 'test/infra/elasticsearch/src/main/java');
@@ -102,33 +102,12 @@ export async function startElasticsearch({
     join(home, 'es'),
     'eventide',
   ];
-  let proc: Launched | undefined;
-  const server: ElasticsearchServer = {
+  const server = await startProcessServer({
     name: 'elasticsearch',
     endpoint: url,
-    url,
-    managed: true,
-    async start() {
-      if (proc && !proc.hasExited()) return;
-      proc = launch({ name: what, command: java, args, logFile: join(home, 'elasticsearch.log') });
-      await waitUntilReady(proc, () => healthy(url), { timeoutMs, what: `healthy at ${url}` });
-    },
-    async stop() {
-      await proc?.stop();
-    },
-    async kill() {
-      await proc?.kill();
-    },
-    async dispose() {
-      await proc?.stop();
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
-  try {
-    await server.start();
-  } catch (error) {
-    rmSync(home, { recursive: true, force: true });
-    throw error;
-  }
-  return server;
+    home,
+    launch: () => launch({ name: what, command: java, args, logFile: join(home, 'elasticsearch.log') }),
+    ready: (proc) => waitUntilReady(proc, () => healthy(url), { timeoutMs, what: `healthy at ${url}` }),
+  });
+  return { ...server, url };
 }

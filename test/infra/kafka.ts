@@ -8,8 +8,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { findJava, resolveMavenLibs } from './maven.ts';
 import { cacheDir, repoRoot, versions } from './paths.ts';
 import { freePort } from './ports.ts';
-import { type Launched, launch, waitUntilReady } from './process.ts';
-import { externalServer, type LocalServer } from './server.ts';
+import { launch, waitUntilReady } from './process.ts';
+import { externalServer, type LocalServer, startProcessServer } from './server.ts';
 
 const run = promisify(execFile);
 
@@ -126,41 +126,12 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
   }
 
   const brokers = [`127.0.0.1:${port}`];
-  let proc: Launched | undefined;
-  const server: KafkaServer = {
+  const server = await startProcessServer({
     name: 'kafka',
     endpoint: brokers.join(','),
-    brokers,
-    managed: true,
-    async start() {
-      if (proc && !proc.hasExited()) return;
-      proc = launch({
-        name: what,
-        command: java,
-        args: [...javaArgs, 'kafka.Kafka', properties],
-        logFile: join(home, 'kafka.log'),
-      });
-      await waitUntilReady(proc, () => brokerAnswers(brokers), {
-        timeoutMs,
-        what: `answering on ${brokers[0]}`,
-      });
-    },
-    async stop() {
-      await proc?.stop();
-    },
-    async kill() {
-      await proc?.kill();
-    },
-    async dispose() {
-      await proc?.stop();
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
-  try {
-    await server.start();
-  } catch (error) {
-    rmSync(home, { recursive: true, force: true });
-    throw error;
-  }
-  return server;
+    home,
+    launch: () => launch({ name: what, command: java, args: [...javaArgs, 'kafka.Kafka', properties], logFile: join(home, 'kafka.log') }),
+    ready: (proc) => waitUntilReady(proc, () => brokerAnswers(brokers), { timeoutMs, what: `answering on ${brokers[0]}` }),
+  });
+  return { ...server, brokers };
 }

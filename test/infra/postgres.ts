@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { versions } from './paths.ts';
 import { freePort } from './ports.ts';
-import { type Launched, launch, waitUntilReady } from './process.ts';
-import { externalServer, type LocalServer } from './server.ts';
+import { launch, waitUntilReady } from './process.ts';
+import { externalServer, type LocalServer, startProcessServer } from './server.ts';
 
 const run = promisify(execFile);
 
@@ -95,15 +95,12 @@ export async function startPostgres({ timeoutMs = 60_000 }: { timeoutMs?: number
     '-c',
     'max_connections=200',
   ];
-  let proc: Launched | undefined;
-  const server: PostgresServer = {
+  const server = await startProcessServer({
     name: 'postgres',
     endpoint: url,
-    url,
-    managed: true,
-    async start() {
-      if (proc && !proc.hasExited()) return;
-      proc = launch({
+    home,
+    launch: () =>
+      launch({
         name: `PostgreSQL ${versions.postgres}`,
         command: join(bin, 'postgres'),
         args: serverArgs,
@@ -111,28 +108,8 @@ export async function startPostgres({ timeoutMs = 60_000 }: { timeoutMs?: number
         runAs,
         // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to disconnect.
         stopSignal: 'SIGINT',
-      });
-      await waitUntilReady(proc, () => answers(url), {
-        timeoutMs,
-        what: `accepting connections on ${port}`,
-      });
-    },
-    async stop() {
-      await proc?.stop();
-    },
-    async kill() {
-      await proc?.kill();
-    },
-    async dispose() {
-      await proc?.stop();
-      rmSync(home, { recursive: true, force: true });
-    },
-  };
-  try {
-    await server.start();
-  } catch (error) {
-    rmSync(home, { recursive: true, force: true });
-    throw error;
-  }
-  return server;
+      }),
+    ready: (proc) => waitUntilReady(proc, () => answers(url), { timeoutMs, what: `accepting connections on ${port}` }),
+  });
+  return { ...server, url };
 }

@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+import type { Launched } from './process.ts';
+
 /**
  * A real server the tests or local mode use. `start`/`stop`/`kill` work on the same port and data,
  * so chaos tests can crash a server and bring it back; `dispose` also removes its temp dirs.
@@ -28,4 +31,47 @@ export function externalServer(name: string, endpoint: string): LocalServer {
     kill: refuse,
     dispose: async () => {},
   };
+}
+
+export interface ProcessServerOptions {
+  name: string;
+  endpoint: string;
+  /** The server's temp dir: removed by dispose, and when the first start fails. */
+  home: string;
+  /** What to run; called for every (re)start, on the same ports and data. */
+  launch: () => Launched;
+  /** Waits until the launched process really serves (a request, never a sleep). */
+  ready: (process: Launched) => Promise<void>;
+}
+
+/** A server that is one process: started now, restartable after stop or kill, cleaned by dispose. */
+export async function startProcessServer(options: ProcessServerOptions): Promise<LocalServer> {
+  let proc: Launched | undefined;
+  const server: LocalServer = {
+    name: options.name,
+    endpoint: options.endpoint,
+    managed: true,
+    async start() {
+      if (proc && !proc.hasExited()) return;
+      proc = options.launch();
+      await options.ready(proc);
+    },
+    async stop() {
+      await proc?.stop();
+    },
+    async kill() {
+      await proc?.kill();
+    },
+    async dispose() {
+      await proc?.stop();
+      rmSync(options.home, { recursive: true, force: true });
+    },
+  };
+  try {
+    await server.start();
+  } catch (error) {
+    rmSync(options.home, { recursive: true, force: true });
+    throw error;
+  }
+  return server;
 }
