@@ -4,8 +4,9 @@
  *
  * 1. Reaction: STEPS times, a lag step (0 → 2,500 messages, lagThreshold 1,000) and the time until
  *    the Deployment's scale says 3; then the backlog is committed and the group drains back to 1.
- * 2. Flapping: for FLAP_SECONDS the lag alternates every 2.5 s between just under and just over the
- *    threshold; scale events are counted with the default 60 s scale-down window, and without one
+ * 2. Flapping: for FLAP_SECONDS the lag alternates between just under and just over the threshold,
+ *    switching every 0.7 poll intervals (a period that is not a multiple of the poll, so polls see
+ *    both sides); scale events are counted with the default 60 s scale-down window, and without one
  *    (window 0) as the baseline in the same run.
  * Printed beside them: what KEDA's defaults give for the same step (poll every 30 s, then the HPA's
  * 15 s sync), as a reference line computed from those intervals.
@@ -152,7 +153,7 @@ try {
     for (let over = true; performance.now() < end; over = !over) {
       if (over) await s.produce(100);
       else await s.drain(950);
-      await sleep(2_500);
+      await sleep(pollSeconds * 700);
     }
     return s.scaleEvents();
   };

@@ -264,3 +264,78 @@ describe('ConsumerGroup controller when Kafka goes away', () => {
     expect(condition(recovered, 'Ready')?.status).toBe('True');
   }, 120_000);
 });
+
+describe('ConsumerGroup controller stays out of the way', () => {
+  const ns = `cg-polite-${randomUUID().slice(0, 8)}`;
+  const topic = `polite-${randomUUID().slice(0, 8)}`;
+  const create = (name: string, target: string, extra: Partial<ConsumerGroupSpec> = {}) =>
+    custom.createNamespacedCustomObject({
+      group: 'eventide.dev',
+      version: 'v1alpha1',
+      plural: 'consumergroups',
+      namespace: ns,
+      body: {
+        apiVersion: 'eventide.dev/v1alpha1',
+        kind: 'ConsumerGroup',
+        metadata: { name, namespace: ns },
+        spec: {
+          groupId: name,
+          topics: [topic],
+          scaleTargetRef: { name: target },
+          lagThreshold: 100,
+          pollIntervalSeconds: pollSeconds,
+          offsetResetPolicy: 'earliest',
+          ...extra,
+        },
+      },
+    });
+  const reason = async (name: string) => condition(await getGroup(ns, name), 'Ready')?.reason;
+
+  beforeAll(async () => {
+    const admin = new kafkajs.Kafka({ clientId: 'cg-polite', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    await setupTopic(admin, topic);
+    await admin.disconnect();
+    await h.namespace(ns);
+    await produce(brokers, topic, 600);
+    const operator = operatorFor(brokers, ns);
+    await operator.start();
+    await eventually(async () => operator.isLeader);
+  });
+
+  it('reports a target that does not exist, and scales it once it does', async () => {
+    await create('late', 'late-workers');
+    await eventually(async () => (await reason('late')) === 'TargetNotFound', { what: 'TargetNotFound' });
+    expect(condition(await getGroup(ns, 'late'), 'Ready')?.message).toContain('Deployment');
+    await deployment(ns, 'late-workers', 1);
+    await eventually(async () => (await replicas(ns, 'late-workers')) === 6, { timeoutMs: 15_000, what: 'scale once the target exists' });
+  });
+
+  it('leaves a workload alone when an HPA also scales it', async () => {
+    await deployment(ns, 'hpa-workers', 1);
+    const { AutoscalingV2Api } = await import('@kubernetes/client-node');
+    await h.kc.makeApiClient(AutoscalingV2Api).createNamespacedHorizontalPodAutoscaler({
+      namespace: ns,
+      body: {
+        metadata: { name: 'cpu' },
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'hpa-workers' }, minReplicas: 1, maxReplicas: 3 },
+      },
+    });
+    await create('contested', 'hpa-workers');
+    await eventually(async () => (await reason('contested')) === 'ConflictingAutoscaler', { what: 'ConflictingAutoscaler' });
+    await new Promise((r) => setTimeout(r, 2 * pollSeconds * 1000));
+    expect(await replicas(ns, 'hpa-workers')).toBe(1);
+  });
+
+  it('reports lag but does not scale while paused', async () => {
+    await deployment(ns, 'paused-workers', 1);
+    await create('resting', 'paused-workers', { paused: true });
+    const group = await eventually(async () => {
+      const g = await getGroup(ns, 'resting');
+      return condition(g, 'Ready')?.reason === 'Paused' && g.status?.totalLag === 600 ? g : undefined;
+    });
+    expect(group.status?.desiredReplicas).toBe(6);
+    await new Promise((r) => setTimeout(r, 2 * pollSeconds * 1000));
+    expect(await replicas(ns, 'paused-workers')).toBe(1);
+  });
+});
