@@ -105,7 +105,7 @@ describe('Topic controller against the real API server and Kafka', () => {
     await new Promise((r) => setTimeout(r, 4_000));
     const metrics = await operator.metrics.registry.getSingleMetricAsString('eventide_workqueue_retry_delay_seconds');
     const delay = Number(new RegExp(`key="${ns}/${name}"} ([0-9.]+)`).exec(metrics)?.[1]);
-    // Backoff doubles from 0.5 s: after ~4 s of failures the next wait is 2 s or more, not zero.
+    // Backoff doubles from 0.1 s: after ~4 s of failures the next wait is 2 s or more, not zero.
     expect(delay).toBeGreaterThanOrEqual(2);
     // A fixed spec is picked up and the failure clears.
     await h.applyTopic(ns, name, { partitions: 1, config: { 'retention.ms': 1000000 } });

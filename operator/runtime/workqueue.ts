@@ -1,5 +1,8 @@
-/** Capped exponential backoff: base·2^failures, at most max. */
-export function backoffMs(failures: number, baseMs = 500, maxMs = 60_000): number {
+/**
+ * Capped exponential backoff: base·2^failures, at most max. A short base lets a passing failure (a
+ * 429 while the API server reinitializes) clear quickly; doubling keeps a lasting one from storming.
+ */
+export function backoffMs(failures: number, baseMs = 100, maxMs = 60_000): number {
   return Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
 }
 

@@ -60,7 +60,7 @@ export function harness(kubeconfig: string, kubectlPath: string) {
 /** Polls until `probe` returns a value that is not undefined/false, or fails with the last seen value. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined | false>,
-  { timeoutMs = 20_000, what = 'condition' } = {},
+  { timeoutMs = 30_000, what = 'condition' } = {},
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
