@@ -1,0 +1,187 @@
+import { createHash } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { z } from 'zod';
+import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
+import { openApiDocument } from './openapi.ts';
+import { eventInput, eventPatch, listQuery } from './schema.ts';
+import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
+
+export interface CatalogApiDeps {
+  store: EventStore;
+  registry: Registry;
+  log: Logger;
+  ready: () => Promise<boolean>;
+  /** Largest accepted body, in bytes. */
+  maxBodyBytes?: number;
+}
+
+const jsonTypes = ['application/json', 'application/merge-patch+json'];
+const etag = (version: number) => `"${version}"`;
+
+/** If-Match: "*" or a list of ETags; the version the client last saw, or undefined. */
+export function parseIfMatch(header: string | undefined): number | undefined | 'invalid' {
+  if (header === undefined || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"(\d+)"\s*$/.exec(header);
+  return match ? Number(match[1]) : 'invalid';
+}
+
+async function readJson(c: { req: { header: (n: string) => string | undefined; text: () => Promise<string> } }): Promise<unknown> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!jsonTypes.includes(type))
+    throw new HttpProblem(415, 'Unsupported media type', `send application/json, not ${type || 'a body without a content type'}`);
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpProblem(400, 'Malformed JSON', (error as Error).message);
+  }
+}
+
+/** The version a body may carry for optimistic concurrency (409 when stale), taken out of it. */
+function takeVersion(body: unknown): { body: unknown; version?: number } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !('version' in body)) return { body };
+  const { version, ...rest } = body as { version: unknown };
+  if (!Number.isSafeInteger(version) || (version as number) < 1)
+    throw new HttpProblem(400, 'Invalid request', 'version must be a positive integer');
+  return { body: rest, version: version as number };
+}
+
+/** The catalog's HTTP API under /api/v1, plus health, metrics and its OpenAPI document. */
+export function catalogApi(deps: CatalogApiDeps): Hono {
+  const app = new Hono();
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [deps.registry],
+  });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['method', 'route'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [deps.registry],
+  });
+
+  app.use(async (c, next) => {
+    const stop = latency.startTimer();
+    await next();
+    const route = c.req.routePath || 'unmatched';
+    stop({ method: c.req.method, route });
+    requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+  });
+  app.onError((error, c) => {
+    if (error instanceof HttpProblem) return problemResponse(c, error.problem);
+    if (error instanceof NotFound) return problemResponse(c, new HttpProblem(404, 'Not found', error.message).problem);
+    if (error instanceof z.ZodError) return problemResponse(c, invalid(error, 'resulting event').problem);
+    deps.log.error({ err: error, path: c.req.path }, 'request failed');
+    return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
+  });
+  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'Not found', `no route for ${c.req.method} ${c.req.path}`).problem));
+
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/readyz', async (c) => ((await deps.ready().catch(() => false)) ? c.text('ok') : c.text('database unreachable', 503)));
+  app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+
+  const api = new Hono();
+  api.use(
+    bodyLimit({
+      maxSize: deps.maxBodyBytes ?? 64 * 1024,
+      onError: (c) =>
+        problemResponse(
+          c,
+          new HttpProblem(413, 'Payload too large', `bodies are limited to ${deps.maxBodyBytes ?? 64 * 1024} bytes`).problem,
+        ),
+    }),
+  );
+  const id = (raw: string) => {
+    if (!z.uuid().safeParse(raw).success) throw new HttpProblem(404, 'Not found', `no event ${raw} (event ids are UUIDs)`);
+    return raw;
+  };
+  const expected = (header: string | undefined, bodyVersion: number | undefined) => {
+    const ifMatch = parseIfMatch(header);
+    if (ifMatch === 'invalid') throw new HttpProblem(400, 'Invalid request', 'If-Match must be an ETag such as "3", or *');
+    return { ifMatch, bodyVersion };
+  };
+  /** Runs a write with the versions the client expects: a stale If-Match is 412, a stale body version 409. */
+  const guarded = async <T>(versions: { ifMatch?: number; bodyVersion?: number }, write: (expected?: number) => Promise<T>): Promise<T> => {
+    try {
+      if (versions.ifMatch !== undefined && versions.bodyVersion !== undefined && versions.ifMatch !== versions.bodyVersion) {
+        throw new HttpProblem(400, 'Invalid request', 'If-Match and the body version disagree');
+      }
+      return await write(versions.ifMatch ?? versions.bodyVersion);
+    } catch (error) {
+      if (!(error instanceof VersionConflict)) throw error;
+      if (versions.ifMatch !== undefined)
+        throw new HttpProblem(412, 'Precondition failed', error.message, { currentVersion: error.current });
+      throw new HttpProblem(409, 'Version conflict', error.message, { currentVersion: error.current });
+    }
+  };
+
+  api.post('/events', async (c) => {
+    const raw = await readJson(c);
+    const key = c.req.header('idempotency-key');
+    if (key !== undefined && (key.length < 1 || key.length > 200))
+      throw new HttpProblem(400, 'Invalid request', 'Idempotency-Key must be 1 to 200 characters');
+    const parsed = eventInput.safeParse(raw);
+    if (!parsed.success) throw invalid(parsed.error);
+    const idempotency = key ? { key, hash: createHash('sha256').update(JSON.stringify(raw)).digest('hex') } : undefined;
+    const result = await deps.store.create(parsed.data, c.req.header('traceparent'), idempotency);
+    if (result.kind === 'mismatch')
+      throw new HttpProblem(422, 'Idempotency key reused', 'this Idempotency-Key was used with a different body');
+    return c.json(result.event, 201, {
+      location: `/api/v1/events/${result.event.id}`,
+      etag: etag(result.event.version),
+      ...(result.kind === 'replayed' ? { 'idempotent-replayed': 'true' } : {}),
+    });
+  });
+
+  api.get('/events', async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) throw invalid(parsed.error, 'query');
+    const cursor = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
+    if (parsed.data.cursor !== undefined && !cursor) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
+    return c.json(await deps.store.list({ ...parsed.data, cursor }));
+  });
+
+  api.get('/events/:id', async (c) => {
+    const event = await deps.store.get(id(c.req.param('id')));
+    if (!event) throw new NotFound(`no event ${c.req.param('id')}`);
+    return c.json(event, 200, { etag: etag(event.version) });
+  });
+
+  api.put('/events/:id', async (c) => {
+    const eventId = id(c.req.param('id'));
+    const { body, version } = takeVersion(await readJson(c));
+    const parsed = eventInput.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const event = await guarded(expected(c.req.header('if-match'), version), (v) =>
+      deps.store.replace(eventId, parsed.data, v, c.req.header('traceparent')),
+    );
+    return c.json(event, 200, { etag: etag(event.version) });
+  });
+
+  api.patch('/events/:id', async (c) => {
+    const eventId = id(c.req.param('id'));
+    const { body, version } = takeVersion(await readJson(c));
+    const parsed = eventPatch.safeParse(body);
+    if (!parsed.success) throw invalid(parsed.error);
+    const event = await guarded(expected(c.req.header('if-match'), version), (v) =>
+      deps.store.patch(eventId, parsed.data, v, c.req.header('traceparent')),
+    );
+    return c.json(event, 200, { etag: etag(event.version) });
+  });
+
+  api.delete('/events/:id', async (c) => {
+    const eventId = id(c.req.param('id'));
+    await guarded(expected(c.req.header('if-match'), undefined), (v) => deps.store.delete(eventId, v, c.req.header('traceparent')));
+    return c.body(null, 204);
+  });
+
+  app.route('/api/v1', api);
+  return app;
+}

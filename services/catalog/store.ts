@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { z } from 'zod';
+import { type Change, changeTopic, toRecord } from '../lib/envelope.ts';
+import { type Event, type EventInput, eventInput, type eventPatch } from './schema.ts';
+
+export class NotFound extends Error {}
+export class VersionConflict extends Error {
+  readonly current: number;
+  constructor(current: number, expected: number) {
+    super(`the event is at version ${current}, not ${expected}`);
+    this.current = current;
+  }
+}
+
+interface Row {
+  id: string;
+  version: number;
+  data: EventInput;
+  created_at: Date;
+  updated_at: Date;
+  deleted: boolean;
+}
+
+const toEvent = (row: Row): Event => ({
+  ...row.data,
+  id: row.id,
+  version: row.version,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+export const encodeCursor = (startsAt: string, id: string) => Buffer.from(JSON.stringify([startsAt, id])).toString('base64url');
+export function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
+  } catch {}
+  return undefined;
+}
+
+/**
+ * Events in PostgreSQL. Every change writes the event row and its outbox row (the whole
+ * CloudEvents record) in one transaction, and NOTIFYs the relay on commit: a committed change is
+ * never without its message, and a rolled-back one never has one.
+ */
+export class EventStore {
+  private readonly pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async appendChange(client: pg.PoolClient, change: Change): Promise<void> {
+    const record = toRecord(change);
+    await client.query('INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)', [
+      changeTopic,
+      record.key,
+      record.value,
+      record.headers,
+    ]);
+    await client.query("NOTIFY outbox, 'change'");
+  }
+
+  /**
+   * Creates an event. With an idempotency key, the key, the request's hash and the response are
+   * stored in the same transaction: a retry with the same body gets the first event back and
+   * creates nothing; the same key with another body is a mismatch.
+   */
+  async create(
+    input: EventInput,
+    traceparent?: string,
+    idempotency?: { key: string; hash: string },
+  ): Promise<{ kind: 'created' | 'replayed'; event: Event } | { kind: 'mismatch' }> {
+    const previous = idempotency ? await this.remembered(idempotency.key) : undefined;
+    if (previous) return previous.hash === idempotency?.hash ? { kind: 'replayed', event: previous.event } : { kind: 'mismatch' };
+    const id = randomUUID();
+    try {
+      return await this.inTransaction(async (client) => {
+        const { rows } = await client.query<Row>(
+          'INSERT INTO events (id, version, data, starts_at, category, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, now(), now()) RETURNING *',
+          [id, input, input.startsAt, input.category],
+        );
+        const event = toEvent(rows[0] as Row);
+        if (idempotency) {
+          await client.query('INSERT INTO idempotency_keys (key, request_hash, status, body, headers) VALUES ($1, $2, 201, $3, $4)', [
+            idempotency.key,
+            idempotency.hash,
+            event,
+            {},
+          ]);
+        }
+        await this.appendChange(client, {
+          id: randomUUID(),
+          kind: 'created',
+          entityId: id,
+          version: 1,
+          time: new Date(event.updatedAt),
+          data: { ...event },
+          traceparent,
+        });
+        return { kind: 'created' as const, event };
+      });
+    } catch (error) {
+      // Two requests with one key at the same moment: the loser returns what the winner stored.
+      if (idempotency && (error as { code?: string }).code === '23505') {
+        const winner = await this.remembered(idempotency.key);
+        if (winner) return winner.hash === idempotency.hash ? { kind: 'replayed', event: winner.event } : { kind: 'mismatch' };
+      }
+      throw error;
+    }
+  }
+
+  private async remembered(key: string): Promise<{ hash: string; event: Event } | undefined> {
+    const { rows } = await this.pool.query<{ request_hash: string; body: Event }>(
+      'SELECT request_hash, body FROM idempotency_keys WHERE key = $1',
+      [key],
+    );
+    return rows[0] ? { hash: rows[0].request_hash, event: rows[0].body } : undefined;
+  }
+
+  async get(id: string): Promise<Event | undefined> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM events WHERE id = $1 AND NOT deleted', [id]);
+    return rows[0] ? toEvent(rows[0]) : undefined;
+  }
+
+  async list(query: {
+    category?: string;
+    from?: string;
+    to?: string;
+    limit: number;
+    cursor?: [string, string];
+  }): Promise<{ items: Event[]; nextCursor?: string }> {
+    const where = ['NOT deleted'];
+    const params: unknown[] = [];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.category) where.push(`category = ${param(query.category)}`);
+    if (query.from) where.push(`starts_at >= ${param(query.from)}`);
+    if (query.to) where.push(`starts_at < ${param(query.to)}`);
+    if (query.cursor) where.push(`(starts_at, id) > (${param(query.cursor[0])}, ${param(query.cursor[1])})`);
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM events WHERE ${where.join(' AND ')} ORDER BY starts_at, id LIMIT ${param(query.limit + 1)}`,
+      params,
+    );
+    const items = rows.slice(0, query.limit).map(toEvent);
+    const last = items.at(-1);
+    return rows.length > query.limit && last
+      ? { items, nextCursor: encodeCursor(new Date(last.startsAt).toISOString(), last.id) }
+      : { items };
+  }
+
+  /** Locks the row for this transaction and checks the caller's expected version. */
+  private async lock(client: pg.PoolClient, id: string, expectedVersion?: number): Promise<Row> {
+    const { rows } = await client.query<Row>('SELECT * FROM events WHERE id = $1 AND NOT deleted FOR UPDATE', [id]);
+    const row = rows[0];
+    if (!row) throw new NotFound(`no event ${id}`);
+    if (expectedVersion !== undefined && row.version !== expectedVersion) throw new VersionConflict(row.version, expectedVersion);
+    return row;
+  }
+
+  async replace(id: string, input: EventInput, expectedVersion?: number, traceparent?: string): Promise<Event> {
+    return this.inTransaction(async (client) => {
+      const row = await this.lock(client, id, expectedVersion);
+      return this.write(client, row, input, traceparent);
+    });
+  }
+
+  /** Merges the patch into the stored event; the result must be a valid event (a ZodError otherwise). */
+  async patch(id: string, patch: z.infer<typeof eventPatch>, expectedVersion?: number, traceparent?: string): Promise<Event> {
+    return this.inTransaction(async (client) => {
+      const row = await this.lock(client, id, expectedVersion);
+      return this.write(client, row, eventInput.parse({ ...row.data, ...patch }), traceparent);
+    });
+  }
+
+  private async write(client: pg.PoolClient, row: Row, input: EventInput, traceparent?: string): Promise<Event> {
+    const { rows } = await client.query<Row>(
+      'UPDATE events SET version = version + 1, data = $2, starts_at = $3, category = $4, updated_at = now() WHERE id = $1 RETURNING *',
+      [row.id, input, input.startsAt, input.category],
+    );
+    const event = toEvent(rows[0] as Row);
+    await this.appendChange(client, {
+      id: randomUUID(),
+      kind: 'updated',
+      entityId: row.id,
+      version: event.version,
+      time: new Date(event.updatedAt),
+      data: { ...event },
+      traceparent,
+    });
+    return event;
+  }
+
+  async delete(id: string, expectedVersion?: number, traceparent?: string): Promise<void> {
+    await this.inTransaction(async (client) => {
+      const row = await this.lock(client, id, expectedVersion);
+      // A tombstone keeps the version counting, so a re-delivered older change can never win.
+      const { rows } = await client.query<{ version: number; updated_at: Date }>(
+        'UPDATE events SET version = version + 1, deleted = true, updated_at = now() WHERE id = $1 RETURNING version, updated_at',
+        [row.id],
+      );
+      const { version, updated_at } = rows[0] as { version: number; updated_at: Date };
+      await this.appendChange(client, {
+        id: randomUUID(),
+        kind: 'deleted',
+        entityId: row.id,
+        version,
+        time: updated_at,
+        data: { id: row.id, version },
+        traceparent,
+      });
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { catalogApi } from '../api.ts';
+import { migrate } from '../migrations.ts';
+import { EventStore } from '../store.ts';
+
+/** A fresh database on the test server, so suites never see each other's rows. */
+export async function freshDatabase(serverUrl: string): Promise<string> {
+  const name = `catalog_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function inProcessCatalog(databaseUrl: string) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  await migrate(pool);
+  const app = catalogApi({
+    store: new EventStore(pool),
+    registry: new Registry(),
+    log: pino({ level: 'silent' }),
+    maxBodyBytes: 16 * 1024,
+    ready: async () => (await pool.query('SELECT 1')).rowCount === 1,
+  });
+  return { app, pool };
+}
+
+export const sampleEvent = (overrides: Record<string, unknown> = {}) => ({
+  name: 'Jazz at the harbour',
+  description: 'An evening of standards',
+  category: 'concert',
+  startsAt: '2027-03-01T19:00:00Z',
+  endsAt: '2027-03-01T22:00:00Z',
+  venue: 'Hafenhalle',
+  city: 'Hamburg',
+  country: 'DE',
+  capacity: 300,
+  priceMinor: 2500,
+  currency: 'EUR',
+  organizerId: '5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90',
+  status: 'published',
+  ...overrides,
+});
