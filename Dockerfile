@@ -10,6 +10,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json versions.json ./
 COPY scripts/bundle.ts scripts/
 COPY operator/ operator/
+COPY services/ services/
 ARG IMAGE
 RUN node scripts/bundle.ts "${IMAGE}" /out
 

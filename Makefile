@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction \
+.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -50,14 +50,17 @@ bench-topic-reconcile: install ## apply N Topics, time until Ready and in Kafka 
 bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) and flapping, beside KEDA's defaults
 	node bench/scaling-reaction/main.ts
 
+bench-catalog: install ## POST throughput and p50/p99 at a fixed rate and at saturation; relay vs bare producer
+	node bench/catalog/main.ts
+
 # --- The kind path: a real cluster on a machine with Docker and kind -----------------------------
 KIND_CLUSTER := eventide
 VERSION := $(shell node -p 'require("./package.json").version')
 STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
 STRIMZI_INSTALL := https://github.com/strimzi/strimzi-kafka-operator/releases/download/$(STRIMZI)/strimzi-cluster-operator-$(STRIMZI).yaml
-# What exists so far; catalog and search join as their services land.
-IMAGES := operator
-DEPLOYMENTS := eventide-operator kafka-ui
+# What exists so far; search joins as its service lands.
+IMAGES := operator catalog
+DEPLOYMENTS := eventide-operator catalog kafka-ui
 
 kind-up: ## create the kind cluster and install the Strimzi operator (pinned release), waiting until it runs
 	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --config deploy/kind-cluster.yaml

@@ -54,13 +54,18 @@ describe('bundles', () => {
     }
   });
 
-  it('the operator bundle runs on its own and checks its configuration first', async () => {
-    const [file] = await bundle('operator', join(out, 'operator'));
-    expect(file).toBeDefined();
-    const result = await run(process.execPath, [file as string], { cwd: out, env: { PATH: process.env.PATH } }).catch(
-      (e: { code: number; stderr: string }) => e,
-    );
-    expect('code' in result ? result.code : 0).toBe(1);
-    expect('stderr' in result ? result.stderr : '').toContain('eventide-operator: invalid configuration');
+  it.each([
+    ['operator', 'eventide-operator: invalid configuration'],
+    ['catalog', 'catalog: invalid configuration'],
+  ])('the %s bundle runs on its own and checks its configuration first', async (image, message) => {
+    const files = await bundle(image, join(out, image));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const result = await run(process.execPath, [file], { cwd: out, env: { PATH: process.env.PATH } }).catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect('code' in result ? result.code : 0).toBe(1);
+      expect('stderr' in result ? result.stderr : '').toContain(message);
+    }
   });
 });
