@@ -129,7 +129,7 @@ describe('the search indexer against real Kafka and Elasticsearch', () => {
   });
 
   it('shares partitions between two instances that together index everything once', async () => {
-    const { topic, index, start } = await setup();
+    const { topic, groupId, index, start } = await setup();
     const [one, two] = [await start(), await start()];
     const ids = Array.from({ length: 200 }, () => randomUUID());
     await send(
@@ -137,6 +137,8 @@ describe('the search indexer against real Kafka and Elasticsearch', () => {
       ids.map((id) => change(id, 'created', 1)),
     );
     await eventually(async () => one.counts.consumed + two.counts.consumed >= 200, 'all 200 consumed', 60_000);
+    const committed = await admin.fetchOffsets({ groupId, topics: [topic] });
+    expect(committed[0]?.partitions.reduce((n, p) => n + Number(p.offset), 0)).toBe(200);
     await es.indices.refresh({ index });
     expect((await es.count({ index })).count).toBe(200);
     expect(one.counts.consumed + two.counts.consumed).toBe(200);

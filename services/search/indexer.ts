@@ -60,15 +60,13 @@ export class Indexer {
     await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.batch(payload) });
   }
 
-  private async batch({
-    batch,
-    resolveOffset,
-    heartbeat,
-    commitOffsetsIfNecessary,
-    isRunning,
-    isStale,
-    pause,
-  }: EachBatchPayload): Promise<void> {
+  /** Commits up to and including `offset` of the partition: explicit, since autoCommit is off. */
+  private async commit(partition: number, offset: string | undefined): Promise<void> {
+    if (offset === undefined) return;
+    await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: String(BigInt(offset) + 1n) }]);
+  }
+
+  private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const partition = batch.partition;
     const parsed: { message: KafkaMessage; change?: Change; problem?: string }[] = batch.messages.map((message) => {
@@ -106,15 +104,16 @@ export class Indexer {
     this.backoff.delete(partition);
 
     // Everything before the first unprocessable message is done; that one is retried or dead-lettered.
+    let done: string | undefined;
     for (const { message } of parsed) {
-      if (!isRunning() || isStale()) return;
+      if (!isRunning() || isStale()) return this.commit(partition, done);
       const problem = problems.get(message.offset);
       if (problem) {
         const key = `${partition}/${message.offset}`;
         const attempts = (this.attempts.get(key) ?? 0) + 1;
         this.attempts.set(key, attempts);
         if (attempts < this.options.maxAttempts) {
-          await commitOffsetsIfNecessary();
+          await this.commit(partition, done);
           return this.retryLater(
             partition,
             pause,
@@ -128,9 +127,10 @@ export class Indexer {
       }
       this.counts.consumed++;
       resolveOffset(message.offset);
+      done = message.offset;
     }
     this.counts.batches++;
-    await commitOffsetsIfNecessary();
+    await this.commit(partition, done);
     await heartbeat();
   }
 
