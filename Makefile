@@ -58,9 +58,8 @@ KIND_CLUSTER := eventide
 VERSION := $(shell node -p 'require("./package.json").version')
 STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
 STRIMZI_INSTALL := https://github.com/strimzi/strimzi-kafka-operator/releases/download/$(STRIMZI)/strimzi-cluster-operator-$(STRIMZI).yaml
-# What exists so far; search joins as its service lands.
-IMAGES := operator catalog
-DEPLOYMENTS := eventide-operator catalog kafka-ui
+IMAGES := operator catalog search
+DEPLOYMENTS := eventide-operator catalog search-api search-indexer kafka-ui
 
 kind-up: ## create the kind cluster and install the Strimzi operator (pinned release), waiting until it runs
 	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --config deploy/kind-cluster.yaml

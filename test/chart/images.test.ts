@@ -57,6 +57,7 @@ describe('bundles', () => {
   it.each([
     ['operator', 'eventide-operator: invalid configuration'],
     ['catalog', 'catalog: invalid configuration'],
+    ['search', 'search-'],
   ])('the %s bundle runs on its own and checks its configuration first', async (image, message) => {
     const files = await bundle(image, join(out, image));
     expect(files.length).toBeGreaterThan(0);

@@ -1,0 +1,78 @@
+import { type Client, errors } from '@elastic/elasticsearch';
+import { Hono } from 'hono';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
+import { alias } from './index-definition.ts';
+import { buildSearch, decodeCursor, encodeCursor, searchParams } from './query.ts';
+
+interface Bucket {
+  key: string | number;
+  key_as_string?: string;
+  doc_count: number;
+}
+
+/** ES unreachable → 503 with Retry-After; a query ES rejects → 400 with its reason; never a 500 for input. */
+function translate(error: unknown): HttpProblem {
+  if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError) {
+    return new HttpProblem(503, 'Search unavailable', 'Elasticsearch cannot be reached; try again shortly');
+  }
+  if (error instanceof errors.ResponseError && error.statusCode === 400) {
+    return new HttpProblem(
+      400,
+      'Query rejected',
+      (error.body as { error?: { reason?: string } })?.error?.reason ?? 'Elasticsearch rejected the query',
+    );
+  }
+  throw error;
+}
+
+/** The search API: GET /api/v1/search/events (text, filters, facets, cursor) and one event by id. */
+export function searchApi({ es, registry, log }: { es: Client; registry: Registry; log: Logger }): Hono {
+  const app = new Hono();
+  app.onError((error, c) => {
+    if (error instanceof HttpProblem) return problemResponse(c, error.problem, error.problem.status === 503 ? { 'retry-after': '5' } : {});
+    log.error({ err: error }, 'request failed');
+    return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
+  });
+  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'Not found', `no route for ${c.req.method} ${c.req.path}`).problem));
+  app.get('/healthz', (c) => c.text('ok'));
+  app.get('/readyz', async (c) => ((await es.ping().catch(() => false)) ? c.text('ok') : c.text('elasticsearch unreachable', 503)));
+  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+
+  app.get('/api/v1/search/events', async (c) => {
+    const parsed = searchParams.safeParse(c.req.query());
+    if (!parsed.success) throw invalid(parsed.error, 'query');
+    const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
+    if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
+    const result = await es.search(buildSearch(parsed.data, after)).catch((error: unknown) => {
+      throw translate(error);
+    });
+    const hits = result.hits.hits;
+    const last = hits.at(-1);
+    const total = typeof result.hits.total === 'number' ? result.hits.total : (result.hits.total?.value ?? 0);
+    const facet = (name: string) =>
+      ((result.aggregations?.[name] as { buckets?: Bucket[] } | undefined)?.buckets ?? []).map((b) => ({
+        value: b.key_as_string ?? String(b.key),
+        count: b.doc_count,
+      }));
+    return c.json({
+      total,
+      hits: hits.map((h) => h._source),
+      facets: { category: facet('category'), city: facet('city'), month: facet('month') },
+      ...(last?.sort && hits.length === parsed.data.size ? { nextCursor: encodeCursor(last.sort) } : {}),
+    });
+  });
+
+  app.get('/api/v1/search/events/:id', async (c) => {
+    const id = c.req.param('id');
+    if (!z.uuid().safeParse(id).success) throw new HttpProblem(404, 'Not found', `no event ${id} (event ids are UUIDs)`);
+    const found = await es.get({ index: alias, id }, { ignore: [404] }).catch((error: unknown) => {
+      throw translate(error);
+    });
+    if (!found.found) throw new HttpProblem(404, 'Not found', `no event ${id} in the search index`);
+    return c.json(found._source as object);
+  });
+  return app;
+}
