@@ -1,0 +1,116 @@
+// @needs kafka elasticsearch
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import kafkajs from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { repoRoot } from '../../test/infra/paths.ts';
+import { type Launched, launch } from '../../test/infra/process.ts';
+import { type Change, toRecord } from '../lib/envelope.ts';
+import { indexName } from './index-definition.ts';
+
+const brokers = inject('kafkaBrokers');
+const es = new Client({ node: inject('elasticsearchUrl') });
+const kafka = new kafkajs.Kafka({ clientId: 'indexer-process-test', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING });
+const admin = kafka.admin();
+const logs = mkdtempSync(join(tmpdir(), 'eventide-indexer-test-'));
+const suffix = randomUUID().slice(0, 8);
+const topic = `kill-${suffix}`;
+const groupId = `kill-indexer-${suffix}`;
+const running: Launched[] = [];
+
+const startIndexer = (name: string) => {
+  const proc = launch({
+    name,
+    command: process.execPath,
+    args: [join(repoRoot, 'services/search/indexer-main.ts')],
+    logFile: join(logs, `${name}.log`),
+    env: {
+      ...process.env,
+      KAFKA_BROKERS: brokers,
+      ELASTICSEARCH_URL: inject('elasticsearchUrl'),
+      KAFKA_TOPIC: topic,
+      KAFKA_GROUP_ID: groupId,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    },
+  });
+  running.push(proc);
+  return proc;
+};
+/** Offsets the group committed; 0 while its coordinator is still loading (a retriable answer). */
+const committed = async () =>
+  (await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []))[0]?.partitions.reduce(
+    (n, p) => n + Math.max(0, Number(p.offset)),
+    0,
+  ) ?? 0;
+
+beforeAll(async () => {
+  await admin.connect();
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: 4, replicationFactor: 1 },
+      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
+    ],
+    waitForLeaders: true,
+  });
+});
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.kill()));
+  await admin.disconnect();
+  await es.close();
+});
+
+describe('the indexer process', () => {
+  it('SIGKILLed mid-stream and restarted, leaves the index equal to the source of truth', async () => {
+    // The source of truth: 400 events, each changed four times, every fifth then deleted.
+    const truth = new Map<string, number | 'deleted'>();
+    const changes: Change[] = [];
+    for (let e = 0; e < 400; e++) {
+      const id = randomUUID();
+      for (let v = 1; v <= 4; v++) {
+        changes.push({
+          id: randomUUID(),
+          kind: v === 1 ? 'created' : 'updated',
+          entityId: id,
+          version: v,
+          time: new Date(),
+          data: { id, version: v, name: `v${v}` },
+        });
+      }
+      if (e % 5 === 0) {
+        changes.push({ id: randomUUID(), kind: 'deleted', entityId: id, version: 5, time: new Date(), data: { id, version: 5 } });
+        truth.set(id, 'deleted');
+      } else {
+        truth.set(id, 4);
+      }
+    }
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < changes.length; i += 200)
+      await producer.send({ topic, acks: -1, messages: changes.slice(i, i + 200).map(toRecord) });
+    await producer.disconnect();
+
+    const first = startIndexer('first');
+    const deadline = Date.now() + 60_000;
+    while ((await committed()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await first.kill();
+    const atKill = await committed();
+    startIndexer('second');
+    while ((await committed()) < changes.length && Date.now() < deadline + 60_000) await new Promise((r) => setTimeout(r, 200));
+    expect(await committed()).toBe(changes.length);
+
+    await es.indices.refresh({ index: indexName });
+    const ids = [...truth.keys()];
+    const found = await es.mget<{ version: number }>({ index: indexName, ids });
+    for (const doc of found.docs) {
+      const expected = truth.get(doc._id);
+      if (expected === 'deleted') expect('found' in doc && doc.found, doc._id).toBe(false);
+      else expect('found' in doc && doc.found ? doc._version : undefined, doc._id).toBe(expected);
+    }
+    expect(atKill).toBeLessThan(changes.length);
+    expect(readFileSync(join(logs, 'second.log'), 'utf8')).toContain('indexing');
+  }, 150_000);
+});
