@@ -75,6 +75,14 @@ start('operator', 'operator/main.ts', {
   PORT: String(operatorPort),
 });
 start('catalog', 'services/catalog/main.ts', { DATABASE_URL: postgres.endpoint, KAFKA_BROKERS: kafka.endpoint, PORT: String(catalogPort) });
+const indexerPort = await freePort();
+const searchPort = Number(process.env.SEARCH_PORT ?? 8081);
+start('search-indexer', 'services/search/indexer-main.ts', {
+  KAFKA_BROKERS: kafka.endpoint,
+  ELASTICSEARCH_URL: elasticsearch.endpoint,
+  PORT: String(indexerPort),
+});
+start('search-api', 'services/search/api-main.ts', { ELASTICSEARCH_URL: elasticsearch.endpoint, PORT: String(searchPort) });
 
 const up = async (url: string) =>
   fetch(url)
@@ -111,14 +119,21 @@ await status(
   await up(`http://127.0.0.1:${catalogPort}/readyz`),
   `http://127.0.0.1:${catalogPort}/api/v1/events  (/openapi.json)`,
 );
+await status(
+  'search-indexer',
+  await up(`http://127.0.0.1:${indexerPort}/readyz`),
+  'consumer group search-indexer → index events-v1 (alias events)',
+);
+await status('search-api', await up(`http://127.0.0.1:${searchPort}/readyz`), `http://127.0.0.1:${searchPort}/api/v1/search/events`);
 await status('topics', await topicsReady(), 'catalog.events and search-indexer.dlq created in Kafka by the operator');
 console.log(`
 Try it:
   kubectl --kubeconfig ${kube.kubeconfig} -n eventide get topics,cg
   curl -s -X POST localhost:${catalogPort}/api/v1/events -H 'content-type: application/json' -d '{"name":"Jazz at the harbour","category":"concert","startsAt":"2027-03-01T19:00:00Z","endsAt":"2027-03-01T22:00:00Z","venue":"Hafenhalle","city":"Hamburg","country":"DE","capacity":300,"priceMinor":2500,"currency":"EUR","organizerId":"5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90"}'
   curl -s localhost:${catalogPort}/api/v1/events
+  curl -s 'localhost:${searchPort}/api/v1/search/events?q=jazz'        (a second or so after the POST)
 Run the tests against these servers instead of starting new ones:
   EVENTIDE_KAFKA_BROKERS=${kafka.endpoint} EVENTIDE_ELASTICSEARCH_URL=${elasticsearch.endpoint} EVENTIDE_DATABASE_URL=${postgres.endpoint} make test
 
-The search service (indexer and API) joins local mode when it lands; until then the search-indexer
-ConsumerGroup reports TargetNotFound. Ctrl-C stops everything.`);
+One search-indexer process runs here; the replica supervisor that follows the ConsumerGroup's scaling
+comes with issue 9, so the search-indexer ConsumerGroup reports TargetNotFound. Ctrl-C stops everything.`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { indexName } from './index-definition.ts';
 
 const brokers = z
   .string({ error: 'KAFKA_BROKERS is required: the Kafka bootstrap servers, host:port[,host:port]' })
@@ -23,6 +24,11 @@ export const indexerConfig = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('search-indexer'),
   KAFKA_TOPIC: z.string().min(1).default('catalog.events'),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
+  /** The physical index to write; a reindex runs a second indexer against the next version. */
+  ELASTICSEARCH_INDEX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a lowercase Elasticsearch index name')
+    .default(indexName),
 });
 export const apiConfig = z.object(common);
 
