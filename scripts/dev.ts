@@ -84,10 +84,19 @@ start('search-indexer', 'services/search/indexer-main.ts', {
 });
 start('search-api', 'services/search/api-main.ts', { ELASTICSEARCH_URL: elasticsearch.endpoint, PORT: String(searchPort) });
 
-const up = async (url: string) =>
-  fetch(url)
-    .then((r) => r.ok)
-    .catch(() => false);
+/** Ready, asked up to three times: a process busy joining its group may miss one probe. */
+const up = async (url: string) => {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (
+      await fetch(url, { signal: AbortSignal.timeout(2_000) })
+        .then((r) => r.ok)
+        .catch(() => false)
+    )
+      return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+};
 const topicsReady = async () => {
   const { stdout } = await kubectl(
     'get',
