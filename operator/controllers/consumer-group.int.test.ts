@@ -260,8 +260,12 @@ describe('ConsumerGroup controller when Kafka goes away', () => {
     await kafka.start();
     await produce(kafka.endpoint, topic, 300);
     await eventually(async () => (await replicas(ns, 'workers')) === 6, { timeoutMs: 40_000, what: 'scale to 6 after Kafka returns' });
-    const recovered = await getGroup(ns, 'workers');
-    expect(condition(recovered, 'Ready')?.status).toBe('True');
+    // The controller scales first and then writes its status: wait for the status to catch up.
+    const recovered = await eventually(async () => {
+      const g = await getGroup(ns, 'workers');
+      return condition(g, 'Ready')?.status === 'True' ? g : undefined;
+    });
+    expect(recovered.status?.currentReplicas).toBe(6);
   }, 120_000);
 });
 

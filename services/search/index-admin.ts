@@ -2,8 +2,10 @@ import type { Client } from '@elastic/elasticsearch';
 import { alias, indexBody, indexName } from './index-definition.ts';
 
 /**
- * Creates the versioned index and points the alias at it, if they are not there yet; safe for
- * several replicas starting at once (a lost race to create is not an error).
+ * Creates the index if it is not there yet; safe for several replicas starting at once (a lost
+ * race to create is not an error). Only the current version's index (events-v<indexVersion>)
+ * takes the alias, and only when nothing holds it: a reindex target, or any other index, never
+ * takes it over — that is swapAlias's job.
  */
 export async function ensureIndex(es: Client, index = indexName): Promise<void> {
   if (!(await es.indices.exists({ index }))) {
@@ -13,7 +15,7 @@ export async function ensureIndex(es: Client, index = indexName): Promise<void> 
       if ((error as { body?: { error?: { type?: string } } }).body?.error?.type !== 'resource_already_exists_exception') throw error;
     }
   }
-  if (!(await es.indices.existsAlias({ name: alias }))) {
+  if (index === indexName && !(await es.indices.existsAlias({ name: alias }))) {
     await es.indices.updateAliases({ actions: [{ add: { index, alias } }] });
   }
 }
