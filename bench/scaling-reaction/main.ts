@@ -14,15 +14,14 @@
  *   BENCH_STEPS (default 20), BENCH_FLAP_SECONDS (default 60), BENCH_POLL_SECONDS (default 5)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
 import { startKafka } from '../../test/infra/kafka.ts';
 import { startKubeApiServer } from '../../test/infra/kube.ts';
 import { repoRoot, versions } from '../../test/infra/paths.ts';
-import { launch } from '../../test/infra/process.ts';
+import { startOperatorProcess } from '../lib/operator.ts';
 import { percentile, table } from '../lib/stats.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 20);
@@ -47,13 +46,7 @@ execFileSync(kube.kubectl, ['--kubeconfig', kube.kubeconfig, 'wait', '--for=cond
 await core.createNamespace({ body: { metadata: { name: 'eventide' } } });
 await admin.connect();
 await producer.connect();
-const operator = launch({
-  name: 'operator',
-  command: process.execPath,
-  args: [join(repoRoot, 'operator/main.ts')],
-  logFile: join(mkdtempSync(join(tmpdir(), 'eventide-bench-')), 'operator.log'),
-  env: { ...process.env, KUBECONFIG: kube.kubeconfig, KAFKA_BROKERS: kafka.endpoint, POD_NAME: 'bench', PORT: '0', LOG_LEVEL: 'warn' },
-});
+const operator = startOperatorProcess({ kubeconfig: kube.kubeconfig, brokers: kafka.endpoint });
 
 /** A namespace with a 1-replica Deployment, a 6-partition topic and a ConsumerGroup over them. */
 async function scenario(window: number) {

@@ -7,15 +7,15 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
 import { startKafka } from '../../test/infra/kafka.ts';
 import { startKubeApiServer } from '../../test/infra/kube.ts';
 import { repoRoot, versions } from '../../test/infra/paths.ts';
-import { launch } from '../../test/infra/process.ts';
+import { startOperatorProcess } from '../lib/operator.ts';
 import { median, percentile, table } from '../lib/stats.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '1,50,200').split(',').map(Number);
@@ -49,13 +49,7 @@ await kubectl(['apply', '--server-side', '-f', join(repoRoot, 'charts/kind/00-cr
 await kubectl(['wait', '--for=condition=Established', 'crd/topics.eventide.dev']);
 await core.createNamespace({ body: { metadata: { name: 'eventide' } } });
 await admin.connect();
-const operator = launch({
-  name: 'operator',
-  command: process.execPath,
-  args: [join(repoRoot, 'operator/main.ts')],
-  logFile: join(mkdtempSync(join(tmpdir(), 'eventide-bench-')), 'operator.log'),
-  env: { ...process.env, KUBECONFIG: kube.kubeconfig, KAFKA_BROKERS: kafka.endpoint, POD_NAME: 'bench', PORT: '0', LOG_LEVEL: 'warn' },
-});
+const operator = startOperatorProcess({ kubeconfig: kube.kubeconfig, brokers: kafka.endpoint });
 
 interface Run {
   size: number;

@@ -1,14 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Gauge } from 'prom-client';
 import type { ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
-import { apiVersion, consumerGroupNames } from '../api/crds.ts';
+import { consumerGroupNames } from '../api/crds.ts';
 import type { KafkaLag } from '../kafka/lag.ts';
 import { kafkaMessage } from '../kafka/topics.ts';
 import type { CustomResource, CustomResourceWriter } from '../kube/custom-resources.ts';
 import type { ScaleTargets, TargetRef } from '../kube/scale-target.ts';
 import { type Condition, setCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import type { EventRecorder } from '../runtime/events.ts';
+import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
@@ -141,7 +141,12 @@ export class ConsumerGroupController implements Reconciler {
       lastScaleTime = new Date(now).toISOString();
       const message = `${targetName}: ${current} → ${decision.desired} replicas; lag ${decision.scalingLag} over ${decision.partitions.length} partitions (lagThreshold ${spec.lagThreshold})`;
       log.info({ from: current, to: decision.desired, lag: decision.scalingLag }, 'scaled');
-      await this.deps.events.record(this.ref(group), 'Normal', decision.desired > current ? 'ScaledUp' : 'ScaledDown', message);
+      await this.deps.events.record(
+        refTo(consumerGroupNames.kind, group),
+        'Normal',
+        decision.desired > current ? 'ScaledUp' : 'ScaledDown',
+        message,
+      );
     }
 
     for (const p of decision.partitions)
@@ -213,16 +218,6 @@ export class ConsumerGroupController implements Reconciler {
       !isDeepStrictEqual(previous.metadata.annotations, next.metadata.annotations) ||
       previous.metadata.deletionTimestamp !== next.metadata.deletionTimestamp
     );
-  }
-
-  private ref(group: ConsumerGroup) {
-    return {
-      apiVersion,
-      kind: consumerGroupNames.kind,
-      namespace: group.metadata.namespace,
-      name: group.metadata.name,
-      uid: group.metadata.uid ?? '',
-    };
   }
 
   private async writeStatus(group: ConsumerGroup, fields: Partial<ConsumerGroupStatus>, conditions: NewCondition[]): Promise<void> {

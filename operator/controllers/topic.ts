@@ -1,12 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
-import { apiVersion, topicNames } from '../api/crds.ts';
+import { topicNames } from '../api/crds.ts';
 import type { TopicSpec, TopicStatus } from '../api/topic.ts';
 import { type KafkaTopics, kafkaMessage } from '../kafka/topics.ts';
 import type { CustomResource, CustomResourceWriter } from '../kube/custom-resources.ts';
 import type { Condition } from '../runtime/conditions.ts';
 import { setCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
-import type { EventRecorder } from '../runtime/events.ts';
+import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { Logger } from '../runtime/log.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
@@ -102,7 +102,7 @@ export class TopicController implements Reconciler {
         await this.deps.kafka.delete(topicName);
         log.info({ topic: topicName }, 'deleted the Kafka topic');
         await this.deps.events.record(
-          this.ref(topic),
+          refTo(topicNames.kind, topic),
           'Normal',
           'TopicDeleted',
           `deleted Kafka topic ${topicName} (deletionPolicy: Delete)`,
@@ -172,11 +172,11 @@ export class TopicController implements Reconciler {
         const message = `Kafka refused to ${action.kind === 'create' ? 'create' : 'update'} topic ${topicName} (${what.message}): ${kafkaMessage(error)}`;
         const reason = /config/i.test(kafkaMessage(error)) ? 'InvalidConfig' : 'KafkaError';
         await this.writeStatus(topic, { type: 'Ready', status: 'False', reason, message }, observed);
-        await this.deps.events.record(this.ref(topic), 'Warning', reason, message);
+        await this.deps.events.record(refTo(topicNames.kind, topic), 'Warning', reason, message);
         throw error;
       }
       log.info({ topic: topicName, action: action.kind }, what.message);
-      await this.deps.events.record(this.ref(topic), 'Normal', what.reason, `Kafka topic ${topicName}: ${what.message}`);
+      await this.deps.events.record(refTo(topicNames.kind, topic), 'Normal', what.reason, `Kafka topic ${topicName}: ${what.message}`);
     }
     const overrides = Object.keys(desired.config).length;
     await this.writeStatus(
@@ -206,16 +206,6 @@ export class TopicController implements Reconciler {
       creationTimestamp: new Date(t.metadata.creationTimestamp ?? 0).toISOString(),
     }));
     return owner(claims)?.topic.metadata.uid === topic.metadata.uid;
-  }
-
-  private ref(topic: Topic) {
-    return {
-      apiVersion,
-      kind: topicNames.kind,
-      namespace: topic.metadata.namespace,
-      name: topic.metadata.name,
-      uid: topic.metadata.uid ?? '',
-    };
   }
 
   /** Writes status only when it changes, so a converged Topic costs no API writes. */

@@ -10,6 +10,17 @@ export interface ObjectRef {
   uid: string;
 }
 
+/** The reference an Event needs to one of our custom resources. */
+export function refTo(kind: string, object: { metadata: { namespace: string; name: string; uid?: string } }): ObjectRef {
+  return {
+    apiVersion: `eventide.dev/v1alpha1`,
+    kind,
+    namespace: object.metadata.namespace,
+    name: object.metadata.name,
+    uid: object.metadata.uid ?? '',
+  };
+}
+
 /** Records Kubernetes Events on the objects the operator acts for (`kubectl describe` shows them). */
 export class EventRecorder {
   private readonly core: CoreV1Api;

@@ -28,7 +28,7 @@ describe('newClusterId', () => {
     expect(newClusterId()).not.toBe(id);
   });
   it('never starts with "-", which the storage tool would read as an option', () => {
-    const draws = [Buffer.from('fb' + '00'.repeat(15), 'hex'), Buffer.from('00'.repeat(16), 'hex')];
+    const draws = [Buffer.from(`fb${'00'.repeat(15)}`, 'hex'), Buffer.from('00'.repeat(16), 'hex')];
     expect(
       Buffer.from(draws[0] as Buffer)
         .toString('base64url')
