@@ -26,6 +26,7 @@ const indexer = new Indexer({
   es,
   log,
   maxAttempts: config.MAX_ATTEMPTS,
+  maxDocsPerSecond: config.MAX_DOCS_PER_SECOND || undefined,
 });
 
 const registry = new Registry();

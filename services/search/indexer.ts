@@ -5,6 +5,7 @@ import { type Change, EnvelopeError, fromRecord } from '../lib/envelope.ts';
 import { bulkAction, outcome } from './bulk.ts';
 import { ensureIndex } from './index-admin.ts';
 import { indexName } from './index-definition.ts';
+import { DocumentThrottle } from './throttle.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -17,6 +18,8 @@ export interface IndexerOptions {
   index?: string;
   /** Attempts before a message that cannot be processed goes to the dead-letter topic. */
   maxAttempts?: number;
+  /** Caps documents per second for this process (see throttle.ts); unlimited when absent. */
+  maxDocsPerSecond?: number;
 }
 
 const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]));
@@ -29,7 +32,8 @@ const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(m
  * goes, after maxAttempts, to `<groupId>.dlq` with headers saying why, where and when.
  */
 export class Indexer {
-  private readonly options: Required<Omit<IndexerOptions, 'log' | 'es'>> & Pick<IndexerOptions, 'log' | 'es'>;
+  private readonly options: Required<Omit<IndexerOptions, 'log' | 'es' | 'maxDocsPerSecond'>> & Pick<IndexerOptions, 'log' | 'es'>;
+  private readonly throttle?: DocumentThrottle;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly attempts = new Map<string, number>();
@@ -38,6 +42,7 @@ export class Indexer {
 
   constructor(options: IndexerOptions) {
     this.options = { index: indexName, maxAttempts: 3, ...options };
+    if (options.maxDocsPerSecond) this.throttle = new DocumentThrottle(options.maxDocsPerSecond);
     const kafka = new Kafka({ clientId: options.groupId, brokers: options.brokers, logLevel: logLevel.NOTHING });
     this.consumer = kafka.consumer({
       groupId: options.groupId,
@@ -69,7 +74,8 @@ export class Indexer {
   private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const partition = batch.partition;
-    const parsed: { message: KafkaMessage; change?: Change; problem?: string }[] = batch.messages.map((message) => {
+    const messages = await this.allowed(batch.messages, heartbeat, isRunning);
+    const parsed: { message: KafkaMessage; change?: Change; problem?: string }[] = messages.map((message) => {
       try {
         return {
           message,
@@ -132,6 +138,17 @@ export class Indexer {
     this.counts.batches++;
     await this.commit(partition, done);
     await heartbeat();
+  }
+
+  /** The head of the batch the throttle lets through now; the rest is fetched again later. */
+  private async allowed(messages: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<KafkaMessage[]> {
+    if (!this.throttle) return messages;
+    for (;;) {
+      const { granted, waitMs } = this.throttle.take(messages.length);
+      if (granted > 0 || !isRunning()) return messages.slice(0, granted);
+      await new Promise((r) => setTimeout(r, waitMs));
+      await heartbeat();
+    }
   }
 
   private async deadLetter(message: KafkaMessage, partition: number, reason: string, attempts: number): Promise<void> {

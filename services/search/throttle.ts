@@ -1,0 +1,35 @@
+/**
+ * A token bucket that caps documents per second per indexer replica (MAX_DOCS_PER_SECOND).
+ * Off by default; it protects a small Elasticsearch from a replay storm, and local mode uses it to
+ * make one indexer slower than the catalog so scaling by lag can be watched on one machine.
+ */
+export class DocumentThrottle {
+  private tokens: number;
+  private last: number;
+  private readonly rate: number;
+  private readonly now: () => number;
+
+  constructor(rate: number, now: () => number = () => performance.now()) {
+    if (!(rate > 0)) throw new Error(`the document rate must be positive, got ${rate}`);
+    this.rate = rate;
+    this.now = now;
+    // A one-second burst: a batch is never split finer than the rate needs.
+    this.tokens = rate;
+    this.last = now();
+  }
+
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.rate, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.last = t;
+  }
+
+  /** How many of `wanted` documents may go now (at least one when it returns a positive wait of 0). */
+  take(wanted: number): { granted: number; waitMs: number } {
+    this.refill();
+    if (this.tokens < 1) return { granted: 0, waitMs: Math.ceil(((1 - this.tokens) / this.rate) * 1000) };
+    const granted = Math.min(wanted, Math.floor(this.tokens));
+    this.tokens -= granted;
+    return { granted, waitMs: 0 };
+  }
+}
