@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer \
+.PHONY: help dev load test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -20,6 +20,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 dev: install ## run the platform locally (no cluster needed); Ctrl-C stops everything
 	node scripts/dev.ts
+
+load: install ## write through the catalog of a running make dev (RATE=250 DURATION=60); prints the scaling timeline
+	node scripts/load.ts
 
 test: install ## lint, type-check, unit tests, and integration tests against real servers
 	npm run --silent lint
