@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
+import { databaseUnavailable } from './database-errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
@@ -77,6 +78,11 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
     if (error instanceof HttpProblem) return problemResponse(c, error.problem);
     if (error instanceof NotFound) return problemResponse(c, new HttpProblem(404, 'Not found', error.message).problem);
     if (error instanceof z.ZodError) return problemResponse(c, invalid(error, 'resulting event').problem);
+    if (databaseUnavailable(error)) {
+      deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
+      c.header('Retry-After', '1');
+      return problemResponse(c, new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly').problem);
+    }
     deps.log.error({ err: error, path: c.req.path }, 'request failed');
     return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
   });

@@ -1,0 +1,14 @@
+/**
+ * Whether an error means "PostgreSQL is not reachable right now" (restarting, shutting down, the
+ * connection dropped) rather than a bug: the API answers those with 503 and Retry-After, not 500.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    // SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown, crash, cannot connect now).
+    if (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  }
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
+}
