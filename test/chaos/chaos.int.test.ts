@@ -1,0 +1,162 @@
+/**
+ * Chaos on the local platform (its own servers, as `make dev` runs them): each fault strikes
+ * under load, and each scenario ends with the same check — every live event in PostgreSQL is in
+ * Elasticsearch at its latest version, nothing else is, and the dead-letter topic is empty.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { table } from '../../bench/lib/stats.ts';
+import { type LoadResult, runLoad } from '../../scripts/local/load-generator.ts';
+import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
+import { converged, describeComparison, waitForConvergence } from '../e2e/convergence.ts';
+
+let platform: LocalPlatform;
+const figures: string[][] = [];
+
+beforeAll(async () => {
+  platform = await startLocalPlatform({
+    logDir: mkdtempSync(join(tmpdir(), 'eventide-chaos-')),
+    operators: 2,
+    leaseDurationSeconds: 3,
+    indexerEnv: { MAX_DOCS_PER_SECOND: '100' },
+    consumerGroup: { lagThreshold: 300, pollIntervalSeconds: 2, scaleDownStabilizationSeconds: 10 },
+  });
+  const servers = [platform.kafka, platform.elasticsearch, platform.postgres];
+  const external = servers.filter((s) => !s.managed).map((s) => s.name);
+  if (external.length > 0) throw new Error(`chaos needs servers it may kill; unset the EVENTIDE_* variables for: ${external.join(', ')}`);
+}, 300_000);
+
+afterAll(async () => {
+  if (figures.length > 0)
+    console.log(
+      `\n[chaos] ${table(['scenario', 'writes acked', 'write errors', 'events (PG)', 'documents (ES)', 'DLQ', 'fault → restored', 'load end → converged'], figures)}\n`,
+    );
+  await platform?.stop();
+}, 120_000);
+
+const stores = () => ({
+  databaseUrl: platform.postgres.endpoint,
+  elasticsearchUrl: platform.elasticsearch.endpoint,
+  brokers: platform.kafka.brokers,
+});
+
+/**
+ * Load at 150 writes/s for 15 s; the fault starts 5 s in. Then waits for the stores to agree and
+ * records the figures. Returns the load's result for scenario-specific checks.
+ */
+async function underLoad(name: string, fault: () => Promise<void>): Promise<LoadResult> {
+  const loading = runLoad({ catalogUrl: platform.catalog.url, rate: 150, durationSeconds: 15 });
+  await sleep(5_000);
+  const faultAt = Date.now();
+  await fault();
+  const restoredAt = Date.now();
+  const load = await loading;
+  const { comparison, convergedAt } = await waitForConvergence(stores(), 120_000);
+  figures.push([
+    name,
+    String(load.ok),
+    load.errors > 0 ? `${load.errors} ${JSON.stringify(load.errorKinds)}` : '0',
+    String(comparison.events),
+    String(comparison.documents),
+    String(comparison.deadLettered),
+    `${((restoredAt - faultAt) / 1000).toFixed(1)} s`,
+    convergedAt ? `${((convergedAt - load.endedAt) / 1000).toFixed(1)} s` : 'never',
+  ]);
+  console.log(`[chaos] ${name}: ${describeComparison(comparison)}`);
+  expect(converged(comparison), `${name}: ${describeComparison(comparison)}`).toBe(true);
+  expect(comparison.deadLettered, `${name}: the dead-letter topic`).toBe(0);
+  expect(comparison.events).toBeGreaterThan(0);
+  // Refused writes say why and that it is temporary (503, or no answer while the catalog is down), never 500.
+  expect(
+    Object.keys(load.errorKinds).filter((kind) => kind !== '503' && kind !== 'network'),
+    JSON.stringify(load.errorKinds),
+  ).toEqual([]);
+  // And the platform serves again: nothing crashed for good.
+  for (const url of [platform.catalog.url, platform.searchApi.url])
+    expect((await fetch(`${url}/readyz`)).status, `${url}/readyz`).toBe(200);
+  return load;
+}
+
+describe('chaos under load', { timeout: 300_000 }, () => {
+  it('kill -9 the operator leader: the standby takes the lease and scaling goes on', async () => {
+    const apps = platform.kc.makeApiClient(AppsV1Api);
+    const replicasNow = async () => (await apps.readNamespacedDeployment({ namespace, name: indexerDeployment })).spec?.replicas ?? 0;
+    const before = await replicasNow();
+    let leader = await platform.leader();
+    for (let i = 0; i < 40 && !leader; i++) {
+      await sleep(250);
+      leader = await platform.leader();
+    }
+    const victim = platform.operators.find((o) => o.podName === leader);
+    expect(victim, `a leader among ${platform.operators.map((o) => o.podName).join(', ')}`).toBeDefined();
+    let peak = before;
+    let newLeader: string | undefined;
+    await underLoad('kill -9 operator leader', async () => {
+      await victim?.kill();
+      const deadline = Date.now() + 20_000;
+      newLeader = await platform.leader();
+      while (Date.now() < deadline && (newLeader === leader || newLeader === undefined)) {
+        await sleep(200);
+        newLeader = await platform.leader();
+      }
+      // Scaling goes on under the new leader: the lag this load builds must scale the indexers.
+      while (Date.now() < deadline + 20_000 && peak <= before) {
+        await sleep(500);
+        peak = Math.max(peak, await replicasNow());
+      }
+      await victim?.start();
+    });
+    expect(newLeader).toBeDefined();
+    expect(newLeader).not.toBe(leader);
+    expect(peak).toBeGreaterThan(before);
+  });
+
+  it('kill -9 the Kafka broker and restart it', async () => {
+    await underLoad('kill -9 Kafka', async () => {
+      await platform.kafka.kill();
+      await sleep(3_000);
+      await platform.kafka.start();
+    });
+  });
+
+  it('kill -9 Elasticsearch and restart it', async () => {
+    await underLoad('kill -9 Elasticsearch', async () => {
+      await platform.elasticsearch.kill();
+      await sleep(3_000);
+      await platform.elasticsearch.start();
+    });
+  });
+
+  it('kill -9 an indexer during a batch: the supervisor replaces it', async () => {
+    await underLoad('kill -9 an indexer', async () => {
+      const [replica] = platform.supervisor.list().filter((r) => r.ready);
+      expect(replica).toBeDefined();
+      await replica?.process.kill();
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline && platform.supervisor.list().some((r) => r.id === replica?.id)) await sleep(100);
+      while (Date.now() < deadline && platform.supervisor.readyCount < 1) await sleep(100);
+    });
+  });
+
+  it('kill -9 the catalog during relay and restart it', async () => {
+    const load = await underLoad('kill -9 catalog', async () => {
+      await platform.catalog.kill();
+      await sleep(1_000);
+      await platform.catalog.start();
+    });
+    // Requests in flight or sent while it was down fail; every acknowledged one is in the check above.
+    expect(load.ok).toBeGreaterThan(0);
+  });
+
+  it('restart PostgreSQL', async () => {
+    await underLoad('restart PostgreSQL', async () => {
+      await platform.postgres.stop();
+      await sleep(2_000);
+      await platform.postgres.start();
+    });
+  });
+});
