@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer \
+.PHONY: help dev load test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -55,6 +55,9 @@ bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) a
 
 bench-catalog: install ## POST throughput and p50/p99 at a fixed rate and at saturation; relay vs bare producer
 	node bench/catalog/main.ts
+
+bench-pipeline: install ## API request → searchable: our pipeline beside the seed's synchronous design (fixed rate and saturation)
+	node bench/pipeline/main.ts
 
 bench-indexer: install ## docs/s into Elasticsearch with 1, 2, 4 indexers, beside the bulk ceiling and one-at-a-time
 	node bench/indexer/main.ts

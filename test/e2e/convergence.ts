@@ -28,13 +28,14 @@ export const converged = (c: Comparison) => c.missing.length === 0 && c.stale.le
 export const describeComparison = (c: Comparison) =>
   `${c.events} events, ${c.documents} documents; missing ${c.missing.length}, stale ${c.stale.length}, extra ${c.extra.length}; dead-lettered ${c.deadLettered}`;
 
-async function allDocuments(es: Client): Promise<Map<string, number>> {
-  await es.indices.refresh({ index: alias });
+/** Every document of an index: id → version. */
+export async function indexedVersions(es: Client, index = alias): Promise<Map<string, number>> {
+  await es.indices.refresh({ index });
   const found = new Map<string, number>();
   let after: (string | number)[] | undefined;
   for (;;) {
     const page = await es.search<{ version: number }>({
-      index: alias,
+      index,
       size: 5_000,
       sort: [{ id: 'asc' }],
       _source: ['version'],
@@ -70,7 +71,7 @@ export async function compareStores(o: {
   try {
     const [{ rows }, documents, dlq] = await Promise.all([
       db.query<{ id: string; version: number }>('SELECT id, version FROM events WHERE NOT deleted'),
-      allDocuments(es),
+      indexedVersions(es),
       deadLettered(o.brokers, o.deadLetterTopic ?? 'search-indexer.dlq'),
     ]);
     const live = new Map(rows.map((r) => [r.id, Number(r.version)]));
