@@ -23,6 +23,7 @@ const indexer = new Indexer({
   brokers: config.KAFKA_BROKERS,
   groupId: config.KAFKA_GROUP_ID,
   topic: config.KAFKA_TOPIC,
+  index: config.ELASTICSEARCH_INDEX,
   es,
   log,
   maxAttempts: config.MAX_ATTEMPTS,
