@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api } from '@kubernetes/client-node';
+import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../bench/lib/stats.ts';
 import { type LoadResult, runLoad } from '../../scripts/local/load-generator.ts';
@@ -48,7 +49,7 @@ const stores = () => ({
  * Load at 150 writes/s for 15 s; the fault starts 5 s in. Then waits for the stores to agree and
  * records the figures. Returns the load's result for scenario-specific checks.
  */
-async function underLoad(name: string, fault: () => Promise<void>): Promise<LoadResult> {
+async function underLoad(name: string, fault: () => Promise<void>, expectDeadLettered = 0): Promise<LoadResult> {
   const loading = runLoad({ catalogUrl: platform.catalog.url, rate: 150, durationSeconds: 15 });
   await sleep(5_000);
   const faultAt = Date.now();
@@ -68,7 +69,7 @@ async function underLoad(name: string, fault: () => Promise<void>): Promise<Load
   ]);
   console.log(`[chaos] ${name}: ${describeComparison(comparison)}`);
   expect(converged(comparison), `${name}: ${describeComparison(comparison)}`).toBe(true);
-  expect(comparison.deadLettered, `${name}: the dead-letter topic`).toBe(0);
+  expect(comparison.deadLettered, `${name}: the dead-letter topic`).toBe(expectDeadLettered);
   expect(comparison.events).toBeGreaterThan(0);
   // Refused writes say why and that it is temporary (503, or no answer while the catalog is down), never 500.
   expect(
@@ -158,5 +159,28 @@ describe('chaos under load', { timeout: 300_000 }, () => {
       await sleep(2_000);
       await platform.postgres.start();
     });
+  });
+  it('a poison message in catalog.events goes to the dead-letter topic, alone, with the reason', async () => {
+    const kafka = new kafkajs.Kafka({ clientId: 'chaos-poison', brokers: platform.kafka.brokers, logLevel: kafkajs.logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    await underLoad(
+      'poison message',
+      async () => {
+        await producer.send({ topic: 'catalog.events', acks: -1, messages: [{ key: 'poison', value: 'not a CloudEvent' }] });
+      },
+      1,
+    );
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: `chaos-dlq-reader-${Date.now()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic: 'search-indexer.dlq', fromBeginning: true });
+    const dead = await new Promise<kafkajs.KafkaMessage>((resolveMessage) => {
+      void consumer.run({ eachMessage: async ({ message }) => resolveMessage(message) });
+    });
+    await consumer.disconnect();
+    expect(dead.value?.toString()).toBe('not a CloudEvent');
+    expect(dead.headers?.['dlq-reason']?.toString()).toMatch(/not a catalog change/);
+    expect(dead.headers?.['dlq-topic']?.toString()).toBe('catalog.events');
   });
 });
