@@ -87,7 +87,7 @@ export class EventStore {
 
   /**
    * Creates an event. With an idempotency key, the key, the request's hash and the response are
-   * stored in the same transaction: a retry with the same body gets the first event back and
+   * stored in the same statement: a retry with the same body gets the first event back and
    * creates nothing; the same key with another body is a mismatch.
    */
   async create(
@@ -98,32 +98,28 @@ export class EventStore {
     const previous = idempotency ? await this.remembered(idempotency.key) : undefined;
     if (previous) return previous.hash === idempotency?.hash ? { kind: 'replayed', event: previous.event } : { kind: 'mismatch' };
     const id = randomUUID();
+    const now = new Date();
+    const event: Event = { ...input, id, version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };
+    const record = toRecord({ id: randomUUID(), kind: 'created', entityId: id, version: 1, time: now, data: { ...event }, traceparent });
+    // One statement, so one round trip and atomic without BEGIN/COMMIT: the event, its outbox row,
+    // the idempotency record if any, and the NOTIFY (delivered on commit) stand or fall together.
+    const params: unknown[] = [id, input, input.startsAt, input.category, now, changeTopic, record.key, record.value, record.headers];
+    let remember = '';
+    if (idempotency) {
+      params.push(idempotency.key, idempotency.hash, event);
+      remember = ", k AS (INSERT INTO idempotency_keys (key, request_hash, status, body, headers) VALUES ($10, $11, 201, $12, '{}'))";
+    }
     try {
-      return await this.inTransaction(async (client) => {
-        const { rows } = await client.query<Row>(
-          'INSERT INTO events (id, version, data, starts_at, category, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, now(), now()) RETURNING *',
-          [id, input, input.startsAt, input.category],
-        );
-        const event = toEvent(rows[0] as Row);
-        if (idempotency) {
-          await client.query('INSERT INTO idempotency_keys (key, request_hash, status, body, headers) VALUES ($1, $2, 201, $3, $4)', [
-            idempotency.key,
-            idempotency.hash,
-            event,
-            {},
-          ]);
-        }
-        await this.appendChange(client, {
-          id: randomUUID(),
-          kind: 'created',
-          entityId: id,
-          version: 1,
-          time: new Date(event.updatedAt),
-          data: { ...event },
-          traceparent,
-        });
-        return { kind: 'created' as const, event };
-      });
+      const { rows } = await this.pool.query<Row>(
+        `WITH e AS (
+           INSERT INTO events (id, version, data, starts_at, category, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $5) RETURNING *
+         ), o AS (
+           INSERT INTO outbox (topic, key, value, headers) VALUES ($6, $7, $8, $9)
+         )${remember}
+         SELECT e.* FROM e, (SELECT pg_notify('outbox', 'change')) AS n`,
+        params,
+      );
+      return { kind: 'created' as const, event: toEvent(rows[0] as Row) };
     } catch (error) {
       // Two requests with one key at the same moment: the loser returns what the winner stored.
       if (idempotency && (error as { code?: string }).code === '23505') {
