@@ -1,5 +1,6 @@
 import { ApiException, type AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Launched } from '../../test/infra/process.ts';
+import { type Repeating, repeat } from './repeat.ts';
 
 /** One replica: a process and the port its /readyz answers on. */
 export interface Replica {
@@ -47,8 +48,7 @@ export class ReplicaSupervisor {
   private readonly replicas = new Map<number, Replica>();
   private readonly stopping = new Set<Promise<void>>();
   private nextId = 0;
-  private timer?: NodeJS.Timeout;
-  private ticking?: Promise<void>;
+  private repeating?: Repeating;
   private lastStatus = '';
   private lastDesired = -1;
   /** The last error reading the Deployment, for the status line; cleared by a good read. */
@@ -71,21 +71,12 @@ export class ReplicaSupervisor {
   }
 
   start(): void {
-    const loop = () => {
-      this.ticking = this.tick()
-        .catch(() => undefined)
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(loop, this.options.intervalMs);
-        });
-    };
-    this.timer = setTimeout(loop, 0);
+    this.repeating = repeat(() => this.tick(), this.options.intervalMs);
   }
 
   /** Stops supervising and SIGTERMs every replica (each finishes its batch and leaves the group). */
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.ticking;
+    await this.repeating?.stop();
     await Promise.allSettled([...this.replicas.values()].map((r) => r.process.stop()));
     await Promise.allSettled(this.stopping);
     this.replicas.clear();

@@ -5,6 +5,7 @@
 import type { AppsV1Api } from '@kubernetes/client-node';
 import { KafkaLag } from '../../operator/kafka/lag.ts';
 import { partitionLag } from '../../operator/scaling/rule.ts';
+import { type Repeating, repeat } from './repeat.ts';
 
 export interface ScalingSample {
   at: number;
@@ -94,8 +95,7 @@ export interface ObserverOptions {
 export class ScalingObserver {
   readonly samples: ScalingSample[] = [];
   private readonly lag: KafkaLag;
-  private timer?: NodeJS.Timeout;
-  private inFlight?: Promise<void>;
+  private repeating?: Repeating;
 
   private readonly options: ObserverOptions;
 
@@ -122,20 +122,11 @@ export class ScalingObserver {
   }
 
   start(): void {
-    const loop = () => {
-      this.inFlight = this.sample()
-        .then(() => undefined)
-        .finally(() => {
-          if (this.timer !== undefined) this.timer = setTimeout(loop, this.options.intervalMs ?? 1_000);
-        });
-    };
-    this.timer = setTimeout(loop, 0);
+    this.repeating = repeat(() => this.sample(), this.options.intervalMs ?? 1_000);
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.inFlight;
+    await this.repeating?.stop();
     await this.lag.close();
   }
 }
