@@ -14,11 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
 import { sampleEvent } from '../../scripts/local/load-generator.ts';
-import { startLocalPlatform } from '../../scripts/local/platform.ts';
+import { startLocalPlatform, startService } from '../../scripts/local/platform.ts';
+import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { alias } from '../../services/search/index-definition.ts';
 import { compareStores, indexedVersions } from '../../test/e2e/convergence.ts';
 import { freePort } from '../../test/infra/ports.ts';
-import { launch, waitUntilReady } from '../../test/infra/process.ts';
 import { median, percentile, table } from '../lib/stats.ts';
 
 const rounds = Number(process.env.ROUNDS ?? 3);
@@ -173,43 +173,29 @@ console.log(`bench/pipeline: ${rounds} rounds × (fixed ${fixedRate}/s, saturati
 const platform = await startLocalPlatform({ logDir: mkdtempSync(join(tmpdir(), 'eventide-bench-pipeline-')) });
 const stops: (() => Promise<void>)[] = [() => platform.stop()];
 try {
-  const db = new pg.Client({ connectionString: platform.postgres.endpoint });
-  await db.connect();
-  await db.query('CREATE DATABASE seed');
-  await db.end();
-  const seedDb = new URL(platform.postgres.endpoint);
-  seedDb.pathname = '/seed';
+  const seedDb = await freshDatabase(platform.postgres.endpoint);
   const logDir = mkdtempSync(join(tmpdir(), 'eventide-seed-'));
-  const [searchPort, catalogPort] = [await freePort(), await freePort()];
-  const seedSearch = launch({
-    name: 'seed-search',
-    command: process.execPath,
-    args: [join(import.meta.dirname, 'seed-search.ts')],
-    logFile: join(logDir, 'seed-search.log'),
-    env: { ...process.env, PORT: String(searchPort), ELASTICSEARCH_URL: platform.elasticsearch.endpoint },
-  });
-  const seedCatalog = launch({
-    name: 'seed-catalog',
-    command: process.execPath,
-    args: [join(import.meta.dirname, 'seed-catalog.ts')],
-    logFile: join(logDir, 'seed-catalog.log'),
-    env: { ...process.env, PORT: String(catalogPort), DATABASE_URL: seedDb.toString(), SEARCH_URL: `http://127.0.0.1:${searchPort}` },
-  });
-  stops.push(
-    () => seedCatalog.stop(),
-    () => seedSearch.stop(),
+  const seedSearch = await startService(
+    'seed-search',
+    'bench/pipeline/seed-search.ts',
+    logDir,
+    { ELASTICSEARCH_URL: platform.elasticsearch.endpoint },
+    await freePort(),
   );
-  const answers = (url: string) => () =>
-    fetch(url)
-      .then((r) => r.ok)
-      .catch(() => false);
-  await waitUntilReady(seedSearch, answers(`http://127.0.0.1:${searchPort}/readyz`), { timeoutMs: 30_000, what: 'ready' });
-  await waitUntilReady(seedCatalog, answers(`http://127.0.0.1:${catalogPort}/readyz`), { timeoutMs: 30_000, what: 'ready' });
+  stops.push(() => seedSearch.stop());
+  const seedCatalog = await startService(
+    'seed-catalog',
+    'bench/pipeline/seed-catalog.ts',
+    logDir,
+    { DATABASE_URL: seedDb, SEARCH_URL: seedSearch.url },
+    await freePort(),
+  );
+  stops.push(() => seedCatalog.stop());
 
   const es = new Client({ node: platform.elasticsearch.endpoint });
   const designs = [
     { design: 'pipeline' as const, url: platform.catalog.url, index: alias },
-    { design: 'seed' as const, url: `http://127.0.0.1:${catalogPort}`, index: 'seed-events' },
+    { design: 'seed' as const, url: seedCatalog.url, index: 'seed-events' },
   ];
   // Warm both paths (JIT, connection pools, index creation) before anything is measured.
   for (const d of designs) for (const mode of ['fixed', 'saturation'] as const) await measure(d.design, mode, d.url, es, d.index);
@@ -243,7 +229,7 @@ try {
               brokers: platform.kafka.brokers,
             })
           ).missing.length
-        : await seedUnsearchable(seedDb.toString(), es);
+        : await seedUnsearchable(seedDb, es);
     outage.push([
       d.design === 'pipeline' ? 'ours: outbox → Kafka → indexer' : 'seed: sync HTTP to search',
       String(r.ackMs.length),

@@ -98,8 +98,8 @@ const ok = (url: string) =>
     .then((r) => r.ok)
     .catch(() => false);
 
-/** A Node service of ours as a restartable process with a health endpoint. */
-async function service(name: string, entry: string, logDir: string, env: Record<string, string>, port: number) {
+/** A Node program of this repository as a restartable process, ready once its /readyz answers. */
+export async function startService(name: string, entry: string, logDir: string, env: Record<string, string>, port: number) {
   const home = join(logDir, name);
   mkdirSync(home, { recursive: true });
   const url = `http://127.0.0.1:${port}`;
@@ -154,7 +154,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const operators = [];
     for (let i = 0; i < (options.operators ?? 1); i++) {
       const podName = `local-operator-${i}`;
-      const operator = await service(
+      const operator = await startService(
         podName,
         'operator/main.ts',
         options.logDir,
@@ -169,7 +169,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       stoppables.push(operator);
       operators.push({ ...operator, podName });
     }
-    const catalog = await service(
+    const catalog = await startService(
       'catalog',
       'services/catalog/main.ts',
       options.logDir,
@@ -177,7 +177,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       options.catalogPort ?? (await freePort()),
     );
     stoppables.push(catalog);
-    const searchApi = await service(
+    const searchApi = await startService(
       'search-api',
       'services/search/api-main.ts',
       options.logDir,
