@@ -6,7 +6,7 @@ export const conditionSchema = {
   required: ['type', 'status', 'reason', 'message', 'lastTransitionTime'],
   properties: {
     type: { type: 'string', description: 'Condition type, e.g. Ready.' },
-    status: { type: 'string', enum: ['True', 'False', 'Unknown'] },
+    status: { type: 'string', enum: ['True', 'False', 'Unknown'], description: 'Whether the condition holds: True, False or Unknown.' },
     reason: { type: 'string', description: 'One CamelCase word a program can match on.' },
     message: { type: 'string', description: 'What happened, for a person.' },
     lastTransitionTime: { type: 'string', format: 'date-time', description: 'When status last changed.' },
@@ -17,6 +17,7 @@ export const conditionSchema = {
 
 export const conditionsSchema = {
   type: 'array',
+  description: 'The latest observations of the resource, one per type (Ready says whether it is as the spec asks).',
   items: conditionSchema,
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['type'],

@@ -62,9 +62,22 @@ function crd(names: CrdNames, spec: Json, status: Json, columns: Json[], descrip
               description,
               required: ['spec'],
               properties: {
-                apiVersion: { type: 'string' },
-                kind: { type: 'string' },
-                metadata: { type: 'object' },
+                // The standard texts of every Kubernetes object, so kubectl explain shows them here too.
+                apiVersion: {
+                  type: 'string',
+                  description:
+                    'APIVersion defines the versioned schema of this representation of an object. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources',
+                },
+                kind: {
+                  type: 'string',
+                  description:
+                    'Kind is a string value representing the REST resource this object represents. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
+                },
+                metadata: {
+                  type: 'object',
+                  description:
+                    "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+                },
                 spec: toStructural(spec),
                 status: toStructural(status),
               },

@@ -58,12 +58,17 @@ export const topicSpecSchema = {
 
 export const topicStatusSchema = {
   type: 'object',
+  description: 'What the operator last saw of the Kafka topic, written by the operator only.',
   properties: {
-    observedGeneration: { type: 'integer', format: 'int64' },
-    topicName: { type: 'string' },
-    topicId: { type: 'string' },
-    partitions: { type: 'integer' },
-    replicationFactor: { type: 'integer' },
+    observedGeneration: {
+      type: 'integer',
+      format: 'int64',
+      description: 'The .metadata.generation this status was computed from; behind it, the operator has not yet seen the latest spec.',
+    },
+    topicName: { type: 'string', description: 'Name of the Kafka topic this resource manages.' },
+    topicId: { type: 'string', description: "Kafka's own id of the topic (a UUID), once known." },
+    partitions: { type: 'integer', description: 'Number of partitions the topic has in Kafka.' },
+    replicationFactor: { type: 'integer', description: 'Replicas per partition the topic has in Kafka.' },
     conditions: conditionsSchema,
   },
   additionalProperties: false,
