@@ -6,6 +6,8 @@ ARG NODE_VERSION=24.21.0
 FROM node:${NODE_VERSION}-alpine AS build
 WORKDIR /src
 COPY package.json package-lock.json .npmrc ./
+# npm ci's postinstall applies these fixes to dependencies (patch-package) before anything is bundled.
+COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json versions.json ./
 COPY scripts/bundle.ts scripts/

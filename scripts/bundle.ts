@@ -13,6 +13,23 @@ export const images: Record<string, Record<string, string>> = {
   search: { 'search-api.js': 'services/search/api-main.ts', 'search-indexer.js': 'services/search/indexer-main.ts' },
 };
 
+/** One entry point → one ESM bundle with its dependencies (node_modules as installed, patches applied). */
+export async function bundleEntry(entry: string, outfile: string): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    sourcemap: 'linked',
+    legalComments: 'none',
+    // CommonJS dependencies (kafkajs, pg) call require(); give the ESM bundle one.
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+}
+
 export async function bundle(image: string, outdir: string): Promise<string[]> {
   const entries = images[image];
   if (!entries) throw new Error(`unknown image '${image}' (known: ${Object.keys(images).join(', ')})`);
@@ -20,19 +37,7 @@ export async function bundle(image: string, outdir: string): Promise<string[]> {
   const written: string[] = [];
   for (const [file, entry] of Object.entries(entries)) {
     if (!existsSync(join(root, entry))) throw new Error(`image ${image}: entry point ${entry} does not exist`);
-    await build({
-      entryPoints: [join(root, entry)],
-      outfile: join(outdir, file),
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'esm',
-      sourcemap: 'linked',
-      legalComments: 'none',
-      // CommonJS dependencies (kafkajs, pg) call require(); give the ESM bundle one.
-      banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-      logLevel: 'warning',
-    });
+    await bundleEntry(join(root, entry), join(outdir, file));
     written.push(join(outdir, file));
   }
   return written;
