@@ -3,29 +3,17 @@
  * one status line per component, and how to try it. Writes .eventide/dev.json for `make load`.
  * Ctrl-C stops everything.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../test/infra/paths.ts';
-import { type DevState, devStateFile } from './local/dev-state.ts';
+import { devLifecycle } from './local/dev-lifecycle.ts';
+import type { DevState } from './local/dev-state.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from './local/platform.ts';
 
 const indexerRate = process.env.INDEXER_MAX_DOCS_PER_SECOND ?? '100';
 const logDir = mkdtempSync(join(tmpdir(), 'eventide-dev-'));
 let platform: LocalPlatform | undefined;
-let stopping = false;
-
-async function shutdown(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    console.log('\nstopping…');
-    await platform?.stop();
-    rmSync(devStateFile, { force: true });
-  }
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+const { publish, shutdown } = devLifecycle({ stop: async () => platform?.stop() });
 
 console.log(
   'eventide: starting Kafka, Elasticsearch, PostgreSQL and a kube-apiserver (the first run downloads and builds them into ~/.cache/eventide)…',
@@ -58,8 +46,7 @@ const state: DevState = {
   databaseUrl: p.postgres.endpoint,
   logDir,
 };
-mkdirSync(join(repoRoot, '.eventide'), { recursive: true });
-writeFileSync(devStateFile, JSON.stringify(state, null, 2));
+publish(state);
 
 const topicsReady = async () => {
   const out = await p
