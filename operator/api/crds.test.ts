@@ -6,6 +6,8 @@ type Schema = { description?: string; properties?: Record<string, Schema>; items
 /** Every property under `properties`, at any depth (through array items), as a kubectl explain path. */
 function* properties(schema: Schema, path: string): Generator<[string, Schema]> {
   for (const [name, child] of Object.entries(schema.properties ?? {})) {
+    // The API server forbids anything but name/generateName under metadata; it documents it itself.
+    if (path.split('.').length === 1 && name === 'metadata') continue;
     yield [`${path}.${name}`, child];
     yield* properties(child, `${path}.${name}`);
   }

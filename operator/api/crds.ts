@@ -62,7 +62,8 @@ function crd(names: CrdNames, spec: Json, status: Json, columns: Json[], descrip
               description,
               required: ['spec'],
               properties: {
-                // The standard texts of every Kubernetes object, so kubectl explain shows them here too.
+                // The standard texts, so kubectl explain shows them here too; metadata must stay bare
+                // (the API server refuses anything but name/generateName there and explains it itself).
                 apiVersion: {
                   type: 'string',
                   description:
@@ -73,11 +74,7 @@ function crd(names: CrdNames, spec: Json, status: Json, columns: Json[], descrip
                   description:
                     'Kind is a string value representing the REST resource this object represents. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
                 },
-                metadata: {
-                  type: 'object',
-                  description:
-                    "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-                },
+                metadata: { type: 'object' },
                 spec: toStructural(spec),
                 status: toStructural(status),
               },
