@@ -18,7 +18,9 @@ const log = pino({ name: 'search-indexer', level: config.LOG_LEVEL, timestamp: p
 const auth = config.ELASTICSEARCH_USERNAME
   ? { username: config.ELASTICSEARCH_USERNAME, password: config.ELASTICSEARCH_PASSWORD ?? '' }
   : undefined;
-const es = new Client({ node: config.ELASTICSEARCH_URL, ...(auth ? { auth } : {}) });
+// Bounded requests: a frozen Elasticsearch fails a bulk after 30 s (then it is retried with backoff)
+// instead of holding the batch, and with it the partition, for as long as the freeze lasts.
+const es = new Client({ node: config.ELASTICSEARCH_URL, requestTimeout: 30_000, maxRetries: 2, ...(auth ? { auth } : {}) });
 const indexer = new Indexer({
   brokers: config.KAFKA_BROKERS,
   groupId: config.KAFKA_GROUP_ID,
@@ -48,23 +50,39 @@ for (const [name, help, key] of [
 }
 let started = false;
 const app = new Hono();
-app.get('/healthz', (c) => c.text('ok'));
-app.get('/readyz', (c) => (started ? c.text('ok') : c.text('starting', 503)));
+// Liveness is "in the group and making progress", readiness "joined with its assignment".
+app.get('/healthz', (c) => {
+  const health = indexer.health();
+  return c.text(health.live ? `ok: ${health.reason}` : health.reason, health.live ? 200 : 503);
+});
+app.get('/readyz', (c) => {
+  const health = indexer.health();
+  return started && health.ready ? c.text(`ok: ${health.reason}`) : c.text(started ? health.reason : 'starting', 503);
+});
 app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' });
+
+let stopping = false;
+async function shutdown(signal: string, code = 0) {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'leaving the group after the batch in flight');
+  // A consumer that lost its broker may never finish leaving; the exit must not wait for it.
+  await Promise.race([indexer.stop(), new Promise((r) => setTimeout(r, 10_000).unref())]).catch(() => undefined);
+  server.close();
+  process.exit(code);
+}
+// Never alive and idle: a consumer that is out of its group or stuck for too long exits non-zero,
+// and its supervisor (the kubelet, or local mode's) starts a fresh one that joins the group.
+setInterval(() => {
+  const health = indexer.health();
+  if (!started || health.live) return;
+  log.error({ reason: health.reason }, 'the consumer is not live; exiting so that it is replaced');
+  void shutdown('liveness', 1);
+}, 1_000).unref();
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
 
 await indexer.start();
 started = true;
 log.info({ group: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC }, 'indexing');
-
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  log.info({ signal }, 'leaving the group after the batch in flight');
-  await indexer.stop();
-  server.close();
-  process.exit(0);
-}
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,13 +1,13 @@
 import type { Client } from '@elastic/elasticsearch';
-import kafkajs, { type Consumer, type EachBatchPayload, type KafkaMessage, type Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
+import { ConsumerLiveness, type Health, type LivenessLimits } from '../lib/consumer-liveness.ts';
 import { type Change, EnvelopeError, fromRecord } from '../lib/envelope.ts';
+import { kafkaClient } from '../lib/kafka.ts';
 import { bulkAction, outcome } from './bulk.ts';
 import { ensureIndex } from './index-admin.ts';
 import { indexName } from './index-definition.ts';
 import { DocumentThrottle } from './throttle.ts';
-
-const { Kafka, logLevel } = kafkajs;
 
 export interface IndexerOptions {
   brokers: string[];
@@ -20,6 +20,8 @@ export interface IndexerOptions {
   maxAttempts?: number;
   /** Caps documents per second for this process (see throttle.ts); unlimited when absent. */
   maxDocsPerSecond?: number;
+  /** When the consumer counts as dead (see consumer-liveness.ts); defaults there. */
+  liveness?: LivenessLimits;
 }
 
 const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]));
@@ -32,7 +34,10 @@ const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(m
  * goes, after maxAttempts, to `<groupId>.dlq` with headers saying why, where and when.
  */
 export class Indexer {
-  private readonly options: Required<Omit<IndexerOptions, 'log' | 'es' | 'maxDocsPerSecond'>> & Pick<IndexerOptions, 'log' | 'es'>;
+  private readonly options: Required<Omit<IndexerOptions, 'log' | 'es' | 'maxDocsPerSecond' | 'liveness'>> &
+    Pick<IndexerOptions, 'log' | 'es'>;
+  private readonly liveness: ConsumerLiveness;
+  private stopping = false;
   private readonly throttle?: DocumentThrottle;
   private readonly consumer: Consumer;
   private readonly producer: Producer;
@@ -43,7 +48,7 @@ export class Indexer {
   constructor(options: IndexerOptions) {
     this.options = { index: indexName, maxAttempts: 3, ...options };
     if (options.maxDocsPerSecond) this.throttle = new DocumentThrottle(options.maxDocsPerSecond);
-    const kafka = new Kafka({ clientId: options.groupId, brokers: options.brokers, logLevel: logLevel.NOTHING });
+    const kafka = kafkaClient({ clientId: options.groupId, brokers: options.brokers, log: options.log });
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       // A replica killed without leaving holds its partitions until the session times out, and a
@@ -53,17 +58,67 @@ export class Indexer {
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.liveness = new ConsumerLiveness(Date.now(), options.liveness);
+    this.watchGroup();
+  }
+
+  /**
+   * Follows the consumer's membership from kafkajs's instrumentation events. A crash that kafkajs
+   * will not restart leaves the process alive with no consumer at all — the silent failure after
+   * a frozen broker — so it, like a long absence from the group, makes health() not live.
+   */
+  private watchGroup(): void {
+    const { events } = this.consumer;
+    const log = this.options.log;
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      const partitions = Object.values(payload.memberAssignment).reduce((n, list) => n + list.length, 0);
+      this.liveness.joinedGroup(Date.now(), partitions);
+      log.info({ memberId: payload.memberId, partitions: payload.memberAssignment }, 'joined the consumer group');
+    });
+    this.consumer.on(events.FETCH, () => this.liveness.progressed(Date.now()));
+    this.consumer.on(events.REBALANCING, () => this.liveness.leftGroup(Date.now()));
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      const reason = `${payload.error.name}: ${payload.error.message}`;
+      if (payload.restart) {
+        this.liveness.leftGroup(Date.now());
+        log.warn({ reason }, 'consumer crashed; kafkajs restarts it');
+      } else {
+        this.liveness.crashedForGood(reason);
+        log.error({ reason }, 'consumer crashed and kafkajs will not restart it');
+      }
+    });
+    // kafkajs stops the consumer before it reports a crash (and restarts it, or not): out of the group.
+    this.consumer.on(events.STOP, () => this.liveness.leftGroup(Date.now()));
+  }
+
+  /** Live: in the group and fetching (or working on a batch); ready: joined with an assignment. */
+  health(): Health {
+    return this.liveness.health(Date.now());
   }
 
   get deadLetterTopic(): string {
     return `${this.options.groupId}.dlq`;
   }
 
+  /**
+   * A dependency that is not there yet (Elasticsearch, the broker, the topic) is "not ready,
+   * retrying", never an exit: each attempt is logged and the next one backs off, up to 10 s.
+   */
   async start(): Promise<void> {
-    await ensureIndex(this.options.es, this.options.index);
-    await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+    for (let delay = 100; !this.stopping; delay = Math.min(10_000, delay * 2)) {
+      try {
+        await ensureIndex(this.options.es, this.options.index);
+        await this.producer.connect();
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+        break;
+      } catch (error) {
+        this.options.log.warn({ err: error, retryInMs: delay }, 'dependencies not ready; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    if (this.stopping) return;
+    this.liveness.starting(Date.now());
     await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.batch(payload) });
   }
 
@@ -96,7 +151,10 @@ export class Indexer {
     let items: { status: number; error?: { type?: string; reason?: string } }[] = [];
     try {
       if (valid.length > 0) {
-        const response = await this.options.es.bulk({ operations: valid.flatMap((p) => bulkAction(p.change, this.options.index)) });
+        const response = await this.whileWaiting(
+          this.options.es.bulk({ operations: valid.flatMap((p) => bulkAction(p.change, this.options.index)) }),
+          heartbeat,
+        );
         items = response.items.map((item) => Object.values(item)[0] as { status: number; error?: { type?: string; reason?: string } });
       }
     } catch (error) {
@@ -142,6 +200,22 @@ export class Indexer {
     await heartbeat();
   }
 
+  /**
+   * Heartbeats while a slow dependency answers: a frozen Elasticsearch must not cost this member
+   * its place in the group (the session times out after 10 s), and the wait counts as progress.
+   */
+  private async whileWaiting<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    const beat = setInterval(() => {
+      this.liveness.progressed(Date.now());
+      heartbeat().catch(() => undefined);
+    }, 2_000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
   /** The head of the batch the throttle lets through now; the rest is fetched again later. */
   private async allowed(messages: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<KafkaMessage[]> {
     if (!this.throttle) return messages;
@@ -149,6 +223,7 @@ export class Indexer {
       const { granted, waitMs } = this.throttle.take(messages.length);
       if (granted > 0 || !isRunning()) return messages.slice(0, granted);
       await new Promise((r) => setTimeout(r, waitMs));
+      this.liveness.progressed(Date.now());
       await heartbeat();
     }
   }
@@ -189,6 +264,7 @@ export class Indexer {
 
   /** Commits what was indexed and leaves the group cleanly (a scale-down must not storm rebalances). */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }

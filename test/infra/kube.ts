@@ -260,6 +260,12 @@ export async function startKubeApiServer({ timeoutMs = 120_000 }: { timeoutMs?: 
       await apiserver?.kill();
       await etcd?.kill();
     },
+    async pause() {
+      apiserver?.pause();
+    },
+    async resume() {
+      apiserver?.resume();
+    },
     async dispose() {
       await kube.stop();
       rmSync(home, { recursive: true, force: true });

@@ -27,6 +27,10 @@ export interface Launched {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL at once, as a crash would. */
   kill(): Promise<void>;
+  /** SIGSTOP: the process stays, holds its sockets and answers nothing, as a hung or frozen host would. */
+  pause(): void;
+  /** SIGCONT after pause. */
+  resume(): void;
 }
 
 const running = new Set<ChildProcess>();
@@ -90,6 +94,8 @@ export function launch(options: LaunchOptions): Launched {
   async function terminate(signal: NodeJS.Signals, graceMs: number): Promise<void> {
     if (done) return;
     child.kill(signal);
+    // A paused process would hold a termination signal until it runs again.
+    child.kill('SIGCONT');
     // The grace timer is cancelled once the process exits, so it cannot keep the runner alive.
     const grace = new AbortController();
     const outcome = await Promise.race([
@@ -113,6 +119,12 @@ export function launch(options: LaunchOptions): Launched {
     hasExited: () => done,
     stop: (graceMs = 15_000) => terminate(options.stopSignal ?? 'SIGTERM', graceMs),
     kill: () => terminate('SIGKILL', 5_000),
+    pause: () => {
+      if (!done) child.kill('SIGSTOP');
+    },
+    resume: () => {
+      if (!done) child.kill('SIGCONT');
+    },
   };
 }
 

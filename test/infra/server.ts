@@ -14,6 +14,9 @@ export interface LocalServer {
   start(): Promise<void>;
   stop(): Promise<void>;
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: the server freezes with its connections open, then carries on. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -29,6 +32,8 @@ export function externalServer(name: string, endpoint: string): LocalServer {
     start: refuse,
     stop: refuse,
     kill: refuse,
+    pause: refuse,
+    resume: refuse,
     dispose: async () => {},
   };
 }
@@ -61,6 +66,12 @@ export async function startProcessServer(options: ProcessServerOptions): Promise
     },
     async kill() {
       await proc?.kill();
+    },
+    async pause() {
+      proc?.pause();
+    },
+    async resume() {
+      proc?.resume();
     },
     async dispose() {
       await proc?.stop();

@@ -1,0 +1,49 @@
+/**
+ * The one place a long-running Eventide process makes a kafkajs client. kafkajs's own log is
+ * routed into the process's pino log (warnings and errors by default): with it silenced, a
+ * consumer that crashed out of its group left no trace at all.
+ */
+import kafkajs, { type KafkaConfig, type LogEntry, type logLevel as LogLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+
+const { Kafka, logLevel } = kafkajs;
+
+export type { Kafka } from 'kafkajs';
+
+/** kafkajs level → pino method; NOTHING never reaches a log creator. */
+export function pinoLevel(level: LogLevel): 'error' | 'warn' | 'info' | 'debug' {
+  switch (level) {
+    case logLevel.ERROR:
+      return 'error';
+    case logLevel.WARN:
+      return 'warn';
+    case logLevel.INFO:
+      return 'info';
+    default:
+      return 'debug';
+  }
+}
+
+/** kafkajs's entry as one structured line: its message, its fields, and which client said it. */
+export function logLine(entry: LogEntry): { fields: Record<string, unknown>; message: string } {
+  const { message, timestamp: _t, logger: _l, ...fields } = entry.log;
+  return { fields: { kafkajs: entry.namespace, ...fields }, message: String(message) };
+}
+
+export interface KafkaClientOptions extends Omit<KafkaConfig, 'logLevel' | 'logCreator'> {
+  log: Logger;
+  /** The least severe kafkajs entries written; default WARN (INFO logs every join and commit). */
+  level?: LogLevel;
+}
+
+export function kafkaClient({ log, level = logLevel.WARN, ...config }: KafkaClientOptions): kafkajs.Kafka {
+  const child = log.child({ component: 'kafka' });
+  return new Kafka({
+    ...config,
+    logLevel: level,
+    logCreator: () => (entry) => {
+      const { fields, message } = logLine(entry);
+      child[pinoLevel(entry.level)](fields, message);
+    },
+  });
+}
