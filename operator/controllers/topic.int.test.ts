@@ -35,6 +35,10 @@ const readyReason = async (name: string, reason: string) => {
   return ready(topic)?.reason === reason && topic?.status?.observedGeneration === topic?.metadata.generation ? topic : undefined;
 };
 
+/** The Warning Events a Topic got with this reason. */
+const refusals = async (name: string, reason: string) =>
+  (await h.events(ns, name)).filter((e) => e.type === 'Warning' && e.reason === reason);
+
 beforeAll(async () => {
   await h.installCrds();
   await h.namespace('eventide');
@@ -85,7 +89,7 @@ describe('Topic controller against the real API server and Kafka', () => {
     expect(await kafkaTopic(name)).toEqual({ partitions: 5, config: { 'retention.ms': '2000000' } });
   });
 
-  it('refuses to shrink partitions: a condition, and Kafka untouched', async () => {
+  it('refuses to shrink partitions: a condition, a Warning Event once per generation, and Kafka untouched', async () => {
     const name = unique('shrink');
     await h.applyTopic(ns, name, { partitions: 4, config: { 'retention.ms': 1000000 } });
     await eventually(() => readyReason(name, 'Reconciled'));
@@ -94,6 +98,27 @@ describe('Topic controller against the real API server and Kafka', () => {
     expect(ready(topic)?.status).toBe('False');
     expect(ready(topic)?.message).toContain('has 4, the spec asks for 2');
     expect(await kafkaTopic(name)).toEqual({ partitions: 4, config: { 'retention.ms': '1000000' } });
+    const warning = await eventually(async () => (await refusals(name, 'PartitionDecreaseNotSupported')).at(0));
+    expect(warning.message).toContain('has 4, the spec asks for 2');
+    // Resyncs reconcile it again and again; the refusal is told once, not on each of them.
+    await new Promise((r) => setTimeout(r, (2 * resyncSeconds + 1) * 1000));
+    expect(await refusals(name, 'PartitionDecreaseNotSupported')).toHaveLength(1);
+    // A new generation that is still refused is a new decision, told again.
+    await h.applyTopic(ns, name, { partitions: 3, config: { 'retention.ms': 5000000 } });
+    await eventually(async () => (await refusals(name, 'PartitionDecreaseNotSupported')).length === 2, {
+      what: 'a second Warning for generation 3',
+    });
+  });
+
+  it('refuses to change the replication factor: a condition and a Warning Event with its reason', async () => {
+    const name = unique('rf');
+    await h.applyTopic(ns, name, { partitions: 1, replicationFactor: 1 });
+    await eventually(() => readyReason(name, 'Reconciled'));
+    await h.applyTopic(ns, name, { partitions: 1, replicationFactor: 2 });
+    const topic = await eventually(() => readyReason(name, 'ReplicationFactorChangeNotSupported'));
+    expect(ready(topic)?.status).toBe('False');
+    const warning = await eventually(async () => (await refusals(name, 'ReplicationFactorChangeNotSupported')).at(0));
+    expect(warning.message).toBe(ready(topic)?.message);
   });
 
   it("reports Kafka's error for a bad config key, and retries with backoff rather than in a storm", async () => {

@@ -48,6 +48,8 @@ export class TopicController implements Reconciler {
   readonly name = 'topic';
   private readonly deps: TopicControllerDeps;
   private readonly now: () => Date;
+  /** Key → `uid/generation/reason` of the last refusal recorded as an Event. */
+  private readonly refusalsTold = new Map<string, string>();
 
   constructor(deps: TopicControllerDeps) {
     this.deps = deps;
@@ -63,6 +65,7 @@ export class TopicController implements Reconciler {
     const topic = this.deps.topics.get(namespace, name);
     if (!topic) {
       this.deps.metrics.topicReady.remove({ namespace, name });
+      this.refusalsTold.delete(key);
       return undefined;
     }
     const annotations = topic.metadata.annotations ?? {};
@@ -155,11 +158,16 @@ export class TopicController implements Reconciler {
     };
     const plan = planTopic(desired, observed);
     if (plan.blocked) {
-      await this.writeStatus(
-        topic,
-        { type: 'Ready', status: 'False', reason: plan.blocked.reason, message: plan.blocked.message },
-        observed,
-      );
+      const { reason, message } = plan.blocked;
+      const generation = topic.metadata.generation;
+      const told = `${topic.metadata.uid}/${generation}/${reason}`;
+      const before = (topic.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Ready');
+      // One Warning per generation, not per resync: the stored condition remembers it across
+      // restarts and leader changes, the memo until the cache shows our own status write.
+      const alreadyTold = this.refusalsTold.get(key) === told || (before?.reason === reason && before.observedGeneration === generation);
+      await this.writeStatus(topic, { type: 'Ready', status: 'False', reason, message }, observed);
+      if (!alreadyTold) await this.deps.events.record(refTo(topicNames.kind, topic), 'Warning', reason, message);
+      this.refusalsTold.set(key, told);
       return undefined;
     }
     for (const action of plan.actions) {
