@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { devLifecycle } from './local/dev-lifecycle.ts';
 import type { DevState } from './local/dev-state.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from './local/platform.ts';
+import { describeReplacement } from './local/replica-supervisor.ts';
 
 const indexerRate = process.env.INDEXER_MAX_DOCS_PER_SECOND ?? '100';
 const logDir = mkdtempSync(join(tmpdir(), 'eventide-dev-'));
 let platform: LocalPlatform | undefined;
+const clock = () => new Date().toISOString().slice(11, 19);
 const { publish, shutdown } = devLifecycle({ stop: async () => platform?.stop() });
 
 console.log(
@@ -28,7 +30,8 @@ try {
     indexerEnv: { MAX_DOCS_PER_SECOND: indexerRate },
     onProgress: (message) => console.log(`  … ${message}`),
     onIndexerChange: ({ desired, running }) =>
-      console.log(`${new Date().toISOString().slice(11, 19)} search-indexer: ${desired} replica(s) wanted, ${running} process(es) running`),
+      console.log(`${clock()} search-indexer: ${desired} replica(s) wanted, ${running} process(es) running`),
+    onIndexerDied: (death) => console.log(`${clock()} ${describeReplacement(death)} (log: ${logDir}/${death.name}.log)`),
   });
 } catch (error) {
   console.error(`\n${error instanceof Error ? error.message : String(error)}`);

@@ -19,7 +19,7 @@ import { freePort } from '../../test/infra/ports.ts';
 import { type PostgresServer, startPostgres } from '../../test/infra/postgres.ts';
 import { launch, waitUntilReady } from '../../test/infra/process.ts';
 import { type LocalServer, startProcessServer } from '../../test/infra/server.ts';
-import { ReplicaSupervisor } from './replica-supervisor.ts';
+import { type ReplicaDeath, ReplicaSupervisor } from './replica-supervisor.ts';
 
 const run = promisify(execFile);
 export const namespace = 'eventide';
@@ -42,6 +42,8 @@ export interface LocalPlatformOptions {
   onProgress?: (message: string) => void;
   /** Called when the search-indexer Deployment's replicas change. */
   onIndexerChange?: (change: { at: number; desired: number; running: number }) => void;
+  /** Called when a search-indexer process died and the supervisor replaced it (or did not need to). */
+  onIndexerDied?: (death: ReplicaDeath) => void;
 }
 
 export interface LocalPlatform {
@@ -191,6 +193,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       deployment: indexerDeployment,
       freePort,
       onChange: options.onIndexerChange,
+      onReplicaDied: options.onIndexerDied,
       spawn: (id, port) =>
         launch({
           name: `search-indexer-${id}`,

@@ -25,6 +25,31 @@ export function planReplicas(running: readonly { id: number; ready: boolean }[],
   return { start: 0, stop: order.slice(0, excess).map((r) => r.id) };
 }
 
+/** A replica whose process ended by itself, and what took its place. */
+export interface ReplicaDeath {
+  name: string;
+  pid: number;
+  /** The exit code, the signal's name, or why the process could not start. */
+  exit: number | string | Error;
+  /** The replica started in its place; none when the Deployment wants fewer now. */
+  replacement?: string;
+}
+
+/** One log line for a replica that died. Pure. */
+export function describeReplacement(death: ReplicaDeath): string {
+  const { exit } = death;
+  const how =
+    exit instanceof Error
+      ? `failed: ${exit.message}`
+      : typeof exit === 'number'
+        ? `exited with code ${exit}`
+        : exit.startsWith('SIG')
+          ? `was killed by ${exit}`
+          : `exited (${exit})`;
+  const then = death.replacement ? `started ${death.replacement} in its place` : 'not replaced: the Deployment wants fewer replicas now';
+  return `${death.name} (pid ${death.pid}) ${how}; ${then}`;
+}
+
 export interface SupervisorOptions {
   apps: AppsV1Api;
   namespace: string;
@@ -34,6 +59,8 @@ export interface SupervisorOptions {
   freePort: () => Promise<number>;
   intervalMs?: number;
   onChange?: (change: { at: number; desired: number; running: number }) => void;
+  /** Called for each replica that died without being asked to stop, after its replacement started. */
+  onReplicaDied?: (death: ReplicaDeath) => void;
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -44,7 +71,8 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
  * writes the counts back to the Deployment's status so kubectl shows what runs.
  */
 export class ReplicaSupervisor {
-  private readonly options: Required<Omit<SupervisorOptions, 'onChange'>> & Pick<SupervisorOptions, 'onChange'>;
+  private readonly options: Required<Omit<SupervisorOptions, 'onChange' | 'onReplicaDied'>> &
+    Pick<SupervisorOptions, 'onChange' | 'onReplicaDied'>;
   private readonly replicas = new Map<number, Replica>();
   private readonly stopping = new Set<Promise<void>>();
   private nextId = 0;
@@ -100,13 +128,26 @@ export class ReplicaSupervisor {
       }
       desired = 0;
     }
-    for (const [id, replica] of this.replicas) if (replica.process.hasExited()) this.replicas.delete(id);
+    // Replicas asked to stop left the map already: whatever exited here died on its own.
+    const died: Replica[] = [];
+    for (const [id, replica] of this.replicas)
+      if (replica.process.hasExited()) {
+        this.replicas.delete(id);
+        died.push(replica);
+      }
 
     const plan = planReplicas(this.list(), desired);
+    const started: string[] = [];
     for (let i = 0; i < plan.start; i++) {
       const id = this.nextId++;
       const port = await this.options.freePort();
-      this.replicas.set(id, { id, port, process: this.options.spawn(id, port), ready: false });
+      const launched = this.options.spawn(id, port);
+      this.replicas.set(id, { id, port, process: launched, ready: false });
+      started.push(launched.name);
+    }
+    for (const [i, replica] of died.entries()) {
+      const exit = await replica.process.exited.catch((error: Error) => error);
+      this.options.onReplicaDied?.({ name: replica.process.name, pid: replica.process.pid, exit, replacement: started[i] });
     }
     for (const id of plan.stop) {
       const replica = this.replicas.get(id);
