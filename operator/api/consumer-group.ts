@@ -126,6 +126,15 @@ export const consumerGroupStatusSchema = {
     },
     currentReplicas: { type: 'integer', description: 'Replicas of the workload at the last poll, as its scale subresource says.' },
     desiredReplicas: { type: 'integer', description: 'Replicas the scaling rule chose at the last poll.' },
+    activeMembers: {
+      type: 'integer',
+      description: 'Members of the Kafka consumer group at the last poll; 0 means no consumer is in the group at all.',
+    },
+    lastLagReadTime: {
+      type: 'string',
+      format: 'date-time',
+      description: 'When lag was last read from Kafka: how fresh totalLag and partitions are.',
+    },
     lastScaleTime: { type: 'string', format: 'date-time', description: 'When the operator last changed the number of replicas.' },
     conditions: conditionsSchema,
   },

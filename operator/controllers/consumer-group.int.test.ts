@@ -171,7 +171,8 @@ describe('ConsumerGroup controller against the real API server and Kafka', () =>
       async () => {
         const r = (await replicas(ns, 'workers')) ?? -1;
         seen.add(r);
-        return r === 1;
+        // The scale lands before the status that records it: wait for both.
+        return r === 1 && (await getGroup(ns, 'workers')).status?.currentReplicas === 1;
       },
       { timeoutMs: 20_000, what: 'scale down to 1' },
     );
@@ -341,5 +342,97 @@ describe('ConsumerGroup controller stays out of the way', () => {
     expect(group.status?.desiredReplicas).toBe(6);
     await new Promise((r) => setTimeout(r, 2 * pollSeconds * 1000));
     expect(await replicas(ns, 'paused-workers')).toBe(1);
+  });
+});
+
+describe('ConsumerGroup controller tells a dead group from a stalled partition', () => {
+  const ns = `cg-dead-${randomUUID().slice(0, 8)}`;
+  const topic = `dead-${randomUUID().slice(0, 8)}`;
+  const groupId = `dead-${randomUUID().slice(0, 8)}`;
+  const admin = new kafkajs.Kafka({ clientId: 'cg-dead', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
+
+  beforeAll(async () => {
+    await admin.connect();
+    await setupTopic(admin, topic);
+    await h.namespace(ns);
+    await produce(brokers, topic, 600);
+    // The group once consumed part of the backlog, then every member went away.
+    await admin.setOffsets({ groupId, topic, partitions: [0, 1, 2, 3, 4, 5].map((partition) => ({ partition, offset: '10' })) });
+    await deployment(ns, 'dead-workers', 2);
+    const operator = operatorFor(brokers, ns);
+    await operator.start();
+    await eventually(async () => operator.isLeader);
+  });
+  afterAll(async () => {
+    await admin.disconnect();
+  });
+
+  it('a group with lag and no members is Ready=False NoActiveMembers with a Warning Event, its partitions not Stalled; a member brings it back', async () => {
+    await custom.createNamespacedCustomObject({
+      group: 'eventide.dev',
+      version: 'v1alpha1',
+      plural: 'consumergroups',
+      namespace: ns,
+      body: {
+        apiVersion: 'eventide.dev/v1alpha1',
+        kind: 'ConsumerGroup',
+        metadata: { name: 'dead', namespace: ns },
+        spec: {
+          groupId,
+          topics: [topic],
+          scaleTargetRef: { name: 'dead-workers' },
+          lagThreshold: 1000,
+          maxReplicas: 2,
+          pollIntervalSeconds: 1,
+          stallAfterPolls: 2,
+          offsetResetPolicy: 'earliest',
+        },
+      },
+    });
+    const dead = await eventually(
+      async () => {
+        const g = await getGroup(ns, 'dead');
+        return condition(g, 'Ready')?.reason === 'NoActiveMembers' ? g : undefined;
+      },
+      { timeoutMs: 20_000, what: 'Ready=False NoActiveMembers' },
+    );
+    expect(condition(dead, 'Ready')?.status).toBe('False');
+    expect(condition(dead, 'Consuming')).toMatchObject({ status: 'False', reason: 'NoActiveMembers' });
+    expect(condition(dead, 'Consuming')?.message).toContain('has no members');
+    expect(condition(dead, 'Stalled')).toMatchObject({ status: 'False', reason: 'NoActiveMembers' });
+    expect(dead.status?.partitions?.filter((p) => p.stalledSince !== undefined)).toEqual([]);
+    expect(dead.status?.activeMembers).toBe(0);
+    expect(dead.status?.totalLag).toBe(540);
+    expect(Date.now() - Date.parse(dead.status?.lastLagReadTime ?? '')).toBeLessThan(10_000);
+    const warnings = (await h.events(ns, 'dead')).filter((e) => e.type === 'Warning' && e.reason === 'NoActiveMembers');
+    expect(warnings).toHaveLength(1);
+    // Later polls of the same dead group record no further Event.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await h.events(ns, 'dead')).filter((e) => e.reason === 'NoActiveMembers')).toHaveLength(1);
+
+    const consumer = new kafkajs.Kafka({
+      clientId: 'cg-dead-member',
+      brokers: brokers.split(','),
+      logLevel: kafkajs.logLevel.NOTHING,
+    }).consumer({
+      groupId,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic });
+    await consumer.run({ eachMessage: async () => {} });
+    try {
+      const back = await eventually(
+        async () => {
+          const g = await getGroup(ns, 'dead');
+          return condition(g, 'Consuming')?.reason === 'MembersConsuming' ? g : undefined;
+        },
+        { timeoutMs: 30_000, what: 'Consuming=True once a member joins' },
+      );
+      expect(condition(back, 'Ready')).toMatchObject({ status: 'True', reason: 'Scaling' });
+      expect(back.status?.activeMembers).toBe(1);
+      expect((await h.events(ns, 'dead')).some((e) => e.type === 'Normal' && e.reason === 'ConsumingAgain')).toBe(true);
+    } finally {
+      await consumer.disconnect();
+    }
   });
 });

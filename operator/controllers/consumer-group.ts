@@ -35,6 +35,42 @@ const limitMessages = {
   MinReplicas: (_d: ScalingDecision, spec: ConsumerGroupSpec) => `lag needs fewer replicas; minReplicas is ${spec.minReplicas}`,
 };
 
+/** The Consuming condition: whether the group as a whole consumes, as the scaling rule judged it. */
+function consumingCondition(decision: ScalingDecision, groupId: string, targetName: string, replicas: number): NewCondition {
+  const { state, members = 0, since } = decision.group;
+  const sinceText = since === undefined ? '' : ` since ${new Date(since).toISOString()}`;
+  const lagging = decision.partitions.filter((p) => p.lag > 0).length;
+  switch (state) {
+    case 'NoActiveMembers':
+      return {
+        type: 'Consuming',
+        status: 'False',
+        reason: 'NoActiveMembers',
+        message: `group ${groupId} has no members${sinceText} while ${targetName} runs ${replicas} replicas: its consumers crashed, hang or cannot reach Kafka (lag ${decision.totalLag}; check their logs and liveness)`,
+      };
+    case 'NoProgress':
+      return {
+        type: 'Consuming',
+        status: 'False',
+        reason: 'NoProgress',
+        message: `group ${groupId} has ${members} members, but none of its ${lagging} partitions with lag has moved${sinceText} (lag ${decision.totalLag})`,
+      };
+    case 'Joining':
+      return { type: 'Consuming', status: 'Unknown', reason: 'MembersJoining', message: `group ${groupId} has no members yet${sinceText}` };
+    case 'NoReplicas':
+      return { type: 'Consuming', status: 'Unknown', reason: 'NoReplicas', message: `${targetName} runs no replicas, so nothing consumes` };
+    case 'Unknown':
+      return { type: 'Consuming', status: 'Unknown', reason: 'MembersUnknown', message: `members of group ${groupId} were not read` };
+    default:
+      return {
+        type: 'Consuming',
+        status: 'True',
+        reason: 'MembersConsuming',
+        message: `group ${groupId} has ${members} member${members === 1 ? '' : 's'}`,
+      };
+  }
+}
+
 /**
  * Every pollIntervalSeconds: reads the group's lag from Kafka, applies the scaling rule, and sets
  * the target's replicas through its scale subresource when the count should change.
@@ -44,6 +80,7 @@ export class ConsumerGroupController implements Reconciler {
   private readonly deps: ConsumerGroupControllerDeps;
   private readonly now: () => Date;
   private readonly memory = new Map<string, ScalingMemory>();
+  private readonly consumingReasons = new Map<string, string>();
   private readonly lagGauge: Gauge<'namespace' | 'group' | 'topic' | 'partition'>;
   private readonly replicaGauge: Gauge<'namespace' | 'name' | 'kind'>;
 
@@ -74,6 +111,7 @@ export class ConsumerGroupController implements Reconciler {
     const group = this.deps.groups.get(namespace, name);
     if (!group || group.metadata.deletionTimestamp) {
       this.memory.delete(key);
+      this.consumingReasons.delete(key);
       return undefined;
     }
     const spec = group.spec;
@@ -110,8 +148,9 @@ export class ConsumerGroupController implements Reconciler {
 
     const now = this.now().getTime();
     let offsets: Awaited<ReturnType<KafkaLag['offsets']>>;
+    let members: number;
     try {
-      offsets = await this.deps.lag.offsets(groupId, spec.topics);
+      [offsets, members] = await Promise.all([this.deps.lag.offsets(groupId, spec.topics), this.deps.lag.members(groupId)]);
     } catch (error) {
       // Never scale on missing data: hold what runs, say why, and look again next poll.
       log.warn({ err: error }, 'cannot read lag; holding replicas');
@@ -127,7 +166,7 @@ export class ConsumerGroupController implements Reconciler {
     }
 
     const before = this.memory.get(key) ?? memoryAfterRestart(current, now);
-    const { decision, memory } = decide(spec, offsets, before, now);
+    const { decision, memory } = decide(spec, offsets, before, now, { members, replicas: current });
     this.memory.set(key, memory);
     log.debug(
       { lag: decision.scalingLag, wanted: decision.wanted, desired: decision.desired, current, window: memory.recommendations.length },
@@ -154,15 +193,21 @@ export class ConsumerGroupController implements Reconciler {
     this.replicaGauge.set({ namespace, name, kind: 'current' }, replicas);
     this.replicaGauge.set({ namespace, name, kind: 'desired' }, decision.desired);
 
+    const consuming = consumingCondition(decision, groupId, targetName, current);
+    const groupBroken = consuming.reason === 'NoActiveMembers' || consuming.reason === 'NoProgress';
+    await this.reportConsumingChange(group, consuming, groupBroken);
     const conditions: NewCondition[] = [
       paused
         ? { type: 'Ready', status: 'True', reason: 'Paused', message: 'scaling is paused; lag is still reported' }
-        : {
-            type: 'Ready',
-            status: 'True',
-            reason: 'Scaling',
-            message: `reading lag every ${spec.pollIntervalSeconds} s and scaling ${targetName}`,
-          },
+        : groupBroken
+          ? { type: 'Ready', status: 'False', reason: consuming.reason, message: consuming.message }
+          : {
+              type: 'Ready',
+              status: 'True',
+              reason: 'Scaling',
+              message: `reading lag every ${spec.pollIntervalSeconds} s and scaling ${targetName}`,
+            },
+      consuming,
       decision.active
         ? {
             type: 'Active',
@@ -186,7 +231,14 @@ export class ConsumerGroupController implements Reconciler {
             reason: 'CommittedOffsetNotMoving',
             message: `not counted for scaling (more replicas cannot help): ${decision.stalled.map((p) => `${p.topic}/${p.partition} (lag ${p.lag}, since ${new Date(p.stalledSince ?? now).toISOString()})`).join(', ')}`,
           }
-        : { type: 'Stalled', status: 'False', reason: 'Progressing', message: 'every partition with lag is being consumed' },
+        : groupBroken
+          ? {
+              type: 'Stalled',
+              status: 'False',
+              reason: consuming.reason,
+              message: 'no single partition is stalled: the whole group is not consuming (see Consuming)',
+            }
+          : { type: 'Stalled', status: 'False', reason: 'Progressing', message: 'every partition with lag is being consumed' },
     ];
     await this.writeStatus(
       group,
@@ -203,11 +255,30 @@ export class ConsumerGroupController implements Reconciler {
         })),
         currentReplicas: replicas,
         desiredReplicas: decision.desired,
+        activeMembers: members,
+        lastLagReadTime: new Date(now).toISOString(),
         ...(lastScaleTime ? { lastScaleTime } : {}),
       },
       conditions,
     );
     return poll;
+  }
+
+  /**
+   * One Warning Event when the group stops consuming as a whole, one Normal Event when it
+   * consumes again: on the change of the Consuming condition's reason, not on every poll.
+   */
+  private async reportConsumingChange(group: ConsumerGroup, consuming: NewCondition, broken: boolean): Promise<void> {
+    // What this process last saw first: the cache may not show its own last status write yet.
+    const key = keyOf(group);
+    const previous =
+      this.consumingReasons.get(key) ?? (group.status?.conditions as Condition[] | undefined)?.find((c) => c.type === 'Consuming')?.reason;
+    this.consumingReasons.set(key, consuming.reason);
+    if (previous === consuming.reason) return;
+    const wasBroken = previous === 'NoActiveMembers' || previous === 'NoProgress';
+    if (broken) await this.deps.events.record(refTo(consumerGroupNames.kind, group), 'Warning', consuming.reason, consuming.message);
+    else if (wasBroken && consuming.reason === 'MembersConsuming')
+      await this.deps.events.record(refTo(consumerGroupNames.kind, group), 'Normal', 'ConsumingAgain', consuming.message);
   }
 
   /** Scaling needs no watch events after the first: polls drive it. Spec or annotation changes do. */

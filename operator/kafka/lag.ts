@@ -20,12 +20,16 @@ export class KafkaLag {
     }).admin();
   }
 
-  async offsets(groupId: string, topics: string[]): Promise<PartitionOffsets[]> {
+  private async connect(): Promise<void> {
     this.connected ??= this.admin.connect().catch((error: unknown) => {
       this.connected = undefined;
       throw error;
     });
     await this.connected;
+  }
+
+  async offsets(groupId: string, topics: string[]): Promise<PartitionOffsets[]> {
+    await this.connect();
     const [ends, committed] = await Promise.all([
       Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.admin.fetchTopicOffsets(topic) }))),
       this.admin.fetchOffsets({ groupId, topics }),
@@ -45,6 +49,18 @@ export class KafkaLag {
         };
       }),
     );
+  }
+
+  /**
+   * Members of the group now: 0 when it is Empty or Dead (every consumer crashed, hangs or lost
+   * Kafka), which no offset alone tells apart from a partition that is merely stuck.
+   */
+  async members(groupId: string): Promise<number> {
+    await this.connect();
+    const { groups } = await this.admin.describeGroups([groupId]);
+    const group = groups.find((g) => g.groupId === groupId);
+    if (!group || group.state === 'Empty' || group.state === 'Dead') return 0;
+    return group.members.length;
   }
 
   async close(): Promise<void> {

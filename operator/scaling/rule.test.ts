@@ -136,3 +136,70 @@ describe('decide: over time', () => {
     expect(run({ maxReplicas: 2 }, [{ at: 0, lags: [0, 0, 0, 0, 0, 0] }], memoryAfterRestart(6, 0)).desired).toEqual([2]);
   });
 });
+
+describe('decide: the group as a whole', () => {
+  const polls = (
+    count: number,
+    lags: number[],
+    group: { members: number; replicas: number } | undefined,
+    committed: (i: number) => number = () => 1000,
+  ) => {
+    let memory = emptyMemory();
+    const states: string[] = [];
+    let last: ReturnType<typeof decide>['decision'] | undefined;
+    for (let i = 0; i < count; i++) {
+      const result = decide(spec, partitions(lags, committed(i)), memory, i * 5_000, group);
+      memory = result.memory;
+      last = result.decision;
+      states.push(result.decision.group.state);
+    }
+    return { states, last };
+  };
+
+  it('a group without members while replicas should run is NoActiveMembers after stallAfterPolls polls, and no partition is stalled', () => {
+    const { states, last } = polls(5, [500, 500, 500, 0, 0, 0], { members: 0, replicas: 2 });
+    expect(states).toEqual(['Joining', 'Joining', 'NoActiveMembers', 'NoActiveMembers', 'NoActiveMembers']);
+    expect(last?.stalled).toEqual([]);
+    expect(last?.group).toEqual({ state: 'NoActiveMembers', members: 0, since: 0 });
+    // Its lag still counts: the dead group's backlog is real work.
+    expect(last?.scalingLag).toBe(1500);
+    expect(last?.desired).toBe(6);
+  });
+
+  it('members that move none of several lagging partitions are NoProgress, not stalled partitions', () => {
+    const { states, last } = polls(5, [500, 500, 0, 0, 0, 0], { members: 2, replicas: 2 });
+    expect(states).toEqual(['Consuming', 'Consuming', 'Consuming', 'NoProgress', 'NoProgress']);
+    expect(last?.stalled).toEqual([]);
+    expect(last?.scalingLag).toBe(1000);
+  });
+
+  it('one stuck partition among moving ones stays a stalled partition of a consuming group', () => {
+    let memory = emptyMemory();
+    let last: ReturnType<typeof decide>['decision'] | undefined;
+    for (let i = 0; i < 5; i++) {
+      const offsets = partitions([500, 500, 0, 0, 0, 0]).map((p) =>
+        p.partition === 1 ? { ...p, committedOffset: 1000 + i * 10, endOffset: 1500 + i * 10 } : p,
+      );
+      const result = decide(spec, offsets, memory, i * 5_000, { members: 2, replicas: 2 });
+      memory = result.memory;
+      last = result.decision;
+    }
+    expect(last?.group.state).toBe('Consuming');
+    expect(last?.stalled.map((p) => p.partition)).toEqual([0]);
+  });
+
+  it('members that come back end NoActiveMembers at once and restart the clock', () => {
+    let memory = emptyMemory();
+    for (let i = 0; i < 4; i++) memory = decide(spec, partitions([100]), memory, i * 5_000, { members: 0, replicas: 1 }).memory;
+    const back = decide(spec, partitions([100], 1050), memory, 20_000, { members: 1, replicas: 1 });
+    expect(back.decision.group.state).toBe('Consuming');
+    expect(back.memory.memberless).toBeUndefined();
+    const gone = decide(spec, partitions([100], 1050), back.memory, 25_000, { members: 0, replicas: 1 });
+    expect(gone.decision.group).toEqual({ state: 'Joining', members: 0, since: 25_000 });
+  });
+
+  it('no replicas and no members is NoReplicas (scaled to zero), and unread members are Unknown', () => {
+    expect(polls(4, [0], { members: 0, replicas: 0 }).states.at(-1)).toBe('NoReplicas');
+    expect(polls(1, [0], undefined).states).toEqual(['Unknown']);
+  });
+});

@@ -31,7 +31,27 @@ export interface ScalingMemory {
   recommendations: { at: number; replicas: number }[];
   /** Per partition with lag: the committed offset seen and since when it has not moved. */
   progress: Record<string, { committedOffset: number | null; unchangedPolls: number; since: number }>;
+  /** Consecutive polls that found the group without members while replicas should run, and since when. */
+  memberless?: { polls: number; since: number };
 }
+
+/** The group's members as Kafka reports them, beside the replicas the target should run. */
+export interface GroupMembers {
+  members: number;
+  replicas: number;
+}
+
+/**
+ * Whether the group as a whole consumes. A dead group (no members, or members that move no
+ * partition) is a different problem from one stuck partition: restarting consumers helps it.
+ * - Consuming: members present and progressing (or nothing to do);
+ * - Joining: no members for fewer than stallAfterPolls polls (start-up, a rebalance);
+ * - NoActiveMembers: no members for stallAfterPolls polls while replicas should run;
+ * - NoProgress: members, but two or more partitions with lag and none of them moving;
+ * - NoReplicas: the target runs no replicas, so no members are expected;
+ * - Unknown: members were not read.
+ */
+export type GroupState = 'Consuming' | 'Joining' | 'NoActiveMembers' | 'NoProgress' | 'NoReplicas' | 'Unknown';
 
 export interface PartitionLag {
   topic: string;
@@ -59,6 +79,7 @@ export interface ScalingDecision {
   desired: number;
   limitedBy?: LimitReason;
   stalled: PartitionLag[];
+  group: { state: GroupState; members?: number; since?: number };
 }
 
 export const emptyMemory = (): ScalingMemory => ({ recommendations: [], progress: {} });
@@ -81,26 +102,45 @@ export function decide(
   offsets: readonly PartitionOffsets[],
   memory: ScalingMemory,
   now: number,
+  group?: GroupMembers,
 ): { decision: ScalingDecision; memory: ScalingMemory } {
+  // Without members nothing can move, so no partition is "stalled": the group is what is wrong.
+  const memberless = group !== undefined && group.members === 0 && group.replicas > 0;
+  const memberlessPolls = memberless ? (memory.memberless?.polls ?? 0) + 1 : 0;
+  const memberlessSince = memberless ? (memory.memberless?.since ?? now) : undefined;
   const progress: ScalingMemory['progress'] = {};
-  const partitions: PartitionLag[] = offsets.map((p) => {
+  const candidates = offsets.map((p) => {
     const lag = partitionLag(p, spec.offsetResetPolicy);
     const key = `${p.topic}/${p.partition}`;
     const before = memory.progress[key];
-    const unchanged = lag > 0 && before !== undefined && before.committedOffset === p.committedOffset ? before.unchangedPolls + 1 : 0;
+    const unchanged =
+      !memberless && lag > 0 && before !== undefined && before.committedOffset === p.committedOffset ? before.unchangedPolls + 1 : 0;
     const since = unchanged > 0 && before ? before.since : now;
     if (lag > 0) progress[key] = { committedOffset: p.committedOffset, unchangedPolls: unchanged, since };
-    const stalled = lag > 0 && unchanged >= spec.stallAfterPolls;
-    return {
-      topic: p.topic,
-      partition: p.partition,
-      lag,
-      endOffset: p.endOffset,
-      committedOffset: p.committedOffset,
-      ...(stalled ? { stalledSince: since } : {}),
-    };
+    return { p, lag, since, stuck: lag > 0 && unchanged >= spec.stallAfterPolls };
   });
+  const lagging = candidates.filter((c) => c.lag > 0);
+  // Members that move none of several lagging partitions are stuck consumers, not poison messages.
+  const noProgress = group !== undefined && group.members > 0 && lagging.length >= 2 && lagging.every((c) => c.stuck);
+  const partitions: PartitionLag[] = candidates.map(({ p, lag, since, stuck }) => ({
+    topic: p.topic,
+    partition: p.partition,
+    lag,
+    endOffset: p.endOffset,
+    committedOffset: p.committedOffset,
+    ...(stuck && !noProgress ? { stalledSince: since } : {}),
+  }));
   const stalled = partitions.filter((p) => p.stalledSince !== undefined);
+  let state: GroupState = 'Unknown';
+  let stateSince: number | undefined;
+  if (group && group.replicas === 0 && group.members === 0) state = 'NoReplicas';
+  else if (memberless) {
+    state = memberlessPolls >= spec.stallAfterPolls ? 'NoActiveMembers' : 'Joining';
+    stateSince = memberlessSince;
+  } else if (noProgress) {
+    state = 'NoProgress';
+    stateSince = Math.min(...lagging.map((c) => c.since));
+  } else if (group) state = 'Consuming';
   const totalLag = partitions.reduce((sum, p) => sum + p.lag, 0);
   const scalingLag = totalLag - stalled.reduce((sum, p) => sum + p.lag, 0);
   const active = scalingLag > spec.activationLagThreshold;
@@ -119,8 +159,22 @@ export function decide(
   recommended = Math.max(spec.minReplicas, Math.min(cap, Math.max(...recommendations.map((r) => r.replicas))));
 
   return {
-    decision: { partitions, totalLag, scalingLag, active, wanted, desired: recommended, limitedBy, stalled },
-    memory: { recommendations, progress },
+    decision: {
+      partitions,
+      totalLag,
+      scalingLag,
+      active,
+      wanted,
+      desired: recommended,
+      limitedBy,
+      stalled,
+      group: { state, ...(group ? { members: group.members } : {}), ...(stateSince === undefined ? {} : { since: stateSince }) },
+    },
+    memory: {
+      recommendations,
+      progress,
+      ...(memberless && memberlessSince !== undefined ? { memberless: { polls: memberlessPolls, since: memberlessSince } } : {}),
+    },
   };
 }
 
