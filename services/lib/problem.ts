@@ -1,22 +1,22 @@
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
+const fieldError = z.object({ path: z.string(), message: z.string() });
+export type FieldError = z.infer<typeof fieldError>;
 
-/** An RFC 9457 problem: the one shape every error response of every service has. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  errors?: FieldError[];
-  [extension: string]: unknown;
-}
+/** An RFC 9457 problem: the one shape every error response of every service has, and its OpenAPI schema. */
+export const problemSchema = z
+  .looseObject({
+    type: z.url(),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().optional(),
+    instance: z.string().optional(),
+    errors: z.array(fieldError).optional().describe('one entry per invalid field, by its path'),
+  })
+  .describe('RFC 9457 problem details; extension members (e.g. currentVersion on 409 and 412) may follow');
+export type Problem = z.infer<typeof problemSchema>;
 
 export class HttpProblem extends Error {
   readonly problem: Problem;
