@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
 import { databaseUnavailable } from './database-errors.ts';
 import { openApiDocument } from './openapi.ts';
-import { eventInput, eventPatch, listQuery } from './schema.ts';
+import { eventInput, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
 
 export interface CatalogApiDeps {
@@ -22,11 +22,12 @@ export interface CatalogApiDeps {
 const jsonTypes = ['application/json', 'application/merge-patch+json'];
 const etag = (version: number) => `"${version}"`;
 
-/** If-Match: "*" or a list of ETags; the version the client last saw, or undefined. */
+/** If-Match: "*" or one ETag; the version the client last saw, or undefined. */
 export function parseIfMatch(header: string | undefined): number | undefined | 'invalid' {
-  if (header === undefined || header.trim() === '*') return undefined;
-  const match = /^\s*(?:W\/)?"(\d+)"\s*$/.exec(header);
-  return match ? Number(match[1]) : 'invalid';
+  if (header === undefined) return undefined;
+  if (!ifMatchHeader.safeParse(header).success) return 'invalid';
+  const version = /\d+/.exec(header)?.[0];
+  return version === undefined ? undefined : Number(version);
 }
 
 async function readJson(c: { req: { header: (n: string) => string | undefined; text: () => Promise<string> } }): Promise<unknown> {
@@ -131,7 +132,7 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
   api.post('/events', async (c) => {
     const raw = await readJson(c);
     const key = c.req.header('idempotency-key');
-    if (key !== undefined && (key.length < 1 || key.length > 200))
+    if (key !== undefined && !idempotencyKeyHeader.safeParse(key).success)
       throw new HttpProblem(400, 'Invalid request', 'Idempotency-Key must be 1 to 200 characters');
     const parsed = eventInput.safeParse(raw);
     if (!parsed.success) throw invalid(parsed.error);

@@ -1,63 +1,59 @@
 import { z } from 'zod';
-import { eventInput, eventPatch, listQuery } from './schema.ts';
+import { problemComponent, problemResponses, queryParameters, schemaOf } from '../lib/openapi.ts';
+import { event, eventInput, eventPage, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';
 
-const problem = {
-  type: 'object',
-  description: 'RFC 9457 problem details',
-  required: ['type', 'title', 'status'],
-  properties: {
-    type: { type: 'string' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    instance: { type: 'string' },
-    errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-  },
+/** The body's `version` (PUT, PATCH): optimistic concurrency without If-Match; taken out before validation. */
+const bodyVersion = { version: z.int().min(1).optional().describe('the version last seen; 409 if stale, 400 if If-Match says another') };
+const example = {
+  name: 'Jazz at the harbour',
+  description: 'An evening of standards',
+  category: 'concert',
+  startsAt: '2027-03-01T19:00:00Z',
+  endsAt: '2027-03-01T22:00:00Z',
+  venue: 'Hafenhalle',
+  city: 'Hamburg',
+  country: 'DE',
+  capacity: 300,
+  priceMinor: 2500,
+  currency: 'EUR',
+  organizerId: '5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90',
+  status: 'published',
 };
 
-/** OpenAPI 3.1, generated from the same zod schemas that validate requests. */
+/** OpenAPI 3.1, generated from the same zod schemas that validate requests and shape responses. */
 export function openApiDocument() {
-  const input = z.toJSONSchema(eventInput, { io: 'input' });
-  const patch = z.toJSONSchema(eventPatch, { io: 'input' });
-  const event = {
-    allOf: [
-      { $ref: '#/components/schemas/EventInput' },
-      {
-        type: 'object',
-        required: ['id', 'version', 'createdAt', 'updatedAt'],
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          version: { type: 'integer', minimum: 1 },
-          createdAt: { type: 'string', format: 'date-time' },
-          updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
-    ],
-  };
-  const errors = (...codes: number[]) =>
-    Object.fromEntries(
-      codes.map((code) => [
-        String(code),
-        { description: 'problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } },
-      ]),
-    );
   const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } });
-  const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+  const idParam = {
+    name: 'id',
+    in: 'path',
+    required: true,
+    description: 'the event id; anything that is not a UUID is 404',
+    schema: { type: 'string', format: 'uuid' },
+  };
   const ifMatch = {
     name: 'If-Match',
     in: 'header',
     required: false,
-    schema: { type: 'string' },
-    description: 'The ETag (version) last seen; 412 if stale',
+    description: 'the ETag (version) last seen, or *; 412 if stale, 400 if not an ETag (an empty value too)',
+    schema: schemaOf(ifMatchHeader),
   };
-  const queryParams = Object.entries((z.toJSONSchema(listQuery, { io: 'input' }) as { properties: Record<string, object> }).properties).map(
-    ([name, schema]) => ({
-      name,
-      in: 'query',
-      required: false,
-      schema,
-    }),
-  );
+  const etag = { ETag: { description: 'the version, quoted', required: true, schema: { type: 'string', pattern: '^"\\d+"$' } } };
+  const withEvent = (description: string, headers: object = etag) => ({ description, headers, content: json('Event') });
+  /** An id of the created event and its ETag, for the operations on one event. */
+  const onCreated = (operationId: string, precondition: boolean) => ({
+    operationId,
+    parameters: { 'path.id': '$response.body#/id', ...(precondition ? { 'header.If-Match': '$response.header.ETag' } : {}) },
+  });
+  const unavailable = { 503: 'the database is unavailable; retry after Retry-After seconds' };
+  const writeProblems = {
+    400: 'malformed JSON, a body the schema refuses (every field named in errors), endsAt not after startsAt, If-Match not an ETag, or If-Match and the body version disagree',
+    404: 'no such event',
+    409: 'the body version is stale (currentVersion says the current one)',
+    412: 'If-Match is stale (currentVersion says the current one)',
+    413: 'the body is larger than the limit',
+    415: 'the body is not application/json or application/merge-patch+json',
+    ...unavailable,
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -68,55 +64,101 @@ export function openApiDocument() {
     paths: {
       '/api/v1/events': {
         get: {
+          operationId: 'listEvents',
           summary: 'List events, by start time',
-          parameters: queryParams,
+          parameters: queryParameters(listQuery),
           responses: {
-            '200': {
-              description: 'a page',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    properties: { items: { type: 'array', items: { $ref: '#/components/schemas/Event' } }, nextCursor: { type: 'string' } },
-                  },
-                },
-              },
-            },
-            ...errors(400),
+            '200': { description: 'a page', content: json('EventPage') },
+            ...problemResponses({ 400: 'a query parameter the schema refuses, or a cursor this API did not return', ...unavailable }),
           },
         },
         post: {
+          operationId: 'createEvent',
           summary: 'Create an event',
-          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
+          parameters: [
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              description: 'a retry with the same key and body returns the first event; another body is 422',
+              schema: schemaOf(idempotencyKeyHeader),
+            },
+          ],
           requestBody: { required: true, content: json('EventInput') },
-          responses: { '201': { description: 'created', content: json('Event') }, ...errors(400, 413, 415, 422) },
+          responses: {
+            '201': {
+              ...withEvent('created', {
+                ...etag,
+                Location: { description: 'the new event', required: true, schema: { type: 'string' } },
+                'Idempotent-Replayed': { description: 'true when this is the answer to an earlier request', schema: { const: 'true' } },
+              }),
+              links: {
+                get: onCreated('getEvent', false),
+                replace: onCreated('replaceEvent', true),
+                change: onCreated('changeEvent', true),
+                delete: onCreated('deleteEvent', true),
+              },
+            },
+            ...problemResponses({
+              400: 'malformed JSON, a body the schema refuses (every field named in errors), endsAt not after startsAt, or a bad Idempotency-Key',
+              413: writeProblems[413],
+              415: writeProblems[415],
+              422: 'this Idempotency-Key was used with another body',
+              ...unavailable,
+            }),
+          },
         },
       },
       '/api/v1/events/{id}': {
         get: {
+          operationId: 'getEvent',
           summary: 'One event',
           parameters: [idParam],
-          responses: { '200': { description: 'the event; ETag is its version', content: json('Event') }, ...errors(404) },
+          responses: { '200': withEvent('the event; ETag is its version'), ...problemResponses({ 404: 'no such event', ...unavailable }) },
         },
         put: {
+          operationId: 'replaceEvent',
           summary: 'Replace an event',
           parameters: [idParam, ifMatch],
-          requestBody: { required: true, content: json('EventInput') },
-          responses: { '200': { description: 'replaced', content: json('Event') }, ...errors(400, 404, 409, 412, 413, 415) },
+          requestBody: { required: true, content: json('EventReplacement') },
+          responses: { '200': withEvent('replaced'), ...problemResponses(writeProblems) },
         },
         patch: {
-          summary: 'Change some fields',
+          operationId: 'changeEvent',
+          summary: 'Change some fields (JSON merge patch)',
           parameters: [idParam, ifMatch],
-          requestBody: { required: true, content: json('EventPatch') },
-          responses: { '200': { description: 'changed', content: json('Event') }, ...errors(400, 404, 409, 412, 413, 415) },
+          requestBody: {
+            required: true,
+            content: { ...json('EventPatch'), 'application/merge-patch+json': json('EventPatch')['application/json'] },
+          },
+          responses: { '200': withEvent('changed'), ...problemResponses(writeProblems) },
         },
         delete: {
+          operationId: 'deleteEvent',
           summary: 'Delete an event',
           parameters: [idParam, ifMatch],
-          responses: { '204': { description: 'deleted' }, ...errors(404, 412) },
+          responses: {
+            '204': { description: 'deleted' },
+            ...problemResponses({
+              400: 'If-Match is not an ETag (an empty value too)',
+              404: 'no such event',
+              412: writeProblems[412],
+              ...unavailable,
+            }),
+          },
         },
       },
     },
-    components: { schemas: { EventInput: input, EventPatch: patch, Event: event, Problem: problem } },
+    components: {
+      schemas: {
+        // Examples set here, not by .meta(): zod leaves them out of the input side of a schema that transforms.
+        EventInput: { ...schemaOf(eventInput), examples: [example] },
+        EventReplacement: { ...schemaOf(eventInput.safeExtend(bodyVersion)), examples: [example] },
+        EventPatch: { ...schemaOf(eventPatch.extend(bodyVersion)), examples: [{ name: 'Jazz at the harbour (late show)', capacity: 250 }] },
+        Event: schemaOf(event, 'output'),
+        EventPage: schemaOf(eventPage, 'output'),
+        ...problemComponent,
+      },
+    },
   };
 }

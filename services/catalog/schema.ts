@@ -22,22 +22,44 @@ const fields = z
 const endsAfterStart = (e: { startsAt: string; endsAt: string }) => Date.parse(e.endsAt) > Date.parse(e.startsAt);
 const endsAfterStartError = { message: 'endsAt must be after startsAt', path: ['endsAt'] };
 
+/** A rule across two fields, which JSON Schema cannot state, so the document says it on both. */
+const endsAfterStartRule = 'endsAt must be after startsAt (in a PATCH: those of the merged event); otherwise 400';
+const withRule = <T extends z.ZodType>(schema: T) =>
+  schema.describe([z.toJSONSchema(schema, { io: 'input' }).description, endsAfterStartRule].filter(Boolean).join(' '));
+const ruled = fields.extend({ startsAt: withRule(fields.shape.startsAt), endsAt: withRule(fields.shape.endsAt) });
+
 /** What a client sends to create or replace an event; also the OpenAPI document's source. */
-export const eventInput = fields
+export const eventInput = ruled
   .extend({ description: fields.shape.description.default(''), status: fields.shape.status.default('draft') })
   .refine(endsAfterStart, endsAfterStartError);
 
 export type EventInput = z.infer<typeof eventInput>;
 
 /** PATCH: any subset of the fields; the merged event is checked with eventInput again. */
-export const eventPatch = fields.partial().strict();
+export const eventPatch = ruled.partial().strict();
 
-export interface Event extends EventInput {
-  id: string;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+/** An event as the API answers it (and as it is published): the fields, its id and its version. */
+export const event = fields.extend({
+  id: z.uuid(),
+  version: z.int().min(1).describe('grows with every change; also the ETag'),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export type Event = z.infer<typeof event>;
+
+export const eventPage = z
+  .object({
+    items: z.array(event),
+    nextCursor: z.string().optional().describe('pass as cursor for the next page; absent on the last page'),
+  })
+  .strict();
+
+/** If-Match: one ETag (the version, weak or strong) or `*`; anything else, an empty value too, is 400. */
+export const ifMatchHeader = z
+  .string()
+  .regex(/^\s*(?:\*|(?:W\/)?"\d+")\s*$/, 'an ETag such as "3", or *')
+  .meta({ examples: ['"1"', '*'] });
+export const idempotencyKeyHeader = z.string().min(1).max(200);
 
 export const listQuery = z
   .object({
@@ -45,6 +67,6 @@ export const listQuery = z
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(200).optional(),
+    cursor: z.string().max(200).optional().describe('a nextCursor this API returned; any other value is 400'),
   })
   .strict();
