@@ -107,6 +107,13 @@ describe('search API on a real Elasticsearch', () => {
     expect(((await rejected.json()) as { title: string }).title).toBe('Query rejected');
   });
 
+  it('is 503 with Retry-After, not 500, when the index is not there (yet)', async () => {
+    const missing = searchApi({ es, registry: new Registry(), log: pino({ level: 'silent' }), index: `missing-${randomUUID()}` });
+    const response = await missing.request('/api/v1/search/events');
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+  });
+
   it('is 503 with Retry-After when Elasticsearch cannot be reached', async () => {
     const unreachable = searchApi({
       es: new Client({ node: 'http://127.0.0.1:1', maxRetries: 0, requestTimeout: 1_000 }),

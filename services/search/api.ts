@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
 import { alias } from './index-definition.ts';
+import { openApiDocument, type SearchPage } from './openapi.ts';
 import { buildSearch, decodeCursor, encodeCursor, searchParams } from './query.ts';
 
 interface Bucket {
@@ -13,10 +14,21 @@ interface Bucket {
   doc_count: number;
 }
 
-/** ES unreachable → 503 with Retry-After; a query ES rejects → 400 with its reason; never a 500 for input. */
+/**
+ * ES unreachable, overloaded, failing or without the index yet → 503 with Retry-After; a query ES
+ * rejects → 400 with its reason; never a 500 for input.
+ */
 function translate(error: unknown): HttpProblem {
   if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError) {
     return new HttpProblem(503, 'Search unavailable', 'Elasticsearch cannot be reached; try again shortly');
+  }
+  if (
+    error instanceof errors.ResponseError &&
+    (error.statusCode === 429 ||
+      (error.statusCode ?? 0) >= 500 ||
+      (error.body as { error?: { type?: string } })?.error?.type === 'index_not_found_exception')
+  ) {
+    return new HttpProblem(503, 'Search unavailable', `Elasticsearch cannot answer now (${error.statusCode}); try again shortly`);
   }
   if (error instanceof errors.ResponseError && error.statusCode === 400) {
     return new HttpProblem(
@@ -28,8 +40,8 @@ function translate(error: unknown): HttpProblem {
   throw error;
 }
 
-/** The search API: GET /api/v1/search/events (text, filters, facets, cursor) and one event by id. */
-export function searchApi({ es, registry, log }: { es: Client; registry: Registry; log: Logger }): Hono {
+/** The search API: GET /api/v1/search/events (text, filters, facets, cursor) and one event by id, over `index` (the alias). */
+export function searchApi({ es, registry, log, index = alias }: { es: Client; registry: Registry; log: Logger; index?: string }): Hono {
   const app = new Hono();
   app.onError((error, c) => {
     if (error instanceof HttpProblem) return problemResponse(c, error.problem, error.problem.status === 503 ? { 'retry-after': '5' } : {});
@@ -40,13 +52,14 @@ export function searchApi({ es, registry, log }: { es: Client; registry: Registr
   app.get('/healthz', (c) => c.text('ok'));
   app.get('/readyz', async (c) => ((await es.ping().catch(() => false)) ? c.text('ok') : c.text('elasticsearch unreachable', 503)));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   app.get('/api/v1/search/events', async (c) => {
     const parsed = searchParams.safeParse(c.req.query());
     if (!parsed.success) throw invalid(parsed.error, 'query');
     const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
     if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
-    const result = await es.search(buildSearch(parsed.data, after)).catch((error: unknown) => {
+    const result = await es.search({ ...buildSearch(parsed.data, after), index }).catch((error: unknown) => {
       throw translate(error);
     });
     const hits = result.hits.hits;
@@ -59,16 +72,16 @@ export function searchApi({ es, registry, log }: { es: Client; registry: Registr
       }));
     return c.json({
       total,
-      hits: hits.map((h) => h._source),
+      hits: hits.map((h) => h._source) as SearchPage['hits'],
       facets: { category: facet('category'), city: facet('city'), month: facet('month') },
       ...(last?.sort && hits.length === parsed.data.size ? { nextCursor: encodeCursor(last.sort) } : {}),
-    });
+    } satisfies SearchPage);
   });
 
   app.get('/api/v1/search/events/:id', async (c) => {
     const id = c.req.param('id');
     if (!z.uuid().safeParse(id).success) throw new HttpProblem(404, 'Not found', `no event ${id} (event ids are UUIDs)`);
-    const found = await es.get({ index: alias, id }, { ignore: [404] }).catch((error: unknown) => {
+    const found = await es.get({ index, id }, { ignore: [404] }).catch((error: unknown) => {
       throw translate(error);
     });
     if (!found.found) throw new HttpProblem(404, 'Not found', `no event ${id} in the search index`);

@@ -11,7 +11,7 @@ export const searchParams = z
     priceMax: z.coerce.number().int().min(0).optional(),
     sort: z.enum(['relevance', 'date', 'price']).default('date'),
     size: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(500).optional(),
+    cursor: z.string().max(500).optional().describe('a nextCursor this API returned; any other value is 400'),
   })
   .strict();
 export type SearchParams = z.infer<typeof searchParams>;
