@@ -43,14 +43,21 @@ describe('consumer liveness', () => {
     expect(l.health(40_001)).toMatchObject({ live: false });
   });
 
-  it('a crash without restart is not live, at once', () => {
+  it('a broker that does not answer restarts the clock: the consumer gets the full time to rejoin once it is back', () => {
     const l = new ConsumerLiveness(0, limits);
     l.joinedGroup(1_000, 2);
-    l.crashedForGood('KafkaJSNonRetriableError: The coordinator is not aware of this member');
-    expect(l.health(1_001)).toMatchObject({
-      live: false,
-      ready: false,
-      reason: 'consumer crashed and will not restart: KafkaJSNonRetriableError: The coordinator is not aware of this member',
-    });
+    l.leftGroup(10_000);
+    l.brokerUnreachable(50_000);
+    expect(l.health(50_000)).toMatchObject({ live: true, ready: false });
+    expect(l.health(80_000)).toMatchObject({ live: true });
+    expect(l.health(80_001)).toMatchObject({ live: false });
+  });
+
+  it('a joined consumer whose fetches stop because the broker is gone counts as out of the group from then', () => {
+    const l = new ConsumerLiveness(0, limits);
+    l.joinedGroup(1_000, 2);
+    l.brokerUnreachable(25_000);
+    expect(l.health(25_000)).toMatchObject({ live: true, ready: false, partitions: 0 });
+    expect(l.health(55_001)).toMatchObject({ live: false, reason: 'not in the consumer group for 30 s' });
   });
 });

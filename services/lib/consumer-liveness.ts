@@ -1,7 +1,7 @@
 /**
  * Whether a Kafka consumer is alive and useful, from the events its client reports. Pure: the
  * caller feeds it what happened and when, and asks at a given time. A consumer must never be
- * "alive and idle": out of its group too long, crashed for good, or joined but not fetching is
+ * "alive and idle": out of its group too long (a crash kafkajs gave up on included), or joined but not fetching, is
  * not live, and its process should exit so that its supervisor (the kubelet) starts a fresh one.
  */
 
@@ -17,7 +17,7 @@ export const defaultLivenessLimits: LivenessLimits = { rejoinTimeoutMs: 45_000, 
 export interface Health {
   /** In the group (or briefly out of it) and fetching: /healthz. */
   live: boolean;
-  /** Joined the group with its assignment and not crashed: /readyz. */
+  /** Joined the group with its assignment: /readyz. */
   ready: boolean;
   /** Why, for the probe's answer and the exit log. */
   reason: string;
@@ -31,7 +31,6 @@ export class ConsumerLiveness {
   private outSince: number;
   private lastFetchAt: number;
   private partitions = 0;
-  private crashed: string | undefined;
 
   constructor(now: number, limits: LivenessLimits = defaultLivenessLimits) {
     this.limits = limits;
@@ -43,14 +42,12 @@ export class ConsumerLiveness {
   starting(now: number): void {
     this.joined = false;
     this.outSince = now;
-    this.crashed = undefined;
   }
 
   joinedGroup(now: number, partitions: number): void {
     this.joined = true;
     this.partitions = partitions;
     this.lastFetchAt = now;
-    this.crashed = undefined;
   }
 
   /** A rebalance started, the client disconnected, or it crashed and will restart. */
@@ -60,20 +57,22 @@ export class ConsumerLiveness {
     this.partitions = 0;
   }
 
+  /**
+   * The broker does not answer: no consumer could be in its group or fetch, so nothing is held
+   * against this one, and once the broker is back it gets the full time to rejoin.
+   */
+  brokerUnreachable(now: number): void {
+    if (this.joined) this.leftGroup(now);
+    this.outSince = now;
+  }
+
   /** A fetch completed, or the batch handler is still at work (it heartbeats while it waits). */
   progressed(now: number): void {
     this.lastFetchAt = now;
   }
 
-  /** kafkajs gave up on the consumer and will not restart it: nothing will ever consume again. */
-  crashedForGood(reason: string): void {
-    this.crashed = reason;
-    this.joined = false;
-  }
-
   health(now: number): Health {
     const partitions = this.partitions;
-    if (this.crashed) return { live: false, ready: false, reason: `consumer crashed and will not restart: ${this.crashed}`, partitions };
     if (!this.joined) {
       const out = now - this.outSince;
       return out > this.limits.rejoinTimeoutMs

@@ -49,14 +49,14 @@ for (const [name, help, key] of [
   });
 }
 let started = false;
+/** The last liveness check (every second, below); the probes answer from it. */
+let health = indexer.health();
 const app = new Hono();
 // Liveness is "in the group and making progress", readiness "joined with its assignment".
 app.get('/healthz', (c) => {
-  const health = indexer.health();
   return c.text(health.live ? `ok: ${health.reason}` : health.reason, health.live ? 200 : 503);
 });
 app.get('/readyz', (c) => {
-  const health = indexer.health();
   return started && health.ready ? c.text(`ok: ${health.reason}`) : c.text(started ? health.reason : 'starting', 503);
 });
 app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
@@ -74,9 +74,13 @@ async function shutdown(signal: string, code = 0) {
 }
 // Never alive and idle: a consumer that is out of its group or stuck for too long exits non-zero,
 // and its supervisor (the kubelet, or local mode's) starts a fresh one that joins the group.
-setInterval(() => {
-  const health = indexer.health();
-  if (!started || health.live) return;
+let checking = false;
+setInterval(async () => {
+  if (!started || checking) return;
+  checking = true;
+  health = await indexer.checkHealth();
+  checking = false;
+  if (health.live) return;
   log.error({ reason: health.reason }, 'the consumer is not live; exiting so that it is replaced');
   void shutdown('liveness', 1);
 }, 1_000).unref();

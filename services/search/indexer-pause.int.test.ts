@@ -74,7 +74,7 @@ function supervise(name: string, env: Record<string, string>) {
   };
 }
 
-async function scenario(name: string, freeze: { pause(): Promise<void>; resume(): Promise<void> }) {
+async function scenario(name: string, freeze: { pause(): Promise<void>; resume(): Promise<void> }, freezeMs = 20_000) {
   const suffix = randomUUID().slice(0, 8);
   const topic = `pause-${suffix}`;
   const groupId = `pause-indexer-${suffix}`;
@@ -134,7 +134,7 @@ async function scenario(name: string, freeze: { pause(): Promise<void>; resume()
   expect(await indexedCount(), 'the indexer indexes before the fault').toBeGreaterThan(0);
 
   await freeze.pause();
-  await sleep(20_000);
+  await sleep(freezeMs);
   await freeze.resume();
   // Changes keep arriving after the fault; they must become searchable too.
   await sleep(15_000);
@@ -153,13 +153,52 @@ async function scenario(name: string, freeze: { pause(): Promise<void>; resume()
     await sleep(1_000);
   }
   await indexer.stop();
+  const where = missing.length > 0 ? await locate(client, topic, new Set(missing)) : [];
   console.log(`[pause] ${name}: ${truth.size} changes produced, ${missing.length} never indexed, ${indexer.restarts} indexer restarts`);
-  expect(missing.length, `${name}: changes never indexed; indexer log:\n${logTail(join(logs, `${name}-${suffix}.log`), 40)}`).toBe(0);
+  expect(
+    missing.length,
+    `${name}: changes never indexed (${where.join(', ') || 'none found in the topic'}); indexer log:\n${logTail(join(logs, `${name}-${suffix}.log`), 40)}`,
+  ).toBe(0);
+  return { restarts: indexer.restarts };
+}
+
+/** Where the missing changes sit in the topic (partition/offset), read back from the beginning. */
+async function locate(client: kafkajs.Kafka, topic: string, ids: Set<string>): Promise<string[]> {
+  const admin = client.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const total = ends.reduce((n, p) => n + Number(p.high), 0);
+  const consumer = client.consumer({ groupId: `locate-${randomUUID()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const found: string[] = [];
+  let seen = 0;
+  await new Promise<void>((done) => {
+    const timer = setTimeout(done, 20_000);
+    void consumer.run({
+      eachMessage: async ({ partition, message }) => {
+        if (ids.has(message.key?.toString() ?? '')) found.push(`${partition}/${message.offset}`);
+        if (++seen >= total) {
+          clearTimeout(timer);
+          done();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return found;
 }
 
 describe('the indexer when a dependency freezes', { timeout: 300_000 }, () => {
   it('Kafka paused for 20 s: the indexer consumes again and every change is indexed', async () => {
     await scenario('kafka-paused', kafka);
+  });
+
+  it('Kafka down for 60 s: the indexer waits for it without exiting, then indexes everything', async () => {
+    // Longer than the liveness limits: a broker that does not answer is an outage, not a dead consumer.
+    const { restarts } = await scenario('kafka-down', { pause: () => kafka.stop(), resume: () => kafka.start() }, 60_000);
+    expect(restarts).toBe(0);
   });
 
   it('Elasticsearch paused for 20 s: the indexer consumes again and every change is indexed', async () => {

@@ -3,7 +3,7 @@ import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs
 import type { Logger } from 'pino';
 import { ConsumerLiveness, type Health, type LivenessLimits } from '../lib/consumer-liveness.ts';
 import { type Change, EnvelopeError, fromRecord } from '../lib/envelope.ts';
-import { kafkaClient } from '../lib/kafka.ts';
+import { type Kafka, kafkaClient } from '../lib/kafka.ts';
 import { bulkAction, outcome } from './bulk.ts';
 import { ensureIndex } from './index-admin.ts';
 import { indexName } from './index-definition.ts';
@@ -37,6 +37,8 @@ export class Indexer {
   private readonly options: Required<Omit<IndexerOptions, 'log' | 'es' | 'maxDocsPerSecond' | 'liveness'>> &
     Pick<IndexerOptions, 'log' | 'es'>;
   private readonly liveness: ConsumerLiveness;
+  private readonly kafka: Kafka;
+  private lastProbeAt = 0;
   private stopping = false;
   private readonly throttle?: DocumentThrottle;
   private readonly consumer: Consumer;
@@ -58,6 +60,7 @@ export class Indexer {
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
     this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.kafka = kafka;
     this.liveness = new ConsumerLiveness(Date.now(), options.liveness);
     this.watchGroup();
   }
@@ -79,21 +82,77 @@ export class Indexer {
     this.consumer.on(events.REBALANCING, () => this.liveness.leftGroup(Date.now()));
     this.consumer.on(events.CRASH, ({ payload }) => {
       const reason = `${payload.error.name}: ${payload.error.message}`;
+      this.liveness.leftGroup(Date.now());
       if (payload.restart) {
-        this.liveness.leftGroup(Date.now());
         log.warn({ reason }, 'consumer crashed; kafkajs restarts it');
       } else {
-        this.liveness.crashedForGood(reason);
-        log.error({ reason }, 'consumer crashed and kafkajs will not restart it');
+        log.error({ reason }, 'consumer crashed and kafkajs will not restart it; running it again');
+        void this.runAgain();
       }
     });
     // kafkajs stops the consumer before it reports a crash (and restarts it, or not): out of the group.
     this.consumer.on(events.STOP, () => this.liveness.leftGroup(Date.now()));
   }
 
+  /**
+   * kafkajs disconnects a consumer it gives up on but keeps its subscription, so it can run again.
+   * Attempts back off; if none succeeds, liveness sees the consumer out of its group and the
+   * process exits (once the broker answers), so this never leaves a process alive and idle.
+   */
+  private async runAgain(): Promise<void> {
+    for (let delay = 1_000; !this.stopping; delay = Math.min(10_000, delay * 2)) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.stopping) return;
+      try {
+        await this.consumer.connect();
+        await this.run();
+        return;
+      } catch (error) {
+        this.options.log.warn({ err: error, retryInMs: delay }, 'could not run the consumer again; retrying');
+      }
+    }
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.batch(payload) });
+  }
+
   /** Live: in the group and fetching (or working on a batch); ready: joined with an assignment. */
   health(): Health {
     return this.liveness.health(Date.now());
+  }
+
+  /**
+   * health(), except that a consumer out of its group because the broker does not answer is a
+   * dependency outage — not ready, waiting — and not a dead process: a restart could not help.
+   */
+  async checkHealth(): Promise<Health> {
+    const health = this.health();
+    // Probed all the while the consumer is out of its group (every 5 s at most), so that the time
+    // to rejoin counts from when the broker last did not answer, not from when the consumer left.
+    if (health.ready || Date.now() - this.lastProbeAt < 5_000) return health;
+    this.lastProbeAt = Date.now();
+    const unreachable = await this.brokerUnreachable();
+    if (!unreachable) return this.health();
+    this.liveness.brokerUnreachable(Date.now());
+    return { ...this.health(), reason: `Kafka does not answer (${unreachable}); waiting for it` };
+  }
+
+  private async brokerUnreachable(): Promise<string | undefined> {
+    const admin = this.kafka.admin();
+    const probe = (async () => {
+      await admin.connect();
+      await admin.describeCluster();
+    })();
+    try {
+      await Promise.race([probe, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), 5_000).unref())]);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      probe.catch(() => undefined);
+      void admin.disconnect().catch(() => undefined);
+    }
   }
 
   get deadLetterTopic(): string {
@@ -119,7 +178,7 @@ export class Indexer {
     }
     if (this.stopping) return;
     this.liveness.starting(Date.now());
-    await this.consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.batch(payload) });
+    await this.run();
   }
 
   /** Commits up to and including `offset` of the partition: explicit, since autoCommit is off. */
