@@ -7,11 +7,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../bench/lib/stats.ts';
-import { type LoadResult, runLoad } from '../../scripts/local/load-generator.ts';
+import { type LoadResult, runLoad, sampleEvent } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { converged, describeComparison, waitForConvergence } from '../e2e/convergence.ts';
 
@@ -79,7 +79,49 @@ async function underLoad(name: string, fault: () => Promise<void>, expectDeadLet
   // And the platform serves again: nothing crashed for good.
   for (const url of [platform.catalog.url, platform.searchApi.url])
     expect((await fetch(`${url}/readyz`)).status, `${url}/readyz`).toBe(200);
+  await expectNewEventSearchable(name);
   return load;
+}
+
+/** The operator sees the group consuming again: members present, Ready. */
+async function expectGroupConsuming(name: string): Promise<void> {
+  const custom = platform.kc.makeApiClient(CustomObjectsApi);
+  const deadline = Date.now() + 30_000;
+  let conditions: { type: string; status: string; reason: string }[] = [];
+  while (Date.now() < deadline) {
+    const group = (await custom.getNamespacedCustomObject({
+      group: 'eventide.dev',
+      version: 'v1alpha1',
+      plural: 'consumergroups',
+      namespace,
+      name: indexerDeployment,
+    })) as { status?: { conditions?: { type: string; status: string; reason: string }[] } };
+    conditions = group.status?.conditions ?? [];
+    const of = (type: string) => conditions.find((c) => c.type === type);
+    if (of('Consuming')?.reason === 'MembersConsuming' && of('Ready')?.status === 'True') return;
+    await sleep(500);
+  }
+  expect(conditions, `${name}: the ConsumerGroup consumes again`).toContainEqual(
+    expect.objectContaining({ type: 'Consuming', reason: 'MembersConsuming' }),
+  );
+}
+
+/** After the fault, a change written now still reaches search: the pipeline consumes, not only caught up. */
+async function expectNewEventSearchable(name: string): Promise<void> {
+  const created = await fetch(`${platform.catalog.url}/api/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(sampleEvent()),
+  });
+  expect(created.status, `${name}: create after the fault`).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const deadline = Date.now() + 60_000;
+  let status = 0;
+  while (Date.now() < deadline && status !== 200) {
+    status = (await fetch(`${platform.searchApi.url}/api/v1/search/events/${id}`).catch(() => undefined))?.status ?? 0;
+    if (status !== 200) await sleep(250);
+  }
+  expect(status, `${name}: an event created after the fault is searchable`).toBe(200);
 }
 
 describe('chaos under load', { timeout: 300_000 }, () => {
@@ -130,6 +172,24 @@ describe('chaos under load', { timeout: 300_000 }, () => {
       await sleep(3_000);
       await platform.elasticsearch.start();
     });
+  });
+
+  it('pause the Kafka broker for 20 s (SIGSTOP, then SIGCONT)', async () => {
+    await underLoad('pause Kafka 20 s', async () => {
+      await platform.kafka.pause();
+      await sleep(20_000);
+      await platform.kafka.resume();
+    });
+    await expectGroupConsuming('pause Kafka 20 s');
+  });
+
+  it('pause Elasticsearch for 20 s (SIGSTOP, then SIGCONT)', async () => {
+    await underLoad('pause Elasticsearch 20 s', async () => {
+      await platform.elasticsearch.pause();
+      await sleep(20_000);
+      await platform.elasticsearch.resume();
+    });
+    await expectGroupConsuming('pause Elasticsearch 20 s');
   });
 
   it('kill -9 an indexer during a batch: the supervisor replaces it', async () => {
