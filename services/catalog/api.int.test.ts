@@ -170,6 +170,44 @@ describe('catalog API on a real PostgreSQL', () => {
     }
   });
 
+  it('times outside the platform rule are 400 naming the field, never 201 or 500', async () => {
+    const refused: [string, string, RequestInit][] = [
+      ['to', '/api/v1/events?to=2027-03-11T09:24:39%2B16:00', {}],
+      ['from', '/api/v1/events?from=2027-02-29T00:00:00Z', {}],
+      ['startsAt', '/api/v1/events', { method: 'POST', ...json(sampleEvent({ startsAt: '2027-03-01T19:00:00-21:42' })) }],
+      ['endsAt', '/api/v1/events', { method: 'POST', ...json(sampleEvent({ endsAt: '2027-03-02T22:00:00+19:00' })) }],
+    ];
+    for (const [field, path, init] of refused) {
+      const problem = await expectProblem(await request(path, init), 400);
+      expect(
+        problem.errors?.map((e) => e.path),
+        `${init.method ?? 'GET'} ${path}`,
+      ).toEqual([field]);
+    }
+    const event = await create();
+    const patch = await request(`/api/v1/events/${event.id}`, { method: 'PATCH', ...json({ startsAt: '2027-03-01T19:00:00+14:01' }) });
+    expect((await expectProblem(patch, 400)).errors?.map((e) => e.path)).toEqual(['startsAt']);
+  });
+
+  it('stores and returns times as UTC, and lists by the instant', async () => {
+    const category = `utc-${Date.now()}`;
+    const event = await create({ category, startsAt: '2027-03-01T19:00:00+05:45', endsAt: '2027-03-01T22:00:00.5-14:00' });
+    expect(event).toMatchObject({ startsAt: '2027-03-01T13:15:00.000Z', endsAt: '2027-03-02T12:00:00.500Z' });
+    expect(await (await request(`/api/v1/events/${event.id}`)).json()).toMatchObject({ startsAt: '2027-03-01T13:15:00.000Z' });
+    const listed = async (query: string) =>
+      ((await (await request(`/api/v1/events?category=${category}&${query}`)).json()) as { items: { id: string }[] }).items.map(
+        (e) => e.id,
+      );
+    expect(await listed('from=2027-03-01T13:15:00%2B00:00')).toEqual([event.id]);
+    expect(await listed('to=2027-03-01T19:00:00%2B05:45')).toEqual([]);
+  });
+
+  it('a value PostgreSQL refuses as data is 400, not 500 (a cursor that names no time or id)', async () => {
+    const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    await expectProblem(await request(`/api/v1/events?cursor=${cursor(['not-a-time', '00000000-0000-4000-8000-000000000000'])}`), 400);
+    await expectProblem(await request(`/api/v1/events?cursor=${cursor(['2027-03-01T00:00:00.000Z', 'not-a-uuid'])}`), 400);
+  });
+
   it('serves an OpenAPI 3.1 document of its routes, health and metrics', async () => {
     const doc = (await (await request('/openapi.json')).json()) as {
       openapi: string;

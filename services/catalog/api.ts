@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
-import { databaseUnavailable } from './database-errors.ts';
+import { badInputForDatabase, databaseUnavailable } from './database-errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
@@ -79,6 +79,13 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
     if (error instanceof HttpProblem) return problemResponse(c, error.problem);
     if (error instanceof NotFound) return problemResponse(c, new HttpProblem(404, 'Not found', error.message).problem);
     if (error instanceof z.ZodError) return problemResponse(c, invalid(error, 'resulting event').problem);
+    if (badInputForDatabase(error)) {
+      deps.log.warn({ err: error, path: c.req.path }, 'input the database refused got past validation');
+      return problemResponse(
+        c,
+        new HttpProblem(400, 'Invalid request', `the database refused a value: ${(error as Error).message}`).problem,
+      );
+    }
     if (databaseUnavailable(error)) {
       deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
       c.header('Retry-After', '1');

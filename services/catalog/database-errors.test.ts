@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { databaseUnavailable } from './database-errors.ts';
+import { badInputForDatabase, databaseUnavailable } from './database-errors.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -20,5 +20,23 @@ describe('databaseUnavailable', () => {
     expect(databaseUnavailable(withCode('duplicate key value violates unique constraint', '23505'))).toBe(false);
     expect(databaseUnavailable(new TypeError('x is undefined'))).toBe(false);
     expect(databaseUnavailable('a string')).toBe(false);
+  });
+});
+
+describe('badInputForDatabase', () => {
+  it('recognises a data exception (SQLSTATE class 22) as caused by the input', () => {
+    expect(badInputForDatabase(withCode('time zone displacement out of range: "2027-03-11T09:24:39+16:00"', '22009'))).toBe(true);
+    expect(badInputForDatabase(withCode('invalid input syntax for type timestamp with time zone: "x"', '22007'))).toBe(true);
+    expect(badInputForDatabase(withCode('date/time field value out of range: "2027-02-30"', '22008'))).toBe(true);
+    expect(badInputForDatabase(withCode('invalid input syntax for type uuid: "x"', '22P02'))).toBe(true);
+  });
+
+  it('leaves every other failure alone', () => {
+    expect(badInputForDatabase(withCode('duplicate key value violates unique constraint', '23505'))).toBe(false);
+    expect(badInputForDatabase(withCode('connection failure', '08006'))).toBe(false);
+    expect(badInputForDatabase(withCode('syntax error at or near "SELEC"', '42601'))).toBe(false);
+    expect(badInputForDatabase(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'))).toBe(false);
+    expect(badInputForDatabase(new TypeError('x is undefined'))).toBe(false);
+    expect(badInputForDatabase({ code: '22007' })).toBe(false);
   });
 });

@@ -12,3 +12,14 @@ export function databaseUnavailable(error: unknown): boolean {
   }
   return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(error.message);
 }
+
+/**
+ * Whether PostgreSQL refused a value as data (SQLSTATE class 22, data exception: a time zone
+ * displacement out of range, a malformed timestamp or uuid, …). Validation should have caught it;
+ * when it did not, the input is still at fault, so the API answers 400, never 500.
+ */
+export function badInputForDatabase(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { instant } from '../lib/time.ts';
 
 const fields = z
   .object({
     name: z.string().trim().min(1).max(200),
     description: z.string().max(5000),
     category: z.string().trim().min(1).max(50),
-    startsAt: z.iso.datetime({ offset: true }),
-    endsAt: z.iso.datetime({ offset: true }),
+    /** Times follow the platform's rule (lib/time.ts) and are stored as UTC. */
+    startsAt: instant,
+    endsAt: instant,
     venue: z.string().trim().min(1).max(200),
     city: z.string().trim().min(1).max(100),
     country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code, e.g. "DE"'),
@@ -20,7 +22,12 @@ const fields = z
   .strict();
 
 const endsAfterStart = (e: { startsAt: string; endsAt: string }) => Date.parse(e.endsAt) > Date.parse(e.startsAt);
-const endsAfterStartError = { message: 'endsAt must be after startsAt', path: ['endsAt'] };
+const endsAfterStartError = {
+  message: 'endsAt must be after startsAt',
+  path: ['endsAt'],
+  // Only between two valid times: a refused startsAt must not also be reported as a bad endsAt.
+  when: (payload: { issues: unknown[] }) => payload.issues.length === 0,
+};
 
 /** A rule across two fields, which JSON Schema cannot state, so the document says it on both. */
 const endsAfterStartRule = 'endsAt must be after startsAt (in a PATCH: those of the merged event); otherwise 400';
@@ -40,6 +47,9 @@ export const eventPatch = ruled.partial().strict();
 
 /** An event as the API answers it (and as it is published): the fields, its id and its version. */
 export const event = fields.extend({
+  // As stored: already normalised to UTC.
+  startsAt: z.iso.datetime(),
+  endsAt: z.iso.datetime(),
   id: z.uuid(),
   version: z.int().min(1).describe('grows with every change; also the ETag'),
   createdAt: z.iso.datetime(),
@@ -64,8 +74,8 @@ export const idempotencyKeyHeader = z.string().min(1).max(200);
 export const listQuery = z
   .object({
     category: z.string().min(1).max(50).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: instant.optional(),
+    to: instant.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional().describe('a nextCursor this API returned; any other value is 400'),
   })

@@ -38,6 +38,8 @@ describe('envelope', () => {
     ['another spec version', { ce_specversion: '0.3' }, /ce_specversion/],
     ['a subject that is not the key', { ce_subject: 'someone-else' }, /key and ce_subject/],
     ['a bad time', { ce_time: 'yesterday' }, /ce_time/],
+    ['a time outside the platform rule', { ce_time: '2026-11-22T10:00:00+19:00' }, /ce_time/],
+    ['a date without a time', { ce_time: '2026-11-22' }, /ce_time/],
   ])('refuses %s with a reason', (_what, headers, reason) => {
     const record = toRecord(change);
     expect(() => fromRecord({ ...record, headers: { ...record.headers, ...headers } })).toThrow(reason);

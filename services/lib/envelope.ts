@@ -1,3 +1,5 @@
+import { toInstant } from './time.ts';
+
 /**
  * The change envelope on `catalog.events`: CloudEvents in Kafka binary mode (ARCHITECTURE.md,
  * "Event envelope"). Pure: the catalog builds it, the search indexer reads it.
@@ -70,14 +72,14 @@ export function fromRecord(record: { key: string | null; value: string | null; h
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new EnvelopeError('the value is not a JSON object');
   const version = (data as { version?: unknown }).version;
   if (!Number.isSafeInteger(version) || (version as number) < 1) throw new EnvelopeError('the value has no positive integer version');
-  const time = new Date(h.ce_time ?? '');
-  if (Number.isNaN(time.getTime())) throw new EnvelopeError('ce_time is not a timestamp');
+  const time = toInstant(h.ce_time ?? '');
+  if (!time.ok) throw new EnvelopeError(`ce_time ${JSON.stringify(h.ce_time)} ${time.reason}`);
   return {
     id: h.ce_id,
     kind,
     entityId: record.key,
     version: version as number,
-    time,
+    time: new Date(time.value),
     data: data as Record<string, unknown>,
     ...(h.traceparent ? { traceparent: h.traceparent } : {}),
   };

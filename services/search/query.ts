@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { instant } from '../lib/time.ts';
 import { alias } from './index-definition.ts';
 
 export const searchParams = z
@@ -6,8 +7,8 @@ export const searchParams = z
     q: z.string().trim().min(1).max(200).optional(),
     category: z.string().min(1).max(50).optional(),
     city: z.string().min(1).max(100).optional(),
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }).optional(),
+    from: instant.optional(),
+    to: instant.optional(),
     priceMax: z.coerce.number().int().min(0).optional(),
     sort: z.enum(['relevance', 'date', 'price']).default('date'),
     size: z.coerce.number().int().min(1).max(100).default(20),

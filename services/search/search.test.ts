@@ -68,7 +68,7 @@ describe('buildSearch', () => {
         filter: [
           { term: { category: 'concert' } },
           { term: { city: 'Hamburg' } },
-          { range: { startsAt: { gte: '2027-01-01T00:00:00Z' } } },
+          { range: { startsAt: { gte: '2027-01-01T00:00:00.000Z' } } },
           { range: { priceMinor: { lte: 3000 } } },
         ],
       },
@@ -92,5 +92,17 @@ describe('buildSearch', () => {
     expect(searchParams.safeParse({ sort: 'random' }).success).toBe(false);
     expect(searchParams.safeParse({ priceMax: '-1' }).success).toBe(false);
     expect(searchParams.safeParse({ colour: 'red' }).success).toBe(false);
+  });
+  it('reads from and to by the platform time rule, as UTC', () => {
+    expect(buildSearch(params({ from: '2027-03-01T00:00:00+05:45', to: '2027-04-01T00:00:00-14:00' })).query.bool.filter).toEqual([
+      { range: { startsAt: { gte: '2027-02-28T18:15:00.000Z', lt: '2027-04-01T14:00:00.000Z' } } },
+    ]);
+    for (const [name, value] of [
+      ['to', '2027-03-11T09:24:39+16:00'],
+      ['from', '2027-02-29T00:00:00Z'],
+      ['from', '2027-03-01T00:00:00.0001Z'],
+    ]) {
+      expect(searchParams.safeParse({ [name as string]: value }).error?.issues.map((i) => i.path.join('.'))).toEqual([name]);
+    }
   });
 });
