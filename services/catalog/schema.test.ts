@@ -19,7 +19,7 @@ describe('times in the catalog contract', () => {
     ['endsAt', '2027-03-01T22:00:00.123456789Z'],
     ['startsAt', '0001-01-01T00:00:00+00:01'],
   ])('refuses %s %s, naming the field', (field, value) => {
-    expect(pathsOf(eventInput.safeParse(sampleEvent({ [field]: value })))).toContain(field);
+    expect(pathsOf(eventInput.safeParse(sampleEvent({ [field]: value })))).toEqual([field]);
     expect(pathsOf(eventPatch.safeParse({ [field]: value }))).toEqual([field]);
   });
 
