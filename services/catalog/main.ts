@@ -20,6 +20,10 @@ try {
 const log = pino({ name: 'catalog', level: config.LOG_LEVEL, timestamp: pino.stdTimeFunctions.isoTime });
 const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 20 });
 pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
+// pg-pool's query() listens for a client's 'error' only once; a connection that PostgreSQL
+// terminates can emit two, and the second, unheard, crashed the catalog when PostgreSQL restarted
+// (the chaos suite's "restart PostgreSQL"). Every client keeps one listener for its whole life.
+pool.on('connect', (client) => client.on('error', (error) => log.debug({ err: error }, 'database connection failed')));
 const applied = await migrate(pool);
 if (applied.length > 0) log.info({ applied }, 'migrations applied');
 
