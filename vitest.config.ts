@@ -18,7 +18,7 @@ export default defineConfig({
           name: 'integration',
           include: integration,
           exclude: ignored,
-          globalSetup: ['test/infra/global-setup.ts'],
+          globalSetup: ['devkit/global-setup.ts'],
           // Suites share one broker, one search node and one database: run them one file at a time.
           fileParallelism: false,
           testTimeout: 120_000,

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { versions } from '../test/infra/paths.ts';
+import { versions } from '../devkit/paths.ts';
 import { labels, namespace, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { versions } from '../test/infra/paths.ts';
+import { versions } from '../devkit/paths.ts';
 import { namespace, selectorLabels } from './labels.ts';
 
 export interface StrimziKafkaProps {

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../test/infra/paths.ts';
-import { type Launched, launch } from '../test/infra/process.ts';
+import { repoRoot } from '../devkit/paths.ts';
+import { type Launched, launch } from '../devkit/process.ts';
 import { eventually, harness, ready } from './testing/harness.ts';
 
 const brokers = inject('kafkaBrokers');

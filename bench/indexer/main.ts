@@ -13,13 +13,13 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
-import { type Change, fromRecord, toRecord } from '../../services/lib/envelope.ts';
+import { startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { startKafka } from '../../devkit/kafka.ts';
+import { repoRoot, versions } from '../../devkit/paths.ts';
+import { type Launched, launch } from '../../devkit/process.ts';
+import { type Change, fromRecord, toRecord } from '../../lib/envelope.ts';
 import { ensureIndex } from '../../services/search/index-admin.ts';
 import { indexName } from '../../services/search/index-definition.ts';
-import { startElasticsearch } from '../../test/infra/elasticsearch.ts';
-import { startKafka } from '../../test/infra/kafka.ts';
-import { repoRoot, versions } from '../../test/infra/paths.ts';
-import { type Launched, launch } from '../../test/infra/process.ts';
 import { table } from '../lib/stats.ts';
 
 const total = Number(process.env.BENCH_CHANGES ?? 200_000);

@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { cpus } from 'node:os';
 import { Consumer, Admin as PlatformaticAdmin, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
-import { startKafka } from '../../test/infra/kafka.ts';
-import { versions } from '../../test/infra/paths.ts';
+import { startKafka } from '../../devkit/kafka.ts';
+import { versions } from '../../devkit/paths.ts';
 import { median, spread, table } from '../lib/stats.ts';
 
 const messagesPerRun = Number(process.env.BENCH_MESSAGES ?? 100_000);

@@ -1,8 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../test/infra/paths.ts';
-import { type Launched, launch } from '../../test/infra/process.ts';
+import { repoRoot } from '../../devkit/paths.ts';
+import { type Launched, launch } from '../../devkit/process.ts';
 
 /** The operator as its own process, the way it runs in a cluster, for a benchmark. */
 export function startOperatorProcess({ kubeconfig, brokers }: { kubeconfig: string; brokers: string }): Launched {

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
+import { freePort } from '../../devkit/ports.ts';
 import { sampleEvent } from '../../scripts/local/load-generator.ts';
 import { startLocalPlatform, startService } from '../../scripts/local/platform.ts';
 import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { alias } from '../../services/search/index-definition.ts';
 import { compareStores, indexedVersions } from '../../test/e2e/convergence.ts';
-import { freePort } from '../../test/infra/ports.ts';
 import { median, percentile, table } from '../lib/stats.ts';
 
 const rounds = Number(process.env.ROUNDS ?? 3);

@@ -18,9 +18,9 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
-import { startKafka } from '../../test/infra/kafka.ts';
-import { startKubeApiServer } from '../../test/infra/kube.ts';
-import { repoRoot, versions } from '../../test/infra/paths.ts';
+import { startKafka } from '../../devkit/kafka.ts';
+import { startKubeApiServer } from '../../devkit/kube.ts';
+import { repoRoot, versions } from '../../devkit/paths.ts';
 import { startOperatorProcess } from '../lib/operator.ts';
 import { percentile, table } from '../lib/stats.ts';
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type KafkaServer, startKafka } from '../../test/infra/kafka.ts';
+import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import type { ConsumerGroupSpec } from '../api/consumer-group.ts';
 import { loadConfig } from '../config.ts';
 import { Operator } from '../operator.ts';

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort } from '../../test/infra/ports.ts';
-import { launch } from '../../test/infra/process.ts';
+import { freePort } from '../../devkit/ports.ts';
+import { launch } from '../../devkit/process.ts';
 import { type ReplicaDeath, ReplicaSupervisor } from './replica-supervisor.ts';
 
 const kc = new KubeConfig();

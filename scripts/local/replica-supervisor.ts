@@ -1,5 +1,5 @@
 import { ApiException, type AppsV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Launched } from '../../test/infra/process.ts';
+import type { Launched } from '../../devkit/process.ts';
 import { type Repeating, repeat } from './repeat.ts';
 
 /** One replica: a process and the port its /readyz answers on. */

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
+import { HttpProblem, invalid, problemResponse } from '../../lib/problem.ts';
 import { badInputForDatabase, databaseUnavailable } from './database-errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';

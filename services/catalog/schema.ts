@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { instant } from '../lib/time.ts';
+import { instant } from '../../lib/time.ts';
 
 const fields = z
   .object({

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
-import { type Change, changeTopic, toRecord } from '../lib/envelope.ts';
+import { type Change, changeTopic, toRecord } from '../../lib/envelope.ts';
 import { type Event, type EventInput, eventInput, type eventPatch } from './schema.ts';
 
 export class NotFound extends Error {}

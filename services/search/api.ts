@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { HttpProblem, invalid, problemResponse } from '../lib/problem.ts';
+import { HttpProblem, invalid, problemResponse } from '../../lib/problem.ts';
 import { alias } from './index-definition.ts';
 import { openApiDocument, type SearchPage } from './openapi.ts';
 import { buildSearch, decodeCursor, encodeCursor, searchParams } from './query.ts';

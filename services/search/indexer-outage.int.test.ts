@@ -4,8 +4,8 @@ import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type ElasticsearchServer, startElasticsearch } from '../../test/infra/elasticsearch.ts';
-import { type Change, toRecord } from '../lib/envelope.ts';
+import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { type Change, toRecord } from '../../lib/envelope.ts';
 import { Indexer } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');

@@ -12,11 +12,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ElasticsearchServer, startElasticsearch } from '../../test/infra/elasticsearch.ts';
-import { type KafkaServer, startKafka } from '../../test/infra/kafka.ts';
-import { repoRoot } from '../../test/infra/paths.ts';
-import { type Launched, launch, logTail } from '../../test/infra/process.ts';
-import { type Change, toRecord } from '../lib/envelope.ts';
+import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
+import { repoRoot } from '../../devkit/paths.ts';
+import { type Launched, launch, logTail } from '../../devkit/process.ts';
+import { type Change, toRecord } from '../../lib/envelope.ts';
 
 let kafka: KafkaServer;
 let elasticsearch: ElasticsearchServer;

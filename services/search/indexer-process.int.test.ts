@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../../test/infra/paths.ts';
-import { type Launched, launch } from '../../test/infra/process.ts';
-import { type Change, toRecord } from '../lib/envelope.ts';
+import { repoRoot } from '../../devkit/paths.ts';
+import { type Launched, launch } from '../../devkit/process.ts';
+import { type Change, toRecord } from '../../lib/envelope.ts';
 
 const brokers = inject('kafkaBrokers');
 const es = new Client({ node: inject('elasticsearchUrl') });

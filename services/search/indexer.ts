@@ -1,9 +1,9 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Consumer, EachBatchPayload, KafkaMessage, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ConsumerLiveness, type Health, type LivenessLimits } from '../lib/consumer-liveness.ts';
-import { type Change, EnvelopeError, fromRecord } from '../lib/envelope.ts';
-import { type Kafka, kafkaClient } from '../lib/kafka.ts';
+import { ConsumerLiveness, type Health, type LivenessLimits } from '../../lib/consumer-liveness.ts';
+import { type Change, EnvelopeError, fromRecord } from '../../lib/envelope.ts';
+import { type Kafka, kafkaClient } from '../../lib/kafka.ts';
 import { bulkAction, outcome } from './bulk.ts';
 import { ensureIndex } from './index-admin.ts';
 import { indexName } from './index-definition.ts';

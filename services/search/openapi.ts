@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { problemComponent, problemResponses, queryParameters, schemaOf } from '../../lib/openapi.ts';
 import { event } from '../catalog/schema.ts';
-import { problemComponent, problemResponses, queryParameters, schemaOf } from '../lib/openapi.ts';
 import { searchParams } from './query.ts';
 
 const bucket = z.object({ value: z.string(), count: z.int().min(0) }).strict();

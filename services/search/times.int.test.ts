@@ -4,9 +4,9 @@ import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { changeTopic } from '../../lib/envelope.ts';
 import { OutboxRelay } from '../catalog/relay.ts';
 import { freshDatabase, inProcessCatalog, sampleEvent } from '../catalog/testing/fixtures.ts';
-import { changeTopic } from '../lib/envelope.ts';
 import { Indexer } from './indexer.ts';
 import { buildSearch, searchParams } from './query.ts';
 

@@ -2,8 +2,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../infra/paths.ts';
-import { strimziCrds } from '../infra/strimzi.ts';
+import { repoRoot } from '../../devkit/paths.ts';
+import { strimziCrds } from '../../devkit/strimzi.ts';
 
 const kubeconfig = inject('kubeconfig');
 const kubectlPath = inject('kubectl');

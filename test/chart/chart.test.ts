@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { profiles } from '../../cdk8s/profile.ts';
-import { repoRoot } from '../infra/paths.ts';
+import { repoRoot } from '../../devkit/paths.ts';
 import { type KubeObject, parseObjects, synthFiles } from './synth.ts';
 
 interface Container {

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profiles } from '../../cdk8s/profile.ts';
+import { repoRoot, versions } from '../../devkit/paths.ts';
 import { bundle, images } from '../../scripts/bundle.ts';
-import { repoRoot, versions } from '../infra/paths.ts';
 import { parseObjects, synthFiles } from './synth.ts';
 
 const run = promisify(execFile);

@@ -14,7 +14,7 @@ import {
   Watch,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { strimziCrds } from '../infra/strimzi.ts';
+import { strimziCrds } from '../../devkit/strimzi.ts';
 
 const run = promisify(execFile);
 const kubeconfig = inject('kubeconfig');

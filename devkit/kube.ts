@@ -12,7 +12,7 @@ import { type Launched, launch, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer } from './server.ts';
 
 const run = promisify(execFile);
-const kubeDir = join(repoRoot, 'test/infra/kube');
+const kubeDir = join(repoRoot, 'devkit/kube');
 
 export interface KubeServer extends LocalServer {
   /** Path of a kubeconfig for an admin (system:masters) user. */
@@ -36,14 +36,14 @@ export function wrapperVersion(goMod: string, module: string): string {
 }
 
 /**
- * kube-apiserver, etcd and kubectl built from the Go module proxy by test/infra/kube/build.sh into
+ * kube-apiserver, etcd and kubectl built from the Go module proxy by devkit/kube/build.sh into
  * ~/.cache/eventide/kube/<version>/; the first build takes minutes, later calls return at once.
  */
 export async function kubeBinaries(): Promise<KubeBinaries> {
   const k8s = wrapperVersion(readFileSync(join(kubeDir, 'wrapper/go.mod'), 'utf8'), 'k8s.io/kubernetes');
   if (k8s !== `v${versions.kubernetes}`) {
     throw new Error(
-      `test/infra/kube/wrapper/go.mod builds ${k8s} but versions.json says ${versions.kubernetes}; run test/infra/kube/gen-wrapper.sh v${versions.kubernetes}`,
+      `devkit/kube/wrapper/go.mod builds ${k8s} but versions.json says ${versions.kubernetes}; run devkit/kube/gen-wrapper.sh v${versions.kubernetes}`,
     );
   }
   const dir = cacheDir('kube', k8s);
@@ -59,7 +59,7 @@ export async function kubeBinaries(): Promise<KubeBinaries> {
     build.on('error', reject);
     build.on('exit', resolveCode);
   });
-  if (code !== 0) throw new Error(`Kubernetes ${k8s}: test/infra/kube/build.sh failed (exit ${code}); its messages are above`);
+  if (code !== 0) throw new Error(`Kubernetes ${k8s}: devkit/kube/build.sh failed (exit ${code}); its messages are above`);
   return binaries;
 }
 

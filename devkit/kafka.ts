@@ -91,7 +91,7 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
   const java = await findJava(what);
   const libDir = await resolveMavenLibs({
     what,
-    pom: join(repoRoot, 'test/infra/kafka/pom.xml'),
+    pom: join(repoRoot, 'devkit/kafka/pom.xml'),
     properties: { 'kafka.version': versions.kafka },
     libDir: cacheDir('kafka', versions.kafka, 'libs'),
   });

@@ -27,7 +27,7 @@ export async function strimziCrds(): Promise<string[]> {
   const java = await findJava(what, 21);
   const libDir = await resolveMavenLibs({
     what,
-    pom: join(repoRoot, 'test/infra/strimzi/pom.xml'),
+    pom: join(repoRoot, 'devkit/strimzi/pom.xml'),
     properties: { 'strimzi.version': versions.strimzi },
     libDir: cacheDir('strimzi', versions.strimzi, 'lib'),
   });

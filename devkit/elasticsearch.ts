@@ -11,7 +11,7 @@ import { launch, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer, startProcessServer } from './server.ts';
 
 const run = promisify(execFile);
-const sourceRoot = join(repoRoot, 'test/infra/elasticsearch/src/main/java');
+const sourceRoot = join(repoRoot, 'devkit/elasticsearch/src/main/java');
 
 export interface ElasticsearchServer extends LocalServer {
   readonly url: string;
@@ -72,7 +72,7 @@ export async function startElasticsearch({
   const java = await findJava(what);
   const libDir = await resolveMavenLibs({
     what,
-    pom: join(repoRoot, 'test/infra/elasticsearch/pom.xml'),
+    pom: join(repoRoot, 'devkit/elasticsearch/pom.xml'),
     properties: { 'es.version': versions.elasticsearch },
     libDir: cacheDir('elasticsearch', versions.elasticsearch, 'lib'),
   });

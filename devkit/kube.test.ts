@@ -13,7 +13,7 @@ describe('wrapperVersion', () => {
     expect(() => wrapperVersion('require k8s.io/kubernetesX v1.0.0\n', 'k8s.io/kubernetes')).toThrow(/no 'require k8s.io\/kubernetes/);
   });
   it('matches versions.json, so the chart and the test server are the same release', () => {
-    const goMod = readFileSync(join(repoRoot, 'test/infra/kube/wrapper/go.mod'), 'utf8');
+    const goMod = readFileSync(join(repoRoot, 'devkit/kube/wrapper/go.mod'), 'utf8');
     expect(wrapperVersion(goMod, 'k8s.io/kubernetes')).toBe(`v${versions.kubernetes}`);
   });
 });
