@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /** The repository root, whatever the caller's working directory. */
-export const repoRoot = resolve(import.meta.dirname, '..', '..');
+export const repoRoot = resolve(import.meta.dirname, '..');
 
 /** Downloads and builds are cached outside the clone, keyed by version, so a second run fetches nothing. */
 export function cacheDir(...parts: string[]): string {

@@ -68,5 +68,6 @@ describe('bundles', () => {
       expect('code' in result ? result.code : 0).toBe(1);
       expect('stderr' in result ? result.stderr : '').toContain(message);
     }
-  });
+    // Bundling and starting each entry point takes seconds on a busy 2-core machine.
+  }, 60_000);
 });
