@@ -1,0 +1,58 @@
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/** "a, b,,c" → ["a", "b", "c"]; unset → []. */
+export const commaList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
+export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/**
+ * One schema per environment variable, to be put together per program under the variable's name
+ * (`z.object({ KAFKA_BROKERS: env.kafkaBrokers, ... })`); messages name the variable, so they read
+ * well in the one error `loadConfig` throws.
+ */
+export const env = {
+  kafkaBrokers: z
+    .string({ error: 'KAFKA_BROKERS is required: the Kafka bootstrap servers, host:port[,host:port]' })
+    .transform(commaList)
+    .refine(
+      (brokers) => brokers.length > 0 && brokers.every((b) => /^[^:\s]+:\d+$/.test(b)),
+      'KAFKA_BROKERS must be host:port[,host:port]',
+    ),
+  logLevel: z.enum(logLevels).default('info'),
+  port: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** A postgres:// URL; without it, pg's own PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD (the chart's way). */
+  databaseUrl: z.string().startsWith('postgres').optional(),
+  elasticsearchUrl: z.url({ error: 'ELASTICSEARCH_URL is required: e.g. http://elasticsearch:9200' }),
+  elasticsearchUsername: z.string().optional(),
+  elasticsearchPassword: z.string().optional(),
+  /** A comma-separated list, empty when unset. */
+  list: z.string().optional().transform(commaList),
+  /** Kubernetes sets it from the downward API; elsewhere the host name stands in. */
+  podName: z.string().min(1).default(hostname()),
+};
+
+/** The environment does not fit the program's schema; the message names every problem. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(program: string, problems: string[]) {
+    super(`${program}: invalid configuration\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Validates the environment against the program's schema, naming every problem in one error. */
+export function loadConfig<T extends z.ZodType>(program: string, schema: T, source: NodeJS.ProcessEnv = process.env): z.infer<T> {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    program,
+    result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`),
+  );
+}
