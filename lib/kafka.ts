@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 
 const { Kafka, logLevel } = kafkajs;
 
-export type { Kafka } from 'kafkajs';
+export type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 
 /** kafkajs level → pino method; NOTHING never reaches a log creator. */
 export function pinoLevel(level: LogLevel): 'error' | 'warn' | 'info' | 'debug' {

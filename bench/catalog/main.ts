@@ -22,9 +22,9 @@ import { repoRoot, versions } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { launch } from '../../devkit/process.ts';
-import { changeTopic, toRecord } from '../../lib/envelope.ts';
+import { changeTopic, toRecord } from '../../services/catalog/events.ts';
 import { migrate } from '../../services/catalog/migrations.ts';
-import { OutboxRelay, outboxBacklog } from '../../services/catalog/relay.ts';
+import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
 import { eventInput } from '../../services/catalog/schema.ts';
 import { EventStore } from '../../services/catalog/store.ts';
 import { sampleEvent } from '../../services/catalog/testing/fixtures.ts';
@@ -101,11 +101,11 @@ try {
   const store = new EventStore(pool);
   const input = eventInput.parse(sampleEvent());
   for (let written = 0; written < backlog; written += 100) await Promise.all(Array.from({ length: 100 }, () => store.create(input)));
-  const pending = (await outboxBacklog(pool)).unsent;
+  const pending = (await new Outbox().backlog(pool)).unsent;
   const relay = new OutboxRelay({ databaseUrl: postgres.url, brokers: kafka.brokers, log: pino({ level: 'silent' }), pollMs: 50 });
   const r0 = performance.now();
   relay.start();
-  while ((await outboxBacklog(pool)).unsent > 0) await new Promise((r) => setTimeout(r, 20));
+  while ((await new Outbox().backlog(pool)).unsent > 0) await new Promise((r) => setTimeout(r, 20));
   relayRate = pending / ((performance.now() - r0) / 1000);
   await relay.stop();
 

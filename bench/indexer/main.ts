@@ -17,7 +17,7 @@ import { startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { startKafka } from '../../devkit/kafka.ts';
 import { repoRoot, versions } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
-import { type Change, fromRecord, toRecord } from '../../lib/envelope.ts';
+import { type Change, fromRecord, toRecord } from '../../services/catalog/events.ts';
 import { ensureIndex } from '../../services/search/index-admin.ts';
 import { indexName } from '../../services/search/index-definition.ts';
 import { table } from '../lib/stats.ts';

@@ -1,25 +1,26 @@
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { HttpProblem, invalid, problemResponse } from '../../lib/problem.ts';
+import { type Health, healthRoutes } from '../../lib/health.ts';
+import { idempotencyKey, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid, problemResponse, withHeaders } from '../../lib/http/problem.ts';
 import { badInputForDatabase, databaseUnavailable } from './database-errors.ts';
 import { openApiDocument } from './openapi.ts';
-import { eventInput, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';
+import { eventInput, eventPatch, ifMatchHeader, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
 
 export interface CatalogApiDeps {
   store: EventStore;
   registry: Registry;
+  /** /healthz and /readyz answer from its checks. */
+  health: Health;
   log: Logger;
-  ready: () => Promise<boolean>;
   /** Largest accepted body, in bytes. */
   maxBodyBytes?: number;
 }
 
-const jsonTypes = ['application/json', 'application/merge-patch+json'];
 const etag = (version: number) => `"${version}"`;
 
 /** If-Match: "*" or one ETag; the version the client last saw, or undefined. */
@@ -28,18 +29,6 @@ export function parseIfMatch(header: string | undefined): number | undefined | '
   if (!ifMatchHeader.safeParse(header).success) return 'invalid';
   const version = /\d+/.exec(header)?.[0];
   return version === undefined ? undefined : Number(version);
-}
-
-async function readJson(c: { req: { header: (n: string) => string | undefined; text: () => Promise<string> } }): Promise<unknown> {
-  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (!jsonTypes.includes(type))
-    throw new HttpProblem(415, 'Unsupported media type', `send application/json, not ${type || 'a body without a content type'}`);
-  const text = await c.req.text();
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpProblem(400, 'Malformed JSON', (error as Error).message);
-  }
 }
 
 /** The version a body may carry for optimistic concurrency (409 when stale), taken out of it. */
@@ -54,51 +43,27 @@ function takeVersion(body: unknown): { body: unknown; version?: number } {
 /** The catalog's HTTP API under /api/v1, plus health, metrics and its OpenAPI document. */
 export function catalogApi(deps: CatalogApiDeps): Hono {
   const app = new Hono();
-  const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests by route and status.',
-    labelNames: ['method', 'route', 'status'],
-    registers: [deps.registry],
-  });
-  const latency = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP request latency by route.',
-    labelNames: ['method', 'route'],
-    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [deps.registry],
+  app.use(requestMetrics(deps.registry));
+  problemErrors(app, {
+    log: deps.log,
+    translate(error, c) {
+      if (error instanceof NotFound) return new HttpProblem(404, 'Not found', error.message);
+      if (error instanceof z.ZodError) return invalid(error, 'resulting event');
+      if (badInputForDatabase(error)) {
+        deps.log.warn({ err: error, path: c.req.path }, 'input the database refused got past validation');
+        return new HttpProblem(400, 'Invalid request', `the database refused a value: ${(error as Error).message}`);
+      }
+      if (databaseUnavailable(error)) {
+        deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
+        return withHeaders(new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly'), {
+          'Retry-After': '1',
+        });
+      }
+      return undefined;
+    },
   });
 
-  app.use(async (c, next) => {
-    const stop = latency.startTimer();
-    await next();
-    const route = c.req.routePath || 'unmatched';
-    stop({ method: c.req.method, route });
-    requests.inc({ method: c.req.method, route, status: String(c.res.status) });
-  });
-  app.onError((error, c) => {
-    if (error instanceof HttpProblem) return problemResponse(c, error.problem);
-    if (error instanceof NotFound) return problemResponse(c, new HttpProblem(404, 'Not found', error.message).problem);
-    if (error instanceof z.ZodError) return problemResponse(c, invalid(error, 'resulting event').problem);
-    if (badInputForDatabase(error)) {
-      deps.log.warn({ err: error, path: c.req.path }, 'input the database refused got past validation');
-      return problemResponse(
-        c,
-        new HttpProblem(400, 'Invalid request', `the database refused a value: ${(error as Error).message}`).problem,
-      );
-    }
-    if (databaseUnavailable(error)) {
-      deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
-      c.header('Retry-After', '1');
-      return problemResponse(c, new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly').problem);
-    }
-    deps.log.error({ err: error, path: c.req.path }, 'request failed');
-    return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
-  });
-  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'Not found', `no route for ${c.req.method} ${c.req.path}`).problem));
-
-  app.get('/healthz', (c) => c.text('ok'));
-  app.get('/readyz', async (c) => ((await deps.ready().catch(() => false)) ? c.text('ok') : c.text('database unreachable', 503)));
-  app.get('/metrics', async (c) => c.body(await deps.registry.metrics(), 200, { 'content-type': deps.registry.contentType }));
+  healthRoutes(app, deps);
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   const api = new Hono();
@@ -138,15 +103,10 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
 
   api.post('/events', async (c) => {
     const raw = await readJson(c);
-    const key = c.req.header('idempotency-key');
-    if (key !== undefined && !idempotencyKeyHeader.safeParse(key).success)
-      throw new HttpProblem(400, 'Invalid request', 'Idempotency-Key must be 1 to 200 characters');
+    const idempotency = idempotencyKey(c.req.header('idempotency-key'), raw);
     const parsed = eventInput.safeParse(raw);
     if (!parsed.success) throw invalid(parsed.error);
-    const idempotency = key ? { key, hash: createHash('sha256').update(JSON.stringify(raw)).digest('hex') } : undefined;
     const result = await deps.store.create(parsed.data, c.req.header('traceparent'), idempotency);
-    if (result.kind === 'mismatch')
-      throw new HttpProblem(422, 'Idempotency key reused', 'this Idempotency-Key was used with a different body');
     return c.json(result.event, 201, {
       location: `/api/v1/events/${result.event.id}`,
       etag: etag(result.event.version),

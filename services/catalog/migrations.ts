@@ -1,7 +1,9 @@
 import type pg from 'pg';
+import { outboxTableSql } from '../../lib/outbox.ts';
+import { type Migration, migrate as migrateWith } from '../../lib/pg.ts';
 
 /** Ordered, append-only: a migration once released is never edited, only followed by another. */
-export const migrations: { id: number; name: string; sql: string }[] = [
+export const migrations: Migration[] = [
   {
     id: 1,
     name: 'events and outbox',
@@ -21,17 +23,7 @@ export const migrations: { id: number; name: string; sql: string }[] = [
 
       -- One row per change, written in the same transaction as the change; the relay publishes
       -- unsent rows in id order and marks them sent.
-      CREATE TABLE outbox (
-        id bigserial PRIMARY KEY,
-        topic text NOT NULL,
-        key text NOT NULL,
-        value text NOT NULL,
-        headers jsonb NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        sent_at timestamptz
-      );
-      CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
-      CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;
+      ${outboxTableSql()}
 
       CREATE TABLE idempotency_keys (
         key text PRIMARY KEY,
@@ -45,33 +37,7 @@ export const migrations: { id: number; name: string; sql: string }[] = [
   },
 ];
 
-/**
- * Applies pending migrations under a transaction-scoped advisory lock, so replicas starting at
- * once apply each migration exactly once (the others wait, then find nothing to do).
- */
-export async function migrate(pool: pg.Pool): Promise<number[]> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['eventide-catalog-migrations']);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
-    );
-    const { rows } = await client.query<{ id: number }>('SELECT id FROM schema_migrations');
-    const done = new Set(rows.map((r) => r.id));
-    const applied: number[] = [];
-    for (const migration of migrations) {
-      if (done.has(migration.id)) continue;
-      await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
-      applied.push(migration.id);
-    }
-    await client.query('COMMIT');
-    return applied;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+/** Replicas starting at once apply each migration exactly once (lib/pg.ts). */
+export function migrate(pool: pg.Pool): Promise<number[]> {
+  return migrateWith(pool, 'eventide-catalog-migrations', migrations);
 }

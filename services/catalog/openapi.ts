@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { problemComponent, problemResponses, queryParameters, schemaOf } from '../../lib/openapi.ts';
+import { problemComponent, problemResponses, queryParameters, schemaOf } from '../../lib/http/openapi.ts';
 import { event, eventInput, eventPage, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';
 
 /** The body's `version` (PUT, PATCH): optimistic concurrency without If-Match; taken out before validation. */

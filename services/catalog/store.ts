@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
-import { type Change, changeTopic, toRecord } from '../../lib/envelope.ts';
+import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/hono.ts';
+import { Outbox } from '../../lib/outbox.ts';
+import { inTransaction } from '../../lib/pg.ts';
+import { type Change, toRecord } from './events.ts';
 import { type Event, type EventInput, eventInput, type eventPatch } from './schema.ts';
 
 export class NotFound extends Error {}
@@ -46,64 +49,39 @@ export function decodeCursor(cursor: string): [string, string] | undefined {
  */
 export class EventStore {
   private readonly pool: pg.Pool;
+  private readonly outbox = new Outbox();
 
   constructor(pool: pg.Pool) {
     this.pool = pool;
   }
 
-  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    // A connection lost mid-transaction is reported on the checked-out client too; unheard, that
-    // 'error' event would crash the process. A broken client is destroyed, not returned to the pool.
-    let broken: Error | undefined;
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.off('error', onError);
-      client.release(broken);
-    }
+  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, work);
   }
 
-  private async appendChange(client: pg.PoolClient, change: Change): Promise<void> {
-    const record = toRecord(change);
-    await client.query('INSERT INTO outbox (topic, key, value, headers) VALUES ($1, $2, $3, $4)', [
-      changeTopic,
-      record.key,
-      record.value,
-      record.headers,
-    ]);
-    await client.query("NOTIFY outbox, 'change'");
+  private appendChange(client: pg.PoolClient, change: Change): Promise<void> {
+    return this.outbox.append(client, toRecord(change));
   }
 
   /**
    * Creates an event. With an idempotency key, the key, the request's hash and the response are
    * stored in the same statement: a retry with the same body gets the first event back and
-   * creates nothing; the same key with another body is a mismatch.
+   * creates nothing; the same key with another body is a mismatch (422).
    */
   async create(
     input: EventInput,
     traceparent?: string,
-    idempotency?: { key: string; hash: string },
-  ): Promise<{ kind: 'created' | 'replayed'; event: Event } | { kind: 'mismatch' }> {
+    idempotency?: IdempotencyKey,
+  ): Promise<{ kind: 'created' | 'replayed'; event: Event }> {
     const previous = idempotency ? await this.remembered(idempotency.key) : undefined;
-    if (previous) return previous.hash === idempotency?.hash ? { kind: 'replayed', event: previous.event } : { kind: 'mismatch' };
+    if (previous && idempotency) return { kind: 'replayed', event: replayOrMismatch(previous, idempotency) };
     const id = randomUUID();
     const now = new Date();
     const event: Event = { ...input, id, version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };
     const record = toRecord({ id: randomUUID(), kind: 'created', entityId: id, version: 1, time: now, data: { ...event }, traceparent });
     // One statement, so one round trip and atomic without BEGIN/COMMIT: the event, its outbox row,
     // the idempotency record if any, and the NOTIFY (delivered on commit) stand or fall together.
-    const params: unknown[] = [id, input, input.startsAt, input.category, now, changeTopic, record.key, record.value, record.headers];
+    const params: unknown[] = [id, input, input.startsAt, input.category, now, ...this.outbox.params(record)];
     let remember = '';
     if (idempotency) {
       params.push(idempotency.key, idempotency.hash, event);
@@ -113,10 +91,8 @@ export class EventStore {
       const { rows } = await this.pool.query<Row>(
         `WITH e AS (
            INSERT INTO events (id, version, data, starts_at, category, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $5) RETURNING *
-         ), o AS (
-           INSERT INTO outbox (topic, key, value, headers) VALUES ($6, $7, $8, $9)
-         )${remember}
-         SELECT e.* FROM e, (SELECT pg_notify('outbox', 'change')) AS n`,
+         ), o AS (${this.outbox.insertSql(6)})${remember}
+         SELECT e.* FROM e, (SELECT ${this.outbox.notifySql}) AS n`,
         params,
       );
       return { kind: 'created' as const, event: toEvent(rows[0] as Row) };
@@ -124,18 +100,18 @@ export class EventStore {
       // Two requests with one key at the same moment: the loser returns what the winner stored.
       if (idempotency && (error as { code?: string }).code === '23505') {
         const winner = await this.remembered(idempotency.key);
-        if (winner) return winner.hash === idempotency.hash ? { kind: 'replayed', event: winner.event } : { kind: 'mismatch' };
+        if (winner) return { kind: 'replayed', event: replayOrMismatch(winner, idempotency) };
       }
       throw error;
     }
   }
 
-  private async remembered(key: string): Promise<{ hash: string; event: Event } | undefined> {
+  private async remembered(key: string): Promise<{ hash: string; answer: Event } | undefined> {
     const { rows } = await this.pool.query<{ request_hash: string; body: Event }>(
       'SELECT request_hash, body FROM idempotency_keys WHERE key = $1',
       [key],
     );
-    return rows[0] ? { hash: rows[0].request_hash, event: rows[0].body } : undefined;
+    return rows[0] ? { hash: rows[0].request_hash, answer: rows[0].body } : undefined;
   }
 
   async get(id: string): Promise<Event | undefined> {

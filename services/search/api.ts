@@ -3,7 +3,9 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { HttpProblem, invalid, problemResponse } from '../../lib/problem.ts';
+import { Health, healthRoutes } from '../../lib/health.ts';
+import { problemErrors } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid, withHeaders } from '../../lib/http/problem.ts';
 import { alias } from './index-definition.ts';
 import { openApiDocument, type SearchPage } from './openapi.ts';
 import { buildSearch, decodeCursor, encodeCursor, searchParams } from './query.ts';
@@ -18,9 +20,9 @@ interface Bucket {
  * ES unreachable, overloaded, failing or without the index yet → 503 with Retry-After; a query ES
  * rejects → 400 with its reason; never a 500 for input.
  */
-function translate(error: unknown): HttpProblem {
+function translate(error: unknown): HttpProblem | undefined {
   if (error instanceof errors.ConnectionError || error instanceof errors.TimeoutError || error instanceof errors.NoLivingConnectionsError) {
-    return new HttpProblem(503, 'Search unavailable', 'Elasticsearch cannot be reached; try again shortly');
+    return withHeaders(new HttpProblem(503, 'Search unavailable', 'Elasticsearch cannot be reached; try again shortly'), retryLater);
   }
   if (
     error instanceof errors.ResponseError &&
@@ -28,7 +30,10 @@ function translate(error: unknown): HttpProblem {
       (error.statusCode ?? 0) >= 500 ||
       (error.body as { error?: { type?: string } })?.error?.type === 'index_not_found_exception')
   ) {
-    return new HttpProblem(503, 'Search unavailable', `Elasticsearch cannot answer now (${error.statusCode}); try again shortly`);
+    return withHeaders(
+      new HttpProblem(503, 'Search unavailable', `Elasticsearch cannot answer now (${error.statusCode}); try again shortly`),
+      retryLater,
+    );
   }
   if (error instanceof errors.ResponseError && error.statusCode === 400) {
     return new HttpProblem(
@@ -37,21 +42,19 @@ function translate(error: unknown): HttpProblem {
       (error.body as { error?: { reason?: string } })?.error?.reason ?? 'Elasticsearch rejected the query',
     );
   }
-  throw error;
+  return undefined;
 }
+const retryLater = { 'retry-after': '5' };
 
 /** The search API: GET /api/v1/search/events (text, filters, facets, cursor) and one event by id, over `index` (the alias). */
 export function searchApi({ es, registry, log, index = alias }: { es: Client; registry: Registry; log: Logger; index?: string }): Hono {
   const app = new Hono();
-  app.onError((error, c) => {
-    if (error instanceof HttpProblem) return problemResponse(c, error.problem, error.problem.status === 503 ? { 'retry-after': '5' } : {});
-    log.error({ err: error }, 'request failed');
-    return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
-  });
-  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'Not found', `no route for ${c.req.method} ${c.req.path}`).problem));
-  app.get('/healthz', (c) => c.text('ok'));
-  app.get('/readyz', async (c) => ((await es.ping().catch(() => false)) ? c.text('ok') : c.text('elasticsearch unreachable', 503)));
-  app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }));
+  problemErrors(app, { log, translate });
+  const health = new Health().ready('elasticsearch', async () => ({
+    ok: await es.ping().catch(() => false),
+    detail: 'elasticsearch unreachable',
+  }));
+  healthRoutes(app, { health, registry });
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   app.get('/api/v1/search/events', async (c) => {
@@ -60,7 +63,7 @@ export function searchApi({ es, registry, log, index = alias }: { es: Client; re
     const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
     if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
     const result = await es.search({ ...buildSearch(parsed.data, after), index }).catch((error: unknown) => {
-      throw translate(error);
+      throw translate(error) ?? error;
     });
     const hits = result.hits.hits;
     const last = hits.at(-1);
@@ -82,7 +85,7 @@ export function searchApi({ es, registry, log, index = alias }: { es: Client; re
     const id = c.req.param('id');
     if (!z.uuid().safeParse(id).success) throw new HttpProblem(404, 'Not found', `no event ${id} (event ids are UUIDs)`);
     const found = await es.get({ index, id }, { ignore: [404] }).catch((error: unknown) => {
-      throw translate(error);
+      throw translate(error) ?? error;
     });
     if (!found.found) throw new HttpProblem(404, 'Not found', `no event ${id} in the search index`);
     return c.json(found._source as object);

@@ -1,4 +1,4 @@
-import type { Change } from '../../lib/envelope.ts';
+import type { Change } from '../catalog/events.ts';
 import { indexName } from './index-definition.ts';
 
 export type BulkAction =

@@ -5,7 +5,7 @@ import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
-import { type Change, toRecord } from '../../lib/envelope.ts';
+import { type Change, toRecord } from '../catalog/events.ts';
 import { Indexer } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');

@@ -16,7 +16,7 @@ import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elast
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch, logTail } from '../../devkit/process.ts';
-import { type Change, toRecord } from '../../lib/envelope.ts';
+import { type Change, toRecord } from '../catalog/events.ts';
 
 let kafka: KafkaServer;
 let elasticsearch: ElasticsearchServer;

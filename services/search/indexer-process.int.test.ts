@@ -8,7 +8,7 @@ import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
-import { type Change, toRecord } from '../../lib/envelope.ts';
+import { type Change, toRecord } from '../catalog/events.ts';
 
 const brokers = inject('kafkaBrokers');
 const es = new Client({ node: inject('elasticsearchUrl') });

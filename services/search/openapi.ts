@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { problemComponent, problemResponses, queryParameters, schemaOf } from '../../lib/openapi.ts';
+import { problemComponent, problemResponses, queryParameters, schemaOf } from '../../lib/http/openapi.ts';
 import { event } from '../catalog/schema.ts';
 import { searchParams } from './query.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Change } from '../../lib/envelope.ts';
+import type { Change } from '../catalog/events.ts';
 import { bulkAction, outcome } from './bulk.ts';
 import { buildSearch, decodeCursor, encodeCursor, searchParams } from './query.ts';
 

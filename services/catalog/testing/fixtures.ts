@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { Health } from '../../../lib/health.ts';
 import { catalogApi } from '../api.ts';
 import { migrate } from '../migrations.ts';
 import { EventStore } from '../store.ts';
@@ -26,7 +27,7 @@ export async function inProcessCatalog(databaseUrl: string) {
     registry: new Registry(),
     log: pino({ level: 'silent' }),
     maxBodyBytes: 16 * 1024,
-    ready: async () => (await pool.query('SELECT 1')).rowCount === 1,
+    health: new Health().ready('database', async () => (await pool.query('SELECT 1')).rowCount === 1),
   });
   return { app, pool };
 }
@@ -45,5 +46,17 @@ export const sampleEvent = (overrides: Record<string, unknown> = {}) => ({
   currency: 'EUR',
   organizerId: '5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90',
   status: 'published',
+  ...overrides,
+});
+
+/** An event as the catalog publishes it (what its contracts accept), at `version`. */
+export const publishedEvent = (id: string, version: number, overrides: Record<string, unknown> = {}) => ({
+  ...sampleEvent(),
+  startsAt: '2027-03-01T19:00:00.000Z',
+  endsAt: '2027-03-01T22:00:00.000Z',
+  id,
+  version,
+  createdAt: '2026-12-01T10:00:00.000Z',
+  updatedAt: '2026-12-01T10:00:00.000Z',
   ...overrides,
 });

@@ -1,16 +1,16 @@
 /**
- * A token bucket that caps documents per second per indexer replica (MAX_DOCS_PER_SECOND).
+ * A token bucket that caps records per second per consumer replica (e.g. the indexer's MAX_DOCS_PER_SECOND).
  * Off by default; it protects a small Elasticsearch from a replay storm, and local mode uses it to
  * make one indexer slower than the catalog so scaling by lag can be watched on one machine.
  */
-export class DocumentThrottle {
+export class RecordThrottle {
   private tokens: number;
   private last: number;
   private readonly rate: number;
   private readonly now: () => number;
 
   constructor(rate: number, now: () => number = () => performance.now()) {
-    if (!(rate > 0)) throw new Error(`the document rate must be positive, got ${rate}`);
+    if (!(rate > 0)) throw new Error(`the record rate must be positive, got ${rate}`);
     this.rate = rate;
     this.now = now;
     // A one-second burst: a batch is never split finer than the rate needs.

@@ -20,6 +20,8 @@ export type Problem = z.infer<typeof problemSchema>;
 
 export class HttpProblem extends Error {
   readonly problem: Problem;
+  /** Response headers that go with it, e.g. Retry-After on a 503. */
+  headers: Record<string, string> = {};
   constructor(status: number, title: string, detail?: string, extensions: Record<string, unknown> = {}) {
     super(detail ?? title);
     this.problem = {
@@ -30,6 +32,11 @@ export class HttpProblem extends Error {
       ...extensions,
     };
   }
+}
+
+export function withHeaders(problem: HttpProblem, headers: Record<string, string>): HttpProblem {
+  problem.headers = { ...problem.headers, ...headers };
+  return problem;
 }
 
 export function problemResponse(c: Context, problem: Problem, headers: Record<string, string> = {}): Response {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentThrottle } from './throttle.ts';
+import { RecordThrottle } from './throttle.ts';
 
-describe('DocumentThrottle', () => {
+describe('RecordThrottle', () => {
   it('grants a one-second burst, then the rate over time', () => {
     let t = 0;
-    const throttle = new DocumentThrottle(100, () => t);
+    const throttle = new RecordThrottle(100, () => t);
     expect(throttle.take(250)).toEqual({ granted: 100, waitMs: 0 });
     expect(throttle.take(10)).toEqual({ granted: 0, waitMs: 10 });
     t += 250;
@@ -15,7 +15,7 @@ describe('DocumentThrottle', () => {
 
   it('over a long run lets through rate × seconds documents', () => {
     let t = 0;
-    const throttle = new DocumentThrottle(40, () => t);
+    const throttle = new RecordThrottle(40, () => t);
     let total = 0;
     while (t <= 10_000) {
       const { granted, waitMs } = throttle.take(1_000);
@@ -27,6 +27,6 @@ describe('DocumentThrottle', () => {
   });
 
   it('refuses a rate that is not positive', () => {
-    expect(() => new DocumentThrottle(0)).toThrow(/positive/);
+    expect(() => new RecordThrottle(0)).toThrow(/positive/);
   });
 });

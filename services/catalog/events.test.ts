@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { type Change, EnvelopeError, fromRecord, toRecord } from './envelope.ts';
+import { EnvelopeError } from '../../lib/cloudevents.ts';
+import { type Change, fromRecord, toRecord } from './events.ts';
+import { publishedEvent } from './testing/fixtures.ts';
 
 const change: Change = {
   id: '7d6f0a52-3b7e-4d1f-9a55-1d2f3c4b5a69',
@@ -7,13 +9,14 @@ const change: Change = {
   entityId: '0b8c1f6e-8a2d-4c5e-b7f1-2a3d4e5f6a7b',
   version: 3,
   time: new Date('2026-11-22T10:00:00.000Z'),
-  data: { id: '0b8c1f6e-8a2d-4c5e-b7f1-2a3d4e5f6a7b', name: 'Jazz night', version: 3 },
+  data: publishedEvent('0b8c1f6e-8a2d-4c5e-b7f1-2a3d4e5f6a7b', 3, { name: 'Jazz night' }),
   traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
 };
 
 describe('envelope', () => {
   it('puts the event id in the key and CloudEvents attributes in headers', () => {
     expect(toRecord(change)).toEqual({
+      topic: 'catalog.events',
       key: change.entityId,
       value: JSON.stringify(change.data),
       headers: {
@@ -49,5 +52,12 @@ describe('envelope', () => {
     const record = toRecord(change);
     expect(() => fromRecord({ ...record, value: '{nope' })).toThrow(EnvelopeError);
     expect(() => fromRecord({ ...record, value: '{"id":"x"}' })).toThrow(/version/);
+  });
+
+  it('refuses data that breaks the contract, on either side', () => {
+    const record = toRecord(change);
+    const { capacity: _c, ...withoutCapacity } = change.data;
+    expect(() => fromRecord({ ...record, value: JSON.stringify(withoutCapacity) })).toThrow(/capacity/);
+    expect(() => toRecord({ ...change, data: { ...change.data, priceMinor: 12.5 } })).toThrow(/priceMinor/);
   });
 });

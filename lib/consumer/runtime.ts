@@ -1,0 +1,406 @@
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { EnvelopeError } from '../cloudevents.ts';
+import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from '../consumer-liveness.ts';
+import type { ContractRegistry, DecodedEvent } from '../contracts.ts';
+import type { Health } from '../health.ts';
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, kafkaClient, type Producer } from '../kafka.ts';
+import { decide, defaultRetryPolicy, type RetryPolicy } from './decision.ts';
+import { RecordThrottle } from './throttle.ts';
+
+/** A record the handler refuses for good (it is retried, then dead-lettered with this reason). */
+export interface Rejection {
+  reject: string;
+}
+
+export interface BatchContext {
+  partition: number;
+  /** Call during long work: the member keeps its place in the group, and it counts as progress. */
+  heartbeat: () => Promise<void>;
+}
+
+/**
+ * Handles the decoded events of one batch, in partition order. Returns one outcome per event
+ * (undefined or nothing: all done), or throws when a dependency is unavailable: then nothing of
+ * the batch counts as done and it is retried with backoff.
+ */
+export type BatchHandler = (events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined | void>;
+
+export interface EventConsumerOptions {
+  brokers: string[];
+  groupId: string;
+  topic: string;
+  contracts: ContractRegistry;
+  handle: BatchHandler;
+  log: Logger;
+  /** What a record that cannot be handled says in its dead letter, before the detail. */
+  unprocessable?: string;
+  retry?: Partial<RetryPolicy>;
+  /** Caps records per second for this process (see throttle.ts); unlimited when absent. */
+  maxRecordsPerSecond?: number;
+  /** When the consumer counts as dead (see consumer-liveness.ts); defaults there. */
+  liveness?: LivenessLimits;
+  /** Dependencies to check before joining (an index, a schema); retried with backoff. */
+  prepare?: () => Promise<void>;
+}
+
+const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]));
+
+/**
+ * The consumer runtime: batches from one topic, each record decoded and checked against its
+ * contract, handed to the service's handler; offsets committed through the last handled record
+ * only after success. A dependency down pauses the partition and retries with backoff, committing
+ * nothing; a record that cannot be handled goes, after maxAttempts, to `<groupId>.dlq` with
+ * headers saying why, where and when, and the partition moves on. stop() leaves the group after
+ * the batch in flight. It also watches its own membership (see consumer-liveness.ts), so a
+ * consumer that kafkajs gave up on is never a live, idle process.
+ */
+export class EventConsumer {
+  private readonly options: EventConsumerOptions;
+  private readonly policy: RetryPolicy;
+  private readonly liveness: ConsumerLiveness;
+  private readonly kafka: Kafka;
+  private readonly consumer: Consumer;
+  private readonly producer: Producer;
+  private readonly throttle?: RecordThrottle;
+  private readonly attempts = new Map<string, number>();
+  private readonly retries = new Map<number, number>();
+  private lastProbeAt = 0;
+  private stopping = false;
+  private started = false;
+  /** The last liveness check (see watch()); probes answer from it. */
+  private lastHealth: LivenessHealth;
+  readonly counts = { consumed: 0, handled: 0, deadLettered: 0, batches: 0, retries: 0 };
+
+  constructor(options: EventConsumerOptions) {
+    this.options = options;
+    this.policy = { ...defaultRetryPolicy, ...options.retry };
+    if (options.maxRecordsPerSecond) this.throttle = new RecordThrottle(options.maxRecordsPerSecond);
+    this.kafka = kafkaClient({ clientId: options.groupId, brokers: options.brokers, log: options.log });
+    this.consumer = this.kafka.consumer({
+      groupId: options.groupId,
+      // A replica killed without leaving holds its partitions until the session times out, and a
+      // replacement cannot join before that: 10 s rather than 30 s (the chaos suite measures it).
+      sessionTimeout: 10_000,
+      heartbeatInterval: 2_000,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+    });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.liveness = new ConsumerLiveness(Date.now(), options.liveness);
+    this.lastHealth = this.liveness.health(Date.now());
+    this.watchGroup();
+  }
+
+  get deadLetterTopic(): string {
+    return `${this.options.groupId}.dlq`;
+  }
+
+  /**
+   * Follows the consumer's membership from kafkajs's instrumentation events. A crash that kafkajs
+   * will not restart leaves the process alive with no consumer at all — the silent failure after
+   * a frozen broker — so it, like a long absence from the group, makes health() not live.
+   */
+  private watchGroup(): void {
+    const { events } = this.consumer;
+    const log = this.options.log;
+    this.consumer.on(events.GROUP_JOIN, ({ payload }) => {
+      const partitions = Object.values(payload.memberAssignment).reduce((n, list) => n + list.length, 0);
+      this.liveness.joinedGroup(Date.now(), partitions);
+      log.info({ memberId: payload.memberId, partitions: payload.memberAssignment }, 'joined the consumer group');
+    });
+    this.consumer.on(events.FETCH, () => this.liveness.progressed(Date.now()));
+    this.consumer.on(events.REBALANCING, () => this.liveness.leftGroup(Date.now()));
+    this.consumer.on(events.CRASH, ({ payload }) => {
+      const reason = `${payload.error.name}: ${payload.error.message}`;
+      this.liveness.leftGroup(Date.now());
+      if (payload.restart) {
+        log.warn({ reason }, 'consumer crashed; kafkajs restarts it');
+      } else {
+        log.error({ reason }, 'consumer crashed and kafkajs will not restart it; running it again');
+        void this.runAgain();
+      }
+    });
+    // kafkajs stops the consumer before it reports a crash (and restarts it, or not): out of the group.
+    this.consumer.on(events.STOP, () => this.liveness.leftGroup(Date.now()));
+  }
+
+  /**
+   * kafkajs disconnects a consumer it gives up on but keeps its subscription, so it can run again.
+   * Attempts back off; if none succeeds, liveness sees the consumer out of its group and the
+   * process exits (once the broker answers), so this never leaves a process alive and idle.
+   */
+  private async runAgain(): Promise<void> {
+    for (let delay = 1_000; !this.stopping; delay = Math.min(10_000, delay * 2)) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.stopping) return;
+      try {
+        await this.consumer.connect();
+        await this.run();
+        return;
+      } catch (error) {
+        this.options.log.warn({ err: error, retryInMs: delay }, 'could not run the consumer again; retrying');
+      }
+    }
+  }
+
+  private run(): Promise<void> {
+    return this.consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.batch(payload) });
+  }
+
+  /** Live: in the group and fetching (or working on a batch); ready: joined with an assignment. */
+  health(): LivenessHealth {
+    return this.liveness.health(Date.now());
+  }
+
+  /**
+   * health(), except that a consumer out of its group because the broker does not answer is a
+   * dependency outage — not ready, waiting — and not a dead process: a restart could not help.
+   */
+  async checkHealth(): Promise<LivenessHealth> {
+    const health = this.health();
+    // Probed all the while the consumer is out of its group (every 5 s at most), so that the time
+    // to rejoin counts from when the broker last did not answer, not from when the consumer left.
+    if (health.ready || Date.now() - this.lastProbeAt < 5_000) return health;
+    this.lastProbeAt = Date.now();
+    const unreachable = await this.brokerUnreachable();
+    if (!unreachable) return this.health();
+    this.liveness.brokerUnreachable(Date.now());
+    return { ...this.health(), reason: `Kafka does not answer (${unreachable}); waiting for it` };
+  }
+
+  private async brokerUnreachable(): Promise<string | undefined> {
+    const admin = this.kafka.admin();
+    const probe = (async () => {
+      await admin.connect();
+      await admin.describeCluster();
+    })();
+    try {
+      await Promise.race([probe, new Promise((_, reject) => setTimeout(() => reject(new Error('no answer in 5 s')), 5_000).unref())]);
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      probe.catch(() => undefined);
+      void admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Checks liveness every second and calls onDead when the consumer is not live, so that its
+   * supervisor (the kubelet, or local mode's) starts a fresh one; `health` gets the probes:
+   * live is "in the group and making progress", ready is "joined with its assignment".
+   */
+  watch(health: Health, onDead: (reason: string) => void): void {
+    health.live('consumer', () => ({ ok: this.lastHealth.live, detail: this.lastHealth.reason }));
+    health.ready('consumer', () => ({
+      ok: this.started && this.lastHealth.ready,
+      detail: this.started ? this.lastHealth.reason : 'starting',
+    }));
+    let checking = false;
+    setInterval(async () => {
+      if (!this.started || checking || this.stopping) return;
+      checking = true;
+      this.lastHealth = await this.checkHealth();
+      checking = false;
+      if (!this.lastHealth.live) onDead(this.lastHealth.reason);
+    }, 1_000).unref();
+  }
+
+  /** `<prefix>_consumed_total`, `_processed_total`, `_dead_lettered_total`, `_batches_total`, `_retries_total`. */
+  registerMetrics(registry: Registry, prefix: string): void {
+    const counts = this.counts;
+    for (const [suffix, help, key] of [
+      ['consumed_total', 'Records consumed.', 'consumed'],
+      ['processed_total', 'Records handled.', 'handled'],
+      ['dead_lettered_total', 'Records sent to the dead-letter topic.', 'deadLettered'],
+      ['batches_total', 'Batches handled.', 'batches'],
+      ['retries_total', 'Batches paused to be retried.', 'retries'],
+    ] as const) {
+      new Gauge({
+        name: `${prefix}_${suffix}`,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(counts[key]);
+        },
+      });
+    }
+  }
+
+  /**
+   * A dependency that is not there yet (the broker, the topic, whatever prepare checks) is "not
+   * ready, retrying", never an exit: each attempt is logged and the next one backs off, up to 10 s.
+   */
+  async start(): Promise<void> {
+    for (let delay = 100; !this.stopping; delay = Math.min(10_000, delay * 2)) {
+      try {
+        await this.options.prepare?.();
+        await this.producer.connect();
+        await this.consumer.connect();
+        await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: true });
+        break;
+      } catch (error) {
+        this.options.log.warn({ err: error, retryInMs: delay }, 'dependencies not ready; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+    if (this.stopping) return;
+    this.liveness.starting(Date.now());
+    await this.run();
+    this.started = true;
+  }
+
+  /** Commits up to and including `offset` of the partition: explicit, since autoCommit is off. */
+  private async commit(partition: number, offset: string | undefined): Promise<void> {
+    if (offset === undefined) return;
+    await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: String(BigInt(offset) + 1n) }]);
+  }
+
+  private decode(message: KafkaMessage): { message: KafkaMessage; event?: DecodedEvent; problem?: string } {
+    try {
+      const event = this.options.contracts.decode({
+        key: message.key?.toString() ?? null,
+        value: message.value?.toString() ?? null,
+        headers: headersOf(message),
+      });
+      return { message, event };
+    } catch (error) {
+      if (error instanceof EnvelopeError) return { message, problem: `${this.options.unprocessable ?? 'cannot decode'}: ${error.message}` };
+      throw error;
+    }
+  }
+
+  private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0) return;
+    const partition = batch.partition;
+    const parsed = (await this.allowed(batch.messages, heartbeat, isRunning)).map((m) => this.decode(m));
+    const valid = parsed.filter((p): p is { message: KafkaMessage; event: DecodedEvent } => p.event !== undefined);
+    let outcomes: (Rejection | undefined)[] = [];
+    try {
+      if (valid.length > 0)
+        outcomes =
+          (await this.whileWaiting(
+            this.options.handle(
+              valid.map((p) => p.event),
+              { partition, heartbeat },
+            ),
+            heartbeat,
+          )) ?? [];
+    } catch (error) {
+      return this.retryLater(partition, pause, (error as Error).message);
+    }
+    const problems = new Map<string, string>();
+    for (const p of parsed) if (p.problem) problems.set(p.message.offset, p.problem);
+    for (const [i, p] of valid.entries()) {
+      const rejection = outcomes[i];
+      if (rejection) problems.set(p.message.offset, rejection.reject);
+    }
+    this.retries.delete(partition);
+
+    // Everything before the first unprocessable record is done; that one is retried or dead-lettered.
+    let done: string | undefined;
+    for (const { message } of parsed) {
+      if (!isRunning() || isStale()) return this.commit(partition, done);
+      const problem = problems.get(message.offset);
+      if (problem) {
+        const key = `${partition}/${message.offset}`;
+        const attempts = (this.attempts.get(key) ?? 0) + 1;
+        this.attempts.set(key, attempts);
+        if (decide({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
+          await this.commit(partition, done);
+          return this.retryLater(
+            partition,
+            pause,
+            `offset ${message.offset}: ${problem} (attempt ${attempts} of ${this.policy.maxAttempts})`,
+          );
+        }
+        await this.deadLetter(message, partition, problem, attempts);
+        this.attempts.delete(key);
+      } else {
+        this.counts.handled++;
+      }
+      this.counts.consumed++;
+      resolveOffset(message.offset);
+      done = message.offset;
+    }
+    this.counts.batches++;
+    await this.commit(partition, done);
+    await heartbeat();
+  }
+
+  /**
+   * Heartbeats while a slow dependency answers: a frozen one must not cost this member its place
+   * in the group (the session times out after 10 s), and the wait counts as progress.
+   */
+  private async whileWaiting<T>(work: Promise<T>, heartbeat: () => Promise<void>): Promise<T> {
+    const beat = setInterval(() => {
+      this.liveness.progressed(Date.now());
+      heartbeat().catch(() => undefined);
+    }, 2_000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** The head of the batch the throttle lets through now; the rest is fetched again later. */
+  private async allowed(messages: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean): Promise<KafkaMessage[]> {
+    if (!this.throttle) return messages;
+    for (;;) {
+      const { granted, waitMs } = this.throttle.take(messages.length);
+      if (granted > 0 || !isRunning()) return messages.slice(0, granted);
+      await new Promise((r) => setTimeout(r, waitMs));
+      this.liveness.progressed(Date.now());
+      await heartbeat();
+    }
+  }
+
+  private async deadLetter(message: KafkaMessage, partition: number, reason: string, attempts: number): Promise<void> {
+    await this.producer.send({
+      topic: this.deadLetterTopic,
+      acks: -1,
+      messages: [
+        {
+          key: message.key,
+          value: message.value,
+          headers: {
+            ...message.headers,
+            'dlq-reason': reason,
+            'dlq-topic': this.options.topic,
+            'dlq-partition': String(partition),
+            'dlq-offset': message.offset,
+            'dlq-group': this.options.groupId,
+            'dlq-attempts': String(attempts),
+            'dlq-time': new Date().toISOString(),
+          },
+        },
+      ],
+    });
+    this.counts.deadLettered++;
+    this.options.log.warn({ partition, offset: message.offset, reason }, 'dead-lettered a record');
+  }
+
+  /** Pauses the partition and resumes it after the decision's backoff; nothing is committed. */
+  private retryLater(partition: number, pause: () => () => void, why: string): void {
+    const retries = this.retries.get(partition) ?? 0;
+    const decision = decide({ kind: 'unavailable' }, retries, this.policy);
+    const delay = decision.action === 'retry' ? decision.delayMs : 0;
+    this.retries.set(partition, retries + 1);
+    this.counts.retries++;
+    this.options.log.warn({ partition, retryInMs: delay, why }, 'batch not handled; will retry');
+    const resume = pause();
+    setTimeout(resume, delay).unref();
+  }
+
+  /** Commits what was handled and leaves the group cleanly (a scale-down must not storm rebalances). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    // A consumer that lost its broker may never finish leaving; the exit must not wait for it.
+    const leave = (async () => {
+      await this.consumer.disconnect();
+      await this.producer.disconnect();
+    })();
+    await Promise.race([leave, new Promise((r) => setTimeout(r, 10_000).unref())]).catch(() => undefined);
+  }
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { HttpProblem, problemResponse } from './problem.ts';
+
+/**
+ * Every error as RFC 9457 problem+json: an HttpProblem as it is, what `translate` recognises (a
+ * service's domain errors, a dependency down) as it says, anything else a logged 500 that shows
+ * nothing of the cause; unknown routes are 404 problems too.
+ */
+export function problemErrors(
+  app: Hono,
+  { log, translate }: { log: Logger; translate?: (error: unknown, c: Context) => HttpProblem | undefined },
+): void {
+  app.onError((error, c) => {
+    const problem = error instanceof HttpProblem ? error : translate?.(error, c);
+    if (problem) return problemResponse(c, problem.problem, problem.headers);
+    log.error({ err: error, path: c.req.path }, 'request failed');
+    return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
+  });
+  app.notFound((c) => problemResponse(c, new HttpProblem(404, 'Not found', `no route for ${c.req.method} ${c.req.path}`).problem));
+}
+
+/** http_requests_total and http_request_duration_seconds by route (the template, not the path). */
+export function requestMetrics(registry: Registry): MiddlewareHandler {
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by route.',
+    labelNames: ['method', 'route'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return async (c, next) => {
+    const stop = latency.startTimer();
+    await next();
+    const route = c.req.routePath || 'unmatched';
+    stop({ method: c.req.method, route });
+    requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+  };
+}
+
+const jsonTypes = ['application/json', 'application/merge-patch+json'];
+
+/** The body as JSON: another content type is 415, malformed JSON 400. */
+export async function readJson(c: { req: { header: (n: string) => string | undefined; text: () => Promise<string> } }): Promise<unknown> {
+  const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (!jsonTypes.includes(type))
+    throw new HttpProblem(415, 'Unsupported media type', `send application/json, not ${type || 'a body without a content type'}`);
+  const text = await c.req.text();
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpProblem(400, 'Malformed JSON', (error as Error).message);
+  }
+}
+
+/** An Idempotency-Key and the hash of the request it came with. */
+export interface IdempotencyKey {
+  key: string;
+  hash: string;
+}
+
+/**
+ * Reads the Idempotency-Key header (1 to 200 characters; `required` for money movements): with
+ * the request's hash, a retry of the same request can be answered from what the first stored,
+ * and the same key with another body recognised as a mismatch (422).
+ */
+export function idempotencyKey(header: string | undefined, body: unknown, required = false): IdempotencyKey | undefined {
+  if (header === undefined) {
+    if (required) throw new HttpProblem(400, 'Invalid request', 'this request needs an Idempotency-Key header');
+    return undefined;
+  }
+  if (header.length < 1 || header.length > 200)
+    throw new HttpProblem(400, 'Invalid request', 'Idempotency-Key must be 1 to 200 characters');
+  return { key: header, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
+}
+
+/** What a stored key means for a new request: replay the first answer, or 422 for another body. */
+export function replayOrMismatch<T>(stored: { hash: string; answer: T }, key: IdempotencyKey): T {
+  if (stored.hash !== key.hash) throw new HttpProblem(422, 'Idempotency key reused', 'this Idempotency-Key was used with a different body');
+  return stored.answer;
+}

@@ -1,0 +1,45 @@
+import type pg from 'pg';
+import { inTransaction } from './pg.ts';
+
+/**
+ * The inbox: a consumer that writes to PostgreSQL applies a record's effects and records the
+ * record's ce_id for its group in the same transaction. A redelivered record (a replay after a
+ * crash, a rebalance, a redrive) finds its id and has no second effect. Two members handling the
+ * same record at once serialise on the primary key: the second waits, then sees a duplicate.
+ */
+export function inboxTableSql(table = 'inbox'): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`inbox: ${JSON.stringify(table)} is not a plain SQL identifier`);
+  return `
+    CREATE TABLE ${table} (
+      consumer_group text NOT NULL,
+      event_id text NOT NULL,
+      received_at timestamptz NOT NULL DEFAULT now(),
+      PRIMARY KEY (consumer_group, event_id)
+    );
+  `;
+}
+
+export class Inbox {
+  private readonly pool: pg.Pool;
+  private readonly group: string;
+  private readonly table: string;
+
+  constructor({ pool, group, table = 'inbox' }: { pool: pg.Pool; group: string; table?: string }) {
+    this.pool = pool;
+    this.group = group;
+    this.table = table;
+  }
+
+  /** Applies effects once per event id: 'applied' the first time, 'duplicate' ever after. */
+  async once(eventId: string, effects: (tx: pg.PoolClient) => Promise<void>): Promise<'applied' | 'duplicate'> {
+    return inTransaction(this.pool, async (tx) => {
+      const { rowCount } = await tx.query(`INSERT INTO ${this.table} (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+        this.group,
+        eventId,
+      ]);
+      if (rowCount === 0) return 'duplicate';
+      await effects(tx);
+      return 'applied';
+    });
+  }
+}

@@ -1,0 +1,297 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { backoffMs } from './backoff.ts';
+import type { KafkaRecord } from './cloudevents.ts';
+import { kafkaClient, type Producer } from './kafka.ts';
+
+/**
+ * The transactional outbox: a service writes its change and the change's record in one
+ * transaction (append), and the relay publishes committed records to Kafka in order. A committed
+ * change is never without its message; a rolled-back one never has one.
+ */
+
+const identifier = /^[a-z_][a-z0-9_]*$/;
+function checked(name: string): string {
+  if (!identifier.test(name)) throw new Error(`outbox: ${JSON.stringify(name)} is not a plain SQL identifier`);
+  return name;
+}
+
+/** The outbox table (a migration's SQL): one row per record, unsent rows found by index. */
+export function outboxTableSql(table = 'outbox'): string {
+  const t = checked(table);
+  return `
+    CREATE TABLE ${t} (
+      id bigserial PRIMARY KEY,
+      topic text NOT NULL,
+      key text NOT NULL,
+      value text NOT NULL,
+      headers jsonb NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      sent_at timestamptz
+    );
+    CREATE INDEX ${t}_unsent ON ${t} (id) WHERE sent_at IS NULL;
+    CREATE INDEX ${t}_sent ON ${t} (sent_at) WHERE sent_at IS NOT NULL;
+  `;
+}
+
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<unknown>;
+}
+
+export interface OutboxLocation {
+  /** Default outbox. */
+  table?: string;
+  /** The NOTIFY channel the relay listens on; default the table's name. */
+  channel?: string;
+}
+
+/** Where one outbox lives; append() and the SQL fragments keep its statements in one place. */
+export class Outbox {
+  readonly table: string;
+  readonly channel: string;
+
+  constructor({ table = 'outbox', channel }: OutboxLocation = {}) {
+    this.table = checked(table);
+    this.channel = checked(channel ?? table);
+  }
+
+  /** INSERT of one record with parameters $first..$first+3 (topic, key, value, headers). */
+  insertSql(first = 1): string {
+    return `INSERT INTO ${this.table} (topic, key, value, headers) VALUES ($${first}, $${first + 1}, $${first + 2}, $${first + 3})`;
+  }
+
+  /** An expression that wakes the relay when the transaction commits. */
+  get notifySql(): string {
+    return `pg_notify('${this.channel}', 'change')`;
+  }
+
+  params(record: KafkaRecord & { topic: string }): unknown[] {
+    return [record.topic, record.key, record.value, record.headers];
+  }
+
+  /** Appends records inside the caller's open transaction (tx) and wakes the relay on commit. */
+  async append(tx: Queryable, ...records: (KafkaRecord & { topic: string })[]): Promise<void> {
+    for (const record of records) await tx.query(this.insertSql(), this.params(record));
+    await tx.query(`SELECT ${this.notifySql}`);
+  }
+
+  /** Unsent rows and the age of the oldest, for /metrics. */
+  async backlog(db: Queryable): Promise<{ unsent: number; oldestAgeSeconds: number }> {
+    const result = (await db.query(
+      `SELECT count(*) AS unsent, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age FROM ${this.table} WHERE sent_at IS NULL`,
+    )) as { rows: { unsent: string; age: number | null }[] };
+    return { unsent: Number(result.rows[0]?.unsent ?? 0), oldestAgeSeconds: result.rows[0]?.age ?? 0 };
+  }
+
+  /** `<prefix>_outbox_backlog` and `<prefix>_outbox_oldest_unsent_age_seconds`, read at scrape time. */
+  registerMetrics(registry: Registry, db: Queryable, prefix: string): void {
+    const outbox = this;
+    new Gauge({
+      name: `${prefix}_outbox_backlog`,
+      help: 'Outbox rows not yet published to Kafka.',
+      registers: [registry],
+      async collect() {
+        this.set((await outbox.backlog(db)).unsent);
+      },
+    });
+    new Gauge({
+      name: `${prefix}_outbox_oldest_unsent_age_seconds`,
+      help: 'Age of the oldest outbox row not yet published.',
+      registers: [registry],
+      async collect() {
+        this.set((await outbox.backlog(db)).oldestAgeSeconds);
+      },
+    });
+  }
+}
+
+export interface RelayOptions extends OutboxLocation {
+  /** Leave out to use pg's PG* environment variables. */
+  databaseUrl?: string;
+  brokers: string[];
+  log: Logger;
+  /** The Kafka client id; default `<table>-relay`. */
+  clientId?: string;
+  /** The advisory lock that elects one relay per outbox; default `eventide-outbox-relay:<table>`. */
+  lockKey?: string;
+  batchSize?: number;
+  /** Look for unsent rows at least this often, even without a NOTIFY. */
+  pollMs?: number;
+  /** Sent rows are deleted after this long. */
+  retentionMs?: number;
+}
+
+interface OutboxRow {
+  id: string;
+  topic: string;
+  key: string;
+  value: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Publishes outbox rows to Kafka in id order and marks them sent. One relay runs at a time across
+ * all replicas: it holds a PostgreSQL advisory lock on its own connection, and a replica that dies
+ * loses the lock with its connection. One relay keeps every entity's changes in commit order
+ * without per-key locking; its throughput is measured in bench/catalog. The producer is
+ * idempotent with acks=all; a crash between send and mark resends a batch (duplicates of a
+ * version are possible, gaps are not).
+ */
+export class OutboxRelay {
+  private readonly options: Required<Omit<RelayOptions, 'log' | 'databaseUrl' | 'table' | 'channel'>> &
+    Pick<RelayOptions, 'log' | 'databaseUrl'>;
+  private readonly outbox: Outbox;
+  private producer: Producer;
+  private client: pg.Client | undefined;
+  private running = false;
+  private leader = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private lastPrune = 0;
+  private connectionLost = false;
+
+  constructor({ table, channel, ...options }: RelayOptions) {
+    this.outbox = new Outbox({ table, channel });
+    this.options = {
+      batchSize: 500,
+      pollMs: 1_000,
+      retentionMs: 7 * 24 * 3600_000,
+      clientId: `${this.outbox.table}-relay`,
+      lockKey: `eventide-outbox-relay:${this.outbox.table}`,
+      ...options,
+    };
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return kafkaClient({ clientId: this.options.clientId, brokers: this.options.brokers, log: this.options.log }).producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Waits for `ms`, or less when a NOTIFY (or stop) wakes the relay. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolveSleep) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolveSleep();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolveSleep();
+      };
+    });
+  }
+
+  private async becomeLeader(): Promise<boolean> {
+    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    this.connectionLost = false;
+    // A lost connection also loses the lock: note it, and start over as a candidate.
+    client.on('error', () => {
+      this.connectionLost = true;
+    });
+    client.on('end', () => {
+      this.connectionLost = true;
+    });
+    await client.connect();
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.options.lockKey]);
+    if (!rows[0]?.locked) {
+      await client.end();
+      return false;
+    }
+    client.on('notification', () => this.wake?.());
+    await client.query(`LISTEN ${this.outbox.channel}`);
+    this.client = client;
+    return true;
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        if (!this.leader) {
+          this.leader = await this.becomeLeader();
+          if (!this.leader) {
+            await this.sleep(2_000);
+            continue;
+          }
+          this.options.log.info({ table: this.outbox.table }, 'outbox relay: this replica relays');
+          await this.producer.connect();
+        }
+        const sent = await this.drainOnce();
+        failures = 0;
+        await this.prune();
+        if (sent < this.options.batchSize) await this.sleep(this.options.pollMs);
+      } catch (error) {
+        failures++;
+        const delay = backoffMs(failures, { baseMs: 200, maxMs: 10_000 });
+        this.options.log.warn({ err: error, retryInMs: delay }, 'outbox relay: publishing failed; rows stay unsent');
+        if (this.connectionLost) await this.dropLeadership();
+        // kafkajs' idempotent producer does not recover its producer id and sequence numbers after
+        // a broker failure; a new producer starts a clean idempotent session.
+        await this.producer.disconnect().catch(() => undefined);
+        this.producer = this.newProducer();
+        if (this.leader) await this.producer.connect().catch(() => undefined);
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** Publishes one batch of unsent rows; returns how many. */
+  private async drainOnce(): Promise<number> {
+    const client = this.client as pg.Client;
+    const { rows } = await client.query<OutboxRow>(
+      `SELECT id, topic, key, value, headers FROM ${this.outbox.table} WHERE sent_at IS NULL ORDER BY id LIMIT $1`,
+      [this.options.batchSize],
+    );
+    if (rows.length === 0) return 0;
+    const byTopic = new Map<string, OutboxRow[]>();
+    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, batch]) => ({
+        topic,
+        messages: batch.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+      })),
+    });
+    await client.query(`UPDATE ${this.outbox.table} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
+    return rows.length;
+  }
+
+  private async prune(): Promise<void> {
+    if (Date.now() - this.lastPrune < 60_000) return;
+    this.lastPrune = Date.now();
+    await this.client?.query(`DELETE FROM ${this.outbox.table} WHERE sent_at < now() - $1::interval`, [
+      `${Math.round(this.options.retentionMs / 1000)} seconds`,
+    ]);
+  }
+
+  private async dropLeadership(): Promise<void> {
+    this.leader = false;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /** Stops after the batch in flight, publishing what is pending once more, and lets the lock go. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    if (this.leader) await this.drainOnce().catch(() => 0);
+    await this.dropLeadership();
+    await this.producer.disconnect().catch(() => undefined);
+  }
+}

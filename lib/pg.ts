@@ -1,0 +1,85 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+
+/**
+ * A pool whose connections can fail without crashing the process. pg-pool's query() listens for
+ * a client's 'error' only once; a connection that PostgreSQL terminates can emit two, and the
+ * second, unheard, crashed the catalog when PostgreSQL restarted (the chaos suite's "restart
+ * PostgreSQL"). Every client keeps one listener for its whole life.
+ */
+export function createPool({ url, log, max = 20 }: { url?: string; log: Logger; max?: number }): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max });
+  pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
+  pool.on('connect', (client) => client.on('error', (error) => log.debug({ err: error }, 'database connection failed')));
+  return pool;
+}
+
+/**
+ * Runs work in one transaction on a pooled client: COMMIT on success, ROLLBACK on any error. A
+ * connection lost mid-transaction is reported on the checked-out client too; a broken client is
+ * destroyed, not returned to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.off('error', onError);
+    client.release(broken);
+  }
+}
+
+export interface Migration {
+  id: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Applies pending migrations under a transaction-scoped advisory lock, so replicas starting at
+ * once apply each migration exactly once (the others wait, then find nothing to do). Migrations
+ * are ordered and append-only: one once released is never edited, only followed by another.
+ */
+export async function migrate(pool: pg.Pool, lockKey: string, migrations: readonly Migration[]): Promise<number[]> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lockKey]);
+    await tx.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await tx.query<{ id: number }>('SELECT id FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.id));
+    const applied: number[] = [];
+    for (const migration of migrations) {
+      if (done.has(migration.id)) continue;
+      await tx.query(migration.sql);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [migration.id, migration.name]);
+      applied.push(migration.id);
+    }
+    return applied;
+  });
+}
+
+/** Where PostgreSQL is: a URL, or pg's own PG* variables (the chart's way, with the password from a Secret). */
+export const postgresEnv = {
+  /** A postgres:// URL; without it, pg's own PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD. */
+  DATABASE_URL: z.string().startsWith('postgres').optional(),
+  PGHOST: z.string().optional(),
+};
+
+/** For a schema's superRefine: one of DATABASE_URL and PGHOST must be set. */
+export function requirePostgres(config: { DATABASE_URL?: string; PGHOST?: string }, ctx: z.RefinementCtx): void {
+  if (!config.DATABASE_URL && !config.PGHOST)
+    ctx.addIssue({ code: 'custom', path: ['DATABASE_URL or PGHOST'], message: 'where PostgreSQL is (one of them is required)' });
+}
