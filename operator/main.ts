@@ -1,29 +1,24 @@
 /** The operator's entry point: configuration from the environment, then run until SIGTERM. */
-import { loadConfig } from './config.ts';
+import { runService } from '../lib/main.ts';
+import { configSchema, program } from './config.ts';
 import { Operator } from './operator.ts';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
-
-const operator = new Operator(config);
-let stopping = false;
-const shutdown = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  operator.log.info({ signal }, 'shutting down');
-  await operator.stop();
-  process.exit(0);
-};
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
-operator.onLostLeadership = () => {
-  // As client-go does: a replica that lost the lease exits, and starts again from a clean state.
-  operator.log.error('lost the lease; exiting');
-  process.exit(1);
-};
-await operator.start();
+await runService({
+  name: program,
+  config: configSchema,
+  start: async ({ config, log, exit }) => {
+    const operator = new Operator(config, undefined, log);
+    operator.onLostLeadership = () => {
+      // As client-go does: a replica that lost the lease exits, and starts again from a clean state.
+      log.error('lost the lease; exiting');
+      exit(1, 'lost the lease');
+    };
+    // Filling the caches can take long (an API server still starting): the operator is started,
+    // and stoppable, as soon as it serves its probes, and a failure later ends it like a watchdog.
+    operator.start().catch((error: unknown) => {
+      log.fatal({ err: error }, 'could not start');
+      exit(1, 'start failed');
+    });
+    return operator;
+  },
+});

@@ -7,10 +7,12 @@ import {
   KubeConfig,
   type KubernetesListObject,
 } from '@kubernetes/client-node';
+import { Health, startHealthServer } from '../lib/health.ts';
+import { createLogger, type Logger } from '../lib/log.ts';
 import type { ConsumerGroupSpec, ConsumerGroupStatus } from './api/consumer-group.ts';
 import { consumerGroupNames, group, topicNames, version } from './api/crds.ts';
 import type { TopicSpec, TopicStatus } from './api/topic.ts';
-import type { Config } from './config.ts';
+import { type Config, program } from './config.ts';
 import { type ConsumerGroup, ConsumerGroupController } from './controllers/consumer-group.ts';
 import { type Topic, TopicController } from './controllers/topic.ts';
 import { KafkaLag } from './kafka/lag.ts';
@@ -19,9 +21,7 @@ import { CustomResourceWriter } from './kube/custom-resources.ts';
 import { ScaleTargets } from './kube/scale-target.ts';
 import { ControllerLoop } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
-import { startHealthServer } from './runtime/http.ts';
 import { LeaderElector } from './runtime/leader.ts';
-import { createLogger, type Logger } from './runtime/log.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
 import { keyOf, Watched } from './runtime/watched.ts';
 
@@ -31,6 +31,8 @@ import { keyOf, Watched } from './runtime/watched.ts';
  */
 export class Operator {
   readonly metrics = new OperatorMetrics();
+  /** Ready: able to do its job once its caches are filled; a standby waiting for the lease is ready too. */
+  readonly health = new Health().ready('caches', () => ({ ok: this.synced, detail: 'caches not synced yet' }));
   readonly log: Logger;
   private readonly config: Config;
   private readonly kc: KubeConfig;
@@ -42,12 +44,13 @@ export class Operator {
   private readonly loops: ControllerLoop[] = [];
   private http: { port: number; close: () => Promise<void> } | undefined;
   private synced = false;
+  private stopping = false;
   /** Called when leadership is lost; the process should exit and start clean. */
   onLostLeadership: () => void = () => {};
 
-  constructor(config: Config, kc?: KubeConfig) {
+  constructor(config: Config, kc?: KubeConfig, log?: Logger) {
     this.config = config;
-    this.log = createLogger(config.LOG_LEVEL);
+    this.log = log ?? createLogger(program, config.LOG_LEVEL);
     this.kc = kc ?? new KubeConfig();
     if (!kc) this.kc.loadFromDefault();
     this.kafka = new KafkaTopics(config.KAFKA_BROKERS);
@@ -138,8 +141,10 @@ export class Operator {
   }
 
   async start(): Promise<void> {
-    this.http = await startHealthServer({ port: this.config.PORT, registry: this.metrics.registry, ready: () => this.synced });
+    this.http = await startHealthServer({ port: this.config.PORT, health: this.health, registry: this.metrics.registry });
     await Promise.all([this.topics.start(), this.groups.start()]);
+    // Stopped while the caches filled: it must not go on to take the lease.
+    if (this.stopping) return;
     this.synced = true;
     this.log.info(
       { namespaces: this.config.WATCH_NAMESPACES.length ? this.config.WATCH_NAMESPACES : 'all', port: this.http.port },
@@ -150,6 +155,7 @@ export class Operator {
 
   /** Graceful: no new work, finish the reconcile in flight, hand the lease over, close. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.all(this.loops.map((loop) => loop.stop()));
     await this.leader.release();
     await Promise.all([this.topics.stop(), this.groups.stop()]);

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Gauge } from 'prom-client';
+import type { Logger } from '../../lib/log.ts';
 import type { ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
 import { consumerGroupNames } from '../api/crds.ts';
 import type { KafkaLag } from '../kafka/lag.ts';
@@ -9,7 +10,6 @@ import type { ScaleTargets, TargetRef } from '../kube/scale-target.ts';
 import { type Condition, setCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
-import type { Logger } from '../runtime/log.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { decide, memoryAfterRestart, type ScalingDecision, type ScalingMemory } from '../scaling/rule.ts';

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from '../../lib/log.ts';
 import { topicNames } from '../api/crds.ts';
 import type { TopicSpec, TopicStatus } from '../api/topic.ts';
 import { type KafkaTopics, kafkaMessage } from '../kafka/topics.ts';
@@ -7,7 +8,6 @@ import type { Condition } from '../runtime/conditions.ts';
 import { setCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
-import type { Logger } from '../runtime/log.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { desiredConfig, type ObservedTopic, owner, planTopic, type TopicAction } from './topic-plan.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { Logger } from './log.ts';
+import type { Logger } from '../../lib/log.ts';
 
 export interface ObjectRef {
   apiVersion: string;

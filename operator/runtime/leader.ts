@@ -1,5 +1,5 @@
 import { ApiException, type CoordinationV1Api, type V1Lease, V1MicroTime } from '@kubernetes/client-node';
-import type { Logger } from './log.ts';
+import type { Logger } from '../../lib/log.ts';
 
 export interface LeaderElectionOptions {
   namespace: string;

@@ -6,7 +6,8 @@ import {
   makeInformer,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import type { Logger } from './log.ts';
+import { backoffMs, sleep } from '../../lib/backoff.ts';
+import type { Logger } from '../../lib/log.ts';
 
 export interface WatchedOptions<T extends KubernetesObject> {
   /** e.g. "/apis/eventide.dev/v1alpha1/topics"; "{namespace}" is filled per watched namespace. */
@@ -26,7 +27,8 @@ export interface WatchedOptions<T extends KubernetesObject> {
 export class Watched<T extends KubernetesObject> {
   private readonly informers: (Informer<T> & ObjectCache<T>)[];
   private readonly log: Logger;
-  private stopped = false;
+  /** Aborted by stop(): ends a wait between initial list attempts at once. */
+  private readonly stopped = new AbortController();
   private synced = false;
 
   constructor(kc: KubeConfig, options: WatchedOptions<T>, log: Logger) {
@@ -38,7 +40,7 @@ export class Watched<T extends KubernetesObject> {
     for (const informer of this.informers) {
       informer.on('error', (error: unknown) => {
         // Before the first successful list, start() does the retrying.
-        if (this.stopped || !this.synced) return;
+        if (this.stopped.signal.aborted || !this.synced) return;
         this.log.warn({ err: error }, 'watch failed; listing again in 2 s');
         setTimeout(() => void informer.start().catch(() => undefined), 2_000).unref();
       });
@@ -62,7 +64,7 @@ export class Watched<T extends KubernetesObject> {
   async start(): Promise<void> {
     await Promise.all(
       this.informers.map(async (informer) => {
-        for (let attempt = 1; !this.stopped; attempt++) {
+        for (let attempt = 1; !this.stopped.signal.aborted; attempt++) {
           let failed: unknown;
           const onError = (error: unknown) => {
             failed = error;
@@ -74,7 +76,7 @@ export class Watched<T extends KubernetesObject> {
           informer.off('error', onError);
           if (failed === undefined) return;
           this.log.warn({ err: failed, attempt }, 'initial list failed; trying again');
-          await new Promise((r) => setTimeout(r, Math.min(5_000, 250 * 2 ** attempt)));
+          await sleep(backoffMs(attempt, { baseMs: 250, maxMs: 5_000 }), this.stopped.signal);
         }
       }),
     );
@@ -82,7 +84,7 @@ export class Watched<T extends KubernetesObject> {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopped.abort();
     await Promise.all(this.informers.map((informer) => informer.stop()));
   }
 

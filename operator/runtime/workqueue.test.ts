@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { backoffMs, WorkQueue } from './workqueue.ts';
+import { WorkQueue } from './workqueue.ts';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -53,6 +53,13 @@ describe('WorkQueue', () => {
     expect(queue.depth).toBe(1);
   });
 
+  it('waits at most a minute by default however often a key failed', () => {
+    vi.useFakeTimers();
+    const queue = new WorkQueue({ baseMs: 500 });
+    const delays = Array.from({ length: 50 }, () => queue.addRateLimited('bad'));
+    expect([delays[0], delays[1], delays[2], delays[10], delays[49]]).toEqual([500, 1000, 2000, 60_000, 60_000]);
+  });
+
   it('releases waiting workers on shutdown', async () => {
     const queue = new WorkQueue();
     const next = queue.get();
@@ -60,11 +67,5 @@ describe('WorkQueue', () => {
     expect(await next).toBeUndefined();
     queue.add('ignored');
     expect(queue.depth).toBe(0);
-  });
-});
-
-describe('backoffMs', () => {
-  it('doubles from the base and stops at the cap', () => {
-    expect([0, 1, 2, 10, 50].map((n) => backoffMs(n, 500, 60_000))).toEqual([500, 1000, 2000, 60_000, 60_000]);
   });
 });

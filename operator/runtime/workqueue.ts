@@ -1,10 +1,4 @@
-/**
- * Capped exponential backoff: base·2^failures, at most max. A short base lets a passing failure (a
- * 429 while the API server reinitializes) clear quickly; doubling keeps a lasting one from storming.
- */
-export function backoffMs(failures: number, baseMs = 100, maxMs = 60_000): number {
-  return Math.min(maxMs, baseMs * 2 ** Math.min(failures, 30));
-}
+import { backoffMs } from '../../lib/backoff.ts';
 
 /**
  * A de-duplicating work queue in the manner of client-go's: a key waits in the queue at most once;
@@ -58,7 +52,9 @@ export class WorkQueue {
   addRateLimited(key: string): number {
     const failures = this.failures.get(key) ?? 0;
     this.failures.set(key, failures + 1);
-    const delay = backoffMs(failures, this.options.baseMs, this.options.maxMs);
+    // A short base lets a passing failure (a 429 while the API server reinitializes) clear quickly.
+    // No jitter, as client-go's per-item limiter: keys fail at different times already.
+    const delay = backoffMs(failures, { baseMs: this.options.baseMs, maxMs: this.options.maxMs ?? 60_000, jitter: 0 });
     this.addAfter(key, delay);
     return delay;
   }
