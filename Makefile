@@ -38,6 +38,9 @@ test-unit: install ## unit tests only (no servers)
 test-integration: install ## integration tests only (starts the servers they need)
 	npx vitest run --project integration
 
+contracts: install ## write the JSON Schema of every event type to contracts/ (refuses incompatible changes: make a new .vN type)
+	node scripts/contracts.ts
+
 synth: install ## write the manifests of every profile into charts/<profile>/ (cdk8s)
 	npm run --silent synth
 

@@ -114,7 +114,8 @@ const typeName = (t: JsonSchema['type']) => (Array.isArray(t) ? [...t].sort().jo
 /**
  * What makes `next` unsafe where `previous` was published: events written under either must read
  * under the other. So: no required field removed, renamed or made optional, no new required
- * field, no changed type, no new enum value. Pure; an empty list means compatible.
+ * field, no changed type, no new enum value, no object closed to extra fields. Pure; an empty
+ * list means compatible.
  */
 export function incompatibilities(previous: JsonSchema, next: JsonSchema, at = 'data'): string[] {
   const found: string[] = [];
@@ -122,6 +123,8 @@ export function incompatibilities(previous: JsonSchema, next: JsonSchema, at = '
     found.push(`${at}: type changed from ${typeName(previous.type)} to ${typeName(next.type) ?? 'unspecified'}`);
   if (previous.enum && (!next.enum || next.enum.some((v) => !previous.enum?.includes(v))))
     found.push(`${at}: the set of allowed values grew`);
+  if (previous.additionalProperties !== false && next.additionalProperties === false)
+    found.push(`${at}: closed to fields it accepted before`);
   const before = new Set(previous.required ?? []);
   const after = new Set(next.required ?? []);
   for (const name of before) {

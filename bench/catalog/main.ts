@@ -27,7 +27,7 @@ import { migrate } from '../../services/catalog/migrations.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
 import { eventInput } from '../../services/catalog/schema.ts';
 import { EventStore } from '../../services/catalog/store.ts';
-import { sampleEvent } from '../../services/catalog/testing/fixtures.ts';
+import { publishedEvent, sampleEvent } from '../../services/catalog/testing/fixtures.ts';
 import { table } from '../lib/stats.ts';
 
 const rate = Number(process.env.BENCH_RATE ?? 200);
@@ -115,9 +115,11 @@ try {
     maxInFlightRequests: 1,
   });
   await producer.connect();
-  const records = Array.from({ length: pending }, () =>
-    toRecord({ id: randomUUID(), kind: 'created', entityId: randomUUID(), version: 1, time: new Date(), data: { ...input, version: 1 } }),
-  );
+  const records = Array.from({ length: pending }, () => {
+    const id = randomUUID();
+    const data = publishedEvent(id, 1, input);
+    return toRecord({ id: randomUUID(), kind: 'created', entityId: id, version: 1, time: new Date(), data });
+  });
   const b0 = performance.now();
   for (let i = 0; i < records.length; i += 500) await producer.send({ topic: changeTopic, acks: -1, messages: records.slice(i, i + 500) });
   bareRate = pending / ((performance.now() - b0) / 1000);

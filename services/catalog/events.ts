@@ -11,13 +11,15 @@ import { event } from './schema.ts';
 export const changeTopic = 'catalog.events';
 const source = '/catalog';
 const subject = (data: { id: string }) => data.id;
+// Open to fields added later, so that adding an optional field stays compatible with consumers.
+const published = event.loose();
 
 export const catalogContracts = {
   created: defineContract({
     type: 'dev.eventide.catalog.event.created.v1',
     source,
     topic: changeTopic,
-    data: event,
+    data: published,
     subject,
     description: 'An event was created; the data is the event as the catalog API answers it.',
   }),
@@ -25,7 +27,7 @@ export const catalogContracts = {
     type: 'dev.eventide.catalog.event.updated.v1',
     source,
     topic: changeTopic,
-    data: event,
+    data: published,
     subject,
     description: 'An event was replaced or patched; the data is the event after the change.',
   }),
@@ -33,7 +35,7 @@ export const catalogContracts = {
     type: 'dev.eventide.catalog.event.deleted.v1',
     source,
     topic: changeTopic,
-    data: z.object({ id: z.uuid(), version: z.int().min(1).describe('the tombstone version') }).strict(),
+    data: z.looseObject({ id: z.uuid(), version: z.int().min(1).describe('the tombstone version') }),
     subject,
     description: 'An event was deleted.',
   }),
@@ -61,7 +63,7 @@ export interface Change {
 /** The change's record; its data must meet the kind's contract (a ContractError otherwise). */
 export function toRecord(change: Change): KafkaRecord & { topic: string } {
   const { time, traceparent } = change;
-  return encodeEvent(catalogContracts[change.kind], change.data as z.input<typeof event>, {
+  return encodeEvent(catalogContracts[change.kind], change.data as z.input<typeof published>, {
     id: change.id,
     time,
     ...(traceparent ? { traceparent } : {}),

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
+import { publishedEvent } from '../catalog/testing/fixtures.ts';
 import { Indexer } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
@@ -26,7 +27,7 @@ const created = (id: string): Change => ({
   entityId: id,
   version: 1,
   time: new Date(),
-  data: { id, version: 1, name: 'x' },
+  data: publishedEvent(id, 1, { name: 'x' }),
 });
 const committed = async () =>
   (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) ?? 0;

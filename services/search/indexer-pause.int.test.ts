@@ -17,6 +17,7 @@ import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch, logTail } from '../../devkit/process.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
+import { publishedEvent } from '../catalog/testing/fixtures.ts';
 
 let kafka: KafkaServer;
 let elasticsearch: ElasticsearchServer;
@@ -113,7 +114,7 @@ async function scenario(name: string, freeze: { pause(): Promise<void>; resume()
         entityId: id,
         version: 1,
         time: new Date(),
-        data: { id, version: 1, name: `n${i++}` },
+        data: publishedEvent(id, 1, { name: `n${i++}` }),
       };
       // A send may fail while the broker is frozen; only acknowledged changes are the truth.
       const acked = await producer

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
+import { publishedEvent } from '../catalog/testing/fixtures.ts';
 
 const brokers = inject('kafkaBrokers');
 const es = new Client({ node: inject('elasticsearchUrl') });
@@ -81,7 +82,7 @@ describe('the indexer process', () => {
           entityId: id,
           version: v,
           time: new Date(),
-          data: { id, version: v, name: `v${v}` },
+          data: publishedEvent(id, v, { name: `v${v}` }),
         });
       }
       if (e % 5 === 0) {

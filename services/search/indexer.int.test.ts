@@ -5,6 +5,7 @@ import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Change, toRecord } from '../catalog/events.ts';
+import { publishedEvent } from '../catalog/testing/fixtures.ts';
 import { Indexer } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
@@ -46,7 +47,7 @@ const change = (entityId: string, kind: Change['kind'], version: number, data: R
   data:
     kind === 'deleted'
       ? { id: entityId, version }
-      : { id: entityId, version, name: `v${version}`, category: 'concert', city: 'Hamburg', ...data },
+      : publishedEvent(entityId, version, { name: `v${version}`, category: 'concert', city: 'Hamburg', ...data }),
 });
 const send = (topic: string, changes: Change[]) => producer.send({ topic, acks: -1, messages: changes.map(toRecord) });
 const doc = async (index: string, id: string) => {

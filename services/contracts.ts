@@ -1,0 +1,5 @@
+import type { Contract } from '../lib/contracts.ts';
+import { catalogContracts } from './catalog/events.ts';
+
+/** Every event type the platform's services publish; `make contracts` writes their JSON Schemas to contracts/. */
+export const platformContracts: readonly Contract[] = [...Object.values(catalogContracts)];
