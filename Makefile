@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load dlq-redrive test install lint typecheck test-unit test-integration synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline \
+.PHONY: help dev load dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline \
 	kind-up kind-down images deploy
 
 help: ## list the targets
