@@ -1,10 +1,13 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { KafkaCluster } from './kafka.ts';
 import { labels, namespace, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 export interface KafkaUiProps {
-  kafkaBrokers: string;
+  /** The cluster it shows (read-only); the UI is admitted as its client. */
+  kafka: KafkaCluster;
+  /** Default: ghcr.io/kafbat/kafka-ui:v1.5.0. */
   image?: string;
 }
 
@@ -19,6 +22,7 @@ export class KafkaUi extends Construct {
     super(scope, id);
     const name = KafkaUi.serviceName;
     const meta = { name, namespace, labels: labels(name, 'tool') };
+    props.kafka.allowClient(name);
     const health: k8s.Probe = {
       httpGet: { path: '/actuator/health', port: k8s.IntOrString.fromString('http') },
       periodSeconds: 10,
@@ -42,7 +46,7 @@ export class KafkaUi extends Construct {
                 ports: [{ name: 'http', containerPort: 8080 }],
                 env: [
                   { name: 'KAFKA_CLUSTERS_0_NAME', value: 'eventide' },
-                  { name: 'KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS', value: props.kafkaBrokers },
+                  { name: 'KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS', value: props.kafka.bootstrap },
                   { name: 'KAFKA_CLUSTERS_0_READONLY', value: 'true' },
                   { name: 'JAVA_OPTS', value: '-Xmx256m' },
                 ],

@@ -1,7 +1,17 @@
-import { ApiObject } from 'cdk8s';
+import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import { versions } from '../devkit/paths.ts';
 import { namespace, selectorLabels } from './labels.ts';
+import type { TopicDurability } from './topic.ts';
+
+/** What a workload needs of the platform's Kafka: where it is, how topics are made durable, and admission. */
+export interface KafkaCluster {
+  /** The bootstrap address, host:port. */
+  readonly bootstrap: string;
+  readonly durability: TopicDurability;
+  /** Let this workload's pods reach the brokers (Kafka's NetworkPolicy admits only its clients). */
+  allowClient(workload: string): void;
+}
 
 export interface StrimziKafkaProps {
   /** Broker nodes; with `controllers` 0 they are combined broker+controller nodes (KRaft). */
@@ -11,7 +21,10 @@ export interface StrimziKafkaProps {
   replicationFactor?: number;
   minInsyncReplicas?: number;
   storage?: string;
-  /** Workloads allowed to reach the brokers (Strimzi writes the NetworkPolicy from these). */
+  /**
+   * Workloads allowed to reach the brokers (Strimzi writes the NetworkPolicy from these). Default:
+   * none; each workload that uses Kafka is added with allowClient().
+   */
   clients?: string[];
   highAvailability?: boolean;
 }
@@ -22,13 +35,19 @@ const strimziApi = 'kafka.strimzi.io/v1';
  * A Strimzi `Kafka` cluster in KRaft mode with its `KafkaNodePool`s. The Entity Operator is left
  * out: Eventide's own operator owns topics, and no Kafka users are managed.
  */
-export class StrimziKafka extends Construct {
+export class StrimziKafka extends Construct implements KafkaCluster {
   static readonly clusterName = 'eventide';
   /** The bootstrap Service Strimzi creates for the plain listener. */
   static readonly bootstrap = `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9092`;
 
+  readonly bootstrap = StrimziKafka.bootstrap;
+  readonly durability: TopicDurability;
+  private readonly clients: string[];
+
   constructor(scope: Construct, id: string, props: StrimziKafkaProps = {}) {
     super(scope, id);
+    this.clients = [...(props.clients ?? [])];
+    this.durability = { replicationFactor: props.replicationFactor ?? 1, minInsyncReplicas: props.minInsyncReplicas ?? 1 };
     const brokers = props.brokers ?? 1;
     const controllers = props.controllers ?? 0;
     const rf = props.replicationFactor ?? 1;
@@ -83,7 +102,10 @@ export class StrimziKafka extends Construct {
               port: 9092,
               type: 'internal',
               tls: false,
-              networkPolicyPeers: (props.clients ?? []).map((client) => ({ podSelector: { matchLabels: selectorLabels(client) } })),
+              // Resolved at synth time: workloads declared after the cluster still get in.
+              networkPolicyPeers: Lazy.any({
+                produce: () => this.clients.map((client) => ({ podSelector: { matchLabels: selectorLabels(client) } })),
+              }),
             },
           ],
           config: {
@@ -97,5 +119,9 @@ export class StrimziKafka extends Construct {
         },
       },
     });
+  }
+
+  allowClient(workload: string): void {
+    if (!this.clients.includes(workload)) this.clients.push(workload);
   }
 }

@@ -1,13 +1,17 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
-import { HonoService } from './hono-service.ts';
+import type { KafkaCluster } from './kafka.ts';
 import { labels, namespace } from './labels.ts';
+import { Workload } from './workload.ts';
 
 export interface EventideOperatorProps {
   image: string;
-  kafkaBrokers: string;
+  /** The cluster whose topics and groups it manages; the operator is admitted as its client. */
+  kafka: KafkaCluster;
+  /** Default: 2 (one leads, one waits). */
   replicas?: number;
+  /** Spread replicas over nodes (production). Default: false. */
   spread?: boolean;
 }
 
@@ -66,7 +70,8 @@ export class EventideOperator extends Construct {
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     });
 
-    new HonoService(this, 'deployment', {
+    props.kafka.allowClient(name);
+    new Workload(this, 'deployment', {
       name,
       component: 'operator',
       image: props.image,
@@ -74,8 +79,12 @@ export class EventideOperator extends Construct {
       replicas: props.replicas ?? 2,
       serviceAccountName: name,
       spread: props.spread,
-      config: { KAFKA_BROKERS: props.kafkaBrokers, LEASE_NAMESPACE: namespace, LEASE_NAME: EventideOperator.leaseName },
-      fieldEnv: { POD_NAME: 'metadata.name' },
+      env: {
+        KAFKA_BROKERS: props.kafka.bootstrap,
+        LEASE_NAMESPACE: namespace,
+        LEASE_NAME: EventideOperator.leaseName,
+        POD_NAME: { field: 'metadata.name' },
+      },
     });
   }
 }

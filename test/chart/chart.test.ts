@@ -136,6 +136,29 @@ for (const profile of Object.values(profiles)) {
       expect(group?.spec).toMatchObject({ scaleTargetRef: { kind: 'Deployment', name: 'search-indexer' }, topics: ['catalog.events'] });
     });
 
+    it('declares the Topics and the ConsumerGroup only in the resources file, applied after the CRDs and workloads', () => {
+      const kafkaKinds = ['Topic', 'ConsumerGroup'];
+      for (const [file, text] of files) {
+        const kinds = parseObjects(text).map((o) => o.kind);
+        if (file === '20-platform-resources.yaml') expect(kinds.every((k) => kafkaKinds.includes(k)), file).toBe(true);
+        else expect(kinds.some((k) => kafkaKinds.includes(k)), file).toBe(false);
+      }
+      const topics = ours('Topic').map((t) => [t.metadata.name, (t.spec as { topicName: string }).topicName]);
+      expect(topics).toEqual([
+        ['catalog-events', 'catalog.events'],
+        ['search-indexer-dlq', 'search-indexer.dlq'],
+      ]);
+      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual(['search-indexer']);
+    });
+
+    it('has a Service and an ingress NetworkPolicy for each HTTP service, and no Service for the consumer', () => {
+      const services = ours('Service').map((s) => s.metadata.name);
+      expect(services).toEqual(expect.arrayContaining(['catalog', 'search-api', 'eventide-operator']));
+      expect(services).not.toContain('search-indexer');
+      const policies = ours('NetworkPolicy').map((p) => p.metadata.name);
+      expect(policies).toEqual(expect.arrayContaining(['catalog-clients', 'search-api-clients']));
+    });
+
     it('runs Kafka on Strimzi without its topic operator, so topics belong to Eventide', () => {
       const kafka = objects.find((o) => o.kind === 'Kafka');
       expect(kafka?.apiVersion).toBe('kafka.strimzi.io/v1');

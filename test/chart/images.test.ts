@@ -58,16 +58,20 @@ describe('bundles', () => {
     ['operator', 'eventide-operator: invalid configuration'],
     ['catalog', 'catalog: invalid configuration'],
     ['search', 'search-'],
-  ])('the %s bundle runs on its own and checks its configuration first', async (image, message) => {
-    const files = await bundle(image, join(out, image));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const result = await run(process.execPath, [file], { cwd: out, env: { PATH: process.env.PATH } }).catch(
-        (e: { code: number; stderr: string }) => e,
-      );
-      expect('code' in result ? result.code : 0).toBe(1);
-      expect('stderr' in result ? result.stderr : '').toContain(message);
-    }
-    // Bundling and starting each entry point takes seconds on a busy 2-core machine.
-  }, 60_000);
+  ])(
+    'the %s bundle runs on its own and checks its configuration first',
+    async (image, message) => {
+      const files = await bundle(image, join(out, image));
+      expect(files.length).toBeGreaterThan(0);
+      for (const file of files) {
+        const result = await run(process.execPath, [file], { cwd: out, env: { PATH: process.env.PATH } }).catch(
+          (e: { code: number; stderr: string }) => e,
+        );
+        expect('code' in result ? result.code : 0).toBe(1);
+        expect('stderr' in result ? result.stderr : '').toContain(message);
+      }
+      // Bundling and starting each entry point takes seconds on a busy 2-core machine.
+    },
+    60_000,
+  );
 });

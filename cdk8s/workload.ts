@@ -3,65 +3,91 @@ import { Construct } from 'constructs';
 import { labels, namespace, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
+/** An environment variable taken from a key of a Secret. */
 export interface SecretRef {
   secret: string;
   key: string;
 }
 
-export interface HonoServiceProps {
-  /** Deployment, Service and ConfigMap name, e.g. "catalog". */
+/** An environment variable taken from the pod's own fields, e.g. `{ field: 'metadata.name' }`. */
+export interface FieldRef {
+  field: string;
+}
+
+/**
+ * Typed environment: a plain string goes into the workload's ConfigMap (read with envFrom), a
+ * SecretRef becomes a secretKeyRef and a FieldRef a fieldRef, so no secret value is ever written
+ * into a ConfigMap.
+ */
+export type EnvValue = string | SecretRef | FieldRef;
+
+export interface ContainerResources {
+  requests: { cpu: string; memory: string };
+  limits: { cpu: string; memory: string };
+}
+
+export interface WorkloadProps {
+  /** Deployment, ConfigMap, container and (if any) Service name, e.g. "catalog". */
   name: string;
+  /** The app.kubernetes.io/component label, e.g. "api", "consumer", "operator". */
   component: string;
   image: string;
   /** The bundle this Deployment runs, e.g. ["node", "search-indexer.js"]. */
   command: string[];
   /**
-   * Fixed replica count. Leave it out when the operator owns the count: the Deployment then has no
-   * replicas field, so re-applying the chart never undoes a scale.
+   * Fixed replica count. Default: none — the Deployment then has no replicas field, so re-applying
+   * the chart never undoes a scale by the operator (or an HPA).
    */
   replicas?: number;
+  /** The container's HTTP port (named "http"): /healthz, /readyz, /metrics and any API. Default: 8080. */
   port?: number;
-  /** Plain settings, in a ConfigMap the Deployment reads as environment. */
-  config?: Record<string, string>;
-  /** Environment variables taken from Secret keys. */
-  secretEnv?: Record<string, SecretRef>;
-  /** Environment variables from the pod's own fields, e.g. POD_NAME ← metadata.name. */
-  fieldEnv?: Record<string, string>;
-  /** Give the pod this ServiceAccount's token (only the operator talks to the API server). */
+  /** Environment. Default: only PORT (always set, in the ConfigMap). */
+  env?: Record<string, EnvValue>;
+  /** Give the pod this ServiceAccount's token. Default: none, and no token is mounted. */
   serviceAccountName?: string;
-  resources?: { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } };
-  /** Spread replicas over nodes (production). */
+  /** Default: requests 100m CPU / 128Mi, limits 1 CPU / 256Mi. */
+  resources?: ContainerResources;
+  /** Spread replicas over nodes (production). Default: false. */
   spread?: boolean;
+  /** A ClusterIP Service in front of the http port, named like the Deployment. Default: true. */
+  service?: boolean;
 }
 
 /** The user every Eventide image runs as (node:24-alpine's "node"). */
 export const appUser = 1000;
 
+const defaultResources: ContainerResources = { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } };
+
+const isSecret = (value: EnvValue): value is SecretRef => typeof value === 'object' && 'secret' in value;
+const isField = (value: EnvValue): value is FieldRef => typeof value === 'object' && 'field' in value;
+
 /**
- * One construct for every Eventide HTTP process (catalog, search-api, search-indexer, operator): a
- * Deployment with health probes, limits, a restricted security context and a read-only root FS,
- * plus its Service and ConfigMap.
+ * The Kubernetes part of one Eventide Node process (every service, the operator): a Deployment with
+ * health probes, limits, a restricted security context and a read-only root FS, its ConfigMap of
+ * plain settings, and optionally its Service.
  */
-export class HonoService extends Construct {
+export class Workload extends Construct {
   readonly name: string;
   readonly port: number;
   readonly deployment: k8s.KubeDeployment;
+  readonly service?: k8s.KubeService;
 
-  constructor(scope: Construct, id: string, props: HonoServiceProps) {
+  constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
     const port = props.port ?? 8080;
     this.name = props.name;
     this.port = port;
     const meta = { name: props.name, namespace, labels: labels(props.name, props.component) };
-    const resources = props.resources ?? { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '256Mi' } };
+    const resources = props.resources ?? defaultResources;
 
-    const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: meta, data: { PORT: String(port), ...props.config } });
+    const entries = Object.entries(props.env ?? {});
+    const plain = Object.fromEntries(entries.filter((e): e is [string, string] => typeof e[1] === 'string'));
+    const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: meta, data: { PORT: String(port), ...plain } });
     const env: k8s.EnvVar[] = [
-      ...Object.entries(props.secretEnv ?? {}).map(([name, ref]) => ({
-        name,
-        valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } },
-      })),
-      ...Object.entries(props.fieldEnv ?? {}).map(([name, fieldPath]) => ({ name, valueFrom: { fieldRef: { fieldPath } } })),
+      ...entries.flatMap(([name, ref]) =>
+        isSecret(ref) ? [{ name, valueFrom: { secretKeyRef: { name: ref.secret, key: ref.key } } }] : [],
+      ),
+      ...entries.flatMap(([name, ref]) => (isField(ref) ? [{ name, valueFrom: { fieldRef: { fieldPath: ref.field } } }] : [])),
     ];
     const probe = (path: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
       httpGet: { path, port: k8s.IntOrString.fromString('http') },
@@ -126,9 +152,11 @@ export class HonoService extends Construct {
     });
     this.deployment.addDependency(configMap);
 
-    new k8s.KubeService(this, 'service', {
-      metadata: meta,
-      spec: { selector: selectorLabels(props.name), ports: [{ name: 'http', port, targetPort: k8s.IntOrString.fromString('http') }] },
-    });
+    if (props.service ?? true) {
+      this.service = new k8s.KubeService(this, 'service', {
+        metadata: meta,
+        spec: { selector: selectorLabels(props.name), ports: [{ name: 'http', port, targetPort: k8s.IntOrString.fromString('http') }] },
+      });
+    }
   }
 }
