@@ -63,6 +63,15 @@ describe('the operator process', () => {
     await eventually(async () => (await holder(lease)) === 'replica-a', { what: 'replica-a to hold the lease' });
     const b = startOperator('replica-b', lease);
     await eventually(async () => log(b).includes('caches synced'), { what: 'replica-b to start' });
+    // A standby is ready (it can take over at once) and says on /metrics that it does not lead.
+    const synced = log(b)
+      .split('\n')
+      .find((line) => line.includes('caches synced'));
+    const standby = `http://127.0.0.1:${JSON.parse(synced as string).port}`;
+    const readyz = await fetch(`${standby}/readyz`);
+    expect([readyz.status, await readyz.text()]).toEqual([200, 'ok']);
+    expect((await fetch(`${standby}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${standby}/metrics`)).text()).toMatch(/^eventide_leader 0$/m);
 
     await h.applyTopic(ns, 'before-failover', { partitions: 2 });
     await eventually(() => isReady('before-failover'), { what: 'before-failover Ready' });
