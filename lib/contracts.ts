@@ -100,7 +100,7 @@ export type JsonSchema = {
 };
 
 /** The contract as the JSON Schema other teams read (data as a consumer receives it). */
-export function jsonSchemaOf(contract: Contract): JsonSchema {
+export function jsonSchemaOf(contract: Pick<Contract, 'type' | 'source' | 'topic' | 'description'> & { data: z.ZodType }): JsonSchema {
   return {
     $id: contract.type,
     title: contract.type,

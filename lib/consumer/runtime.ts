@@ -21,10 +21,10 @@ export interface BatchContext {
 
 /**
  * Handles the decoded events of one batch, in partition order. Returns one outcome per event
- * (undefined or nothing: all done), or throws when a dependency is unavailable: then nothing of
+ * (undefined: done), or throws when a dependency is unavailable: then nothing of
  * the batch counts as done and it is retried with backoff.
  */
-export type BatchHandler = (events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined | void>;
+export type BatchHandler = (events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined>;
 
 export interface EventConsumerOptions {
   brokers: string[];
@@ -403,4 +403,26 @@ export class EventConsumer {
     })();
     await Promise.race([leave, new Promise((r) => setTimeout(r, 10_000).unref())]).catch(() => undefined);
   }
+}
+
+/**
+ * A handler of one event at a time, for consumers that write each event in its own transaction
+ * (with the inbox). An EnvelopeError or ContractError it throws rejects that event alone; any
+ * other error means a dependency is unavailable, and the batch is retried (what was applied
+ * before is then a duplicate to the inbox).
+ */
+export function eachEvent(handle: (event: DecodedEvent) => Promise<unknown>): BatchHandler {
+  return async (events) => {
+    const outcomes: (Rejection | undefined)[] = [];
+    for (const event of events) {
+      try {
+        await handle(event);
+        outcomes.push(undefined);
+      } catch (error) {
+        if (!(error instanceof EnvelopeError)) throw error;
+        outcomes.push({ reject: error.message });
+      }
+    }
+    return outcomes;
+  };
 }

@@ -1,0 +1,57 @@
+/** category-counts: live events per catalog category, kept exactly once in PostgreSQL from catalog.events. */
+import { serve } from '@hono/node-server';
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { env } from '../../lib/config.ts';
+import { EventConsumer, eachEvent } from '../../lib/consumer/runtime.ts';
+import { Health } from '../../lib/health.ts';
+import { Inbox, inboxTableSql } from '../../lib/inbox.ts';
+import { runService } from '../../lib/main.ts';
+import { createPool, migrate, postgresEnv, requirePostgres } from '../../lib/pg.ts';
+import { catalogEvents, changeOf, changeTopic } from '../catalog/events.ts';
+import { categoryCountsApi } from './api.ts';
+import { applyChange, migrations } from './counts.ts';
+
+const config = z
+  .object({
+    KAFKA_BROKERS: env.kafkaBrokers,
+    ...postgresEnv,
+    PORT: env.port,
+    LOG_LEVEL: env.logLevel,
+    KAFKA_GROUP_ID: z.string().min(1).default('category-counts'),
+    KAFKA_TOPIC: z.string().min(1).default(changeTopic),
+    MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
+  })
+  .superRefine(requirePostgres);
+
+await runService({
+  name: 'category-counts',
+  config,
+  async start({ config, log, exit }) {
+    const db = createPool({ url: config.DATABASE_URL, log });
+    await migrate(db, 'category-counts-migrations', [{ id: 1, name: 'counts and inbox', sql: migrations + inboxTableSql() }]);
+    const inbox = new Inbox({ pool: db, group: config.KAFKA_GROUP_ID });
+    const consumer = new EventConsumer({
+      brokers: config.KAFKA_BROKERS,
+      groupId: config.KAFKA_GROUP_ID,
+      topic: config.KAFKA_TOPIC,
+      contracts: catalogEvents,
+      log,
+      maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
+      handle: eachEvent((event) => inbox.once(event.id, (tx) => applyChange(tx, changeOf(event)))),
+    });
+    const registry = new Registry();
+    consumer.registerMetrics(registry, 'category_counts');
+    const health = new Health().ready('database', async () => (await db.query('SELECT 1')).rowCount === 1);
+    consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
+    const server = serve({ fetch: categoryCountsApi({ db, health, registry, log }).fetch, port: config.PORT, hostname: '0.0.0.0' });
+    void consumer.start();
+    return {
+      async stop() {
+        await consumer.stop();
+        server.close();
+        await db.end();
+      },
+    };
+  },
+});
