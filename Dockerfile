@@ -12,6 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json versions.json ./
 COPY scripts/bundle.ts scripts/
 COPY operator/ operator/
+COPY lib/ lib/
 COPY services/ services/
 ARG IMAGE
 RUN node scripts/bundle.ts "${IMAGE}" /out

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { profiles } from '../../cdk8s/profile.ts';
 import { repoRoot, versions } from '../../devkit/paths.ts';
@@ -31,6 +32,30 @@ describe('the Dockerfile (checked without a Docker engine)', () => {
       ).toBe(false);
     }
   });
+
+  it('copies every repository directory the bundles are built from', async () => {
+    const copied = new Set(
+      [...dockerfile.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => (m[1] ?? '').split(/\s+/)).map((s) => s.split('/')[0]),
+    );
+    const entries = Object.values(images).flatMap((files) => Object.values(files));
+    const { metafile } = await build({
+      entryPoints: entries.map((e) => join(repoRoot, e)),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      write: false,
+      metafile: true,
+      outdir: out,
+      logLevel: 'silent',
+    });
+    const tops = new Set(
+      Object.keys(metafile.inputs)
+        .filter((f) => !f.startsWith('node_modules/'))
+        .map((f) => f.split('/')[0]),
+    );
+    expect(tops.size).toBeGreaterThan(1);
+    for (const top of tops) expect(copied.has(top), `the bundles read ${top}/, which the Dockerfile does not copy`).toBe(true);
+  }, 60_000);
 
   it('builds from the Node version in versions.json', () => {
     expect(dockerfile).toContain(`ARG NODE_VERSION=${versions.node}`);
