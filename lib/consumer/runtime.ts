@@ -3,6 +3,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { EnvelopeError } from '../cloudevents.ts';
 import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from '../consumer-liveness.ts';
 import type { ContractRegistry, DecodedEvent } from '../contracts.ts';
+import { refusedByDatabase } from '../database-errors.ts';
 import type { Health } from '../health.ts';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, kafkaClient, type Producer } from '../kafka.ts';
 import { decide, defaultRetryPolicy, type RetryPolicy } from './decision.ts';
@@ -407,9 +408,10 @@ export class EventConsumer {
 
 /**
  * A handler of one event at a time, for consumers that write each event in its own transaction
- * (with the inbox). An EnvelopeError or ContractError it throws rejects that event alone; any
- * other error means a dependency is unavailable, and the batch is retried (what was applied
- * before is then a duplicate to the inbox).
+ * (with the inbox). An EnvelopeError or ContractError it throws, or a write PostgreSQL refuses
+ * for its content, rejects that event alone (retried, then dead-lettered); any other error means
+ * a dependency is unavailable, and the batch is retried (what was applied before is then a
+ * duplicate to the inbox).
  */
 export function eachEvent(handle: (event: DecodedEvent) => Promise<unknown>): BatchHandler {
   return async (events) => {
@@ -419,8 +421,8 @@ export function eachEvent(handle: (event: DecodedEvent) => Promise<unknown>): Ba
         await handle(event);
         outcomes.push(undefined);
       } catch (error) {
-        if (!(error instanceof EnvelopeError)) throw error;
-        outcomes.push({ reject: error.message });
+        if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;
+        outcomes.push({ reject: (error as Error).message });
       }
     }
     return outcomes;

@@ -7,12 +7,13 @@ export const migrations = `
   CREATE TABLE category_counts (category text PRIMARY KEY, events integer NOT NULL CHECK (events >= 0));
 `;
 
-const bump = (tx: pg.PoolClient, category: string, by: number) =>
-  tx.query(
-    `INSERT INTO category_counts (category, events) VALUES ($1, $2)
-     ON CONFLICT (category) DO UPDATE SET events = category_counts.events + $2`,
-    [category, by],
-  );
+const bump = (tx: pg.PoolClient, category: string, by: 1 | -1) =>
+  by === 1
+    ? tx.query(
+        'INSERT INTO category_counts (category, events) VALUES ($1, 1) ON CONFLICT (category) DO UPDATE SET events = category_counts.events + 1',
+        [category],
+      )
+    : tx.query('UPDATE category_counts SET events = events - 1 WHERE category = $1', [category]);
 
 /** One change's effect on the counts; the caller runs it once per change (the inbox). */
 export async function applyChange(tx: pg.PoolClient, change: Change): Promise<void> {

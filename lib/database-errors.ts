@@ -23,3 +23,14 @@ export function badInputForDatabase(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
 }
+
+/**
+ * Whether PostgreSQL refused a write for what it holds (class 22, data exception, or class 23, an
+ * integrity constraint such as a CHECK or a foreign key): trying the same record again gives the
+ * same answer, so a consumer sets it aside after its attempts instead of waiting forever.
+ */
+export function refusedByDatabase(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+}

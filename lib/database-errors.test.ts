@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { badInputForDatabase, databaseUnavailable } from './database-errors.ts';
+import { badInputForDatabase, databaseUnavailable, refusedByDatabase } from './database-errors.ts';
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
 
@@ -38,5 +38,20 @@ describe('badInputForDatabase', () => {
     expect(badInputForDatabase(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'))).toBe(false);
     expect(badInputForDatabase(new TypeError('x is undefined'))).toBe(false);
     expect(badInputForDatabase({ code: '22007' })).toBe(false);
+  });
+});
+
+describe('refusedByDatabase', () => {
+  const withCode = (code: string) => Object.assign(new Error('refused'), { code });
+  it.each([
+    ['23514', true],
+    ['23505', true],
+    ['22007', true],
+    ['08006', false],
+    ['57P01', false],
+    ['40001', false],
+    ['ECONNRESET', false],
+  ])('SQLSTATE %s → %s', (code, refused) => {
+    expect(refusedByDatabase(withCode(code))).toBe(refused);
   });
 });
