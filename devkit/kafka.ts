@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { kafkaClient } from '../lib/kafka.ts';
 import { findJava, resolveMavenLibs } from './maven.ts';
 import { cacheDir, repoRoot, versions } from './paths.ts';
 import { freePort } from './ports.ts';
@@ -62,10 +62,9 @@ rootLogger.appenderRef.out.ref = OUT
 `;
 
 async function brokerAnswers(brokers: string[]): Promise<boolean> {
-  const admin = new Kafka({
+  const admin = kafkaClient({
     clientId: 'eventide-readiness',
     brokers,
-    logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
   }).admin();
   try {

@@ -4,9 +4,12 @@
  * consumer that crashed out of its group left no trace at all.
  */
 import kafkajs, { type KafkaConfig, type LogEntry, type logLevel as LogLevel } from 'kafkajs';
-import type { Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
+// kafkajs is CommonJS; Node cannot see all of its named exports from ESM.
 const { Kafka, logLevel } = kafkajs;
+export const { ConfigResourceTypes, Partitioners } = kafkajs;
+const silent = pino({ level: 'silent' });
 
 export type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 
@@ -31,12 +34,13 @@ export function logLine(entry: LogEntry): { fields: Record<string, unknown>; mes
 }
 
 export interface KafkaClientOptions extends Omit<KafkaConfig, 'logLevel' | 'logCreator'> {
-  log: Logger;
+  /** Where kafkajs's entries go; default nowhere (tests and one-shot tools). */
+  log?: Logger;
   /** The least severe kafkajs entries written; default WARN (INFO logs every join and commit). */
   level?: LogLevel;
 }
 
-export function kafkaClient({ log, level = logLevel.WARN, ...config }: KafkaClientOptions): kafkajs.Kafka {
+export function kafkaClient({ log = silent, level = logLevel.WARN, ...config }: KafkaClientOptions): kafkajs.Kafka {
   const child = log.child({ component: 'kafka' });
   return new Kafka({
     ...config,

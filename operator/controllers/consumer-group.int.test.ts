@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
+import { type Admin, kafkaClient } from '../../lib/kafka.ts';
 import type { ConsumerGroupSpec } from '../api/consumer-group.ts';
 import { loadConfig } from '../config.ts';
 import { Operator } from '../operator.ts';
@@ -59,21 +59,20 @@ const getGroup = async (namespace: string, name: string) =>
   })) as ConsumerGroup;
 const condition = (group: ConsumerGroup, type: string) => group.status?.conditions?.find((c) => c.type === type);
 
-async function setupTopic(admin: kafkajs.Admin, topic: string) {
+async function setupTopic(admin: Admin, topic: string) {
   await admin.createTopics({ topics: [{ topic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
 }
 async function produce(kafkaBrokers: string, topic: string, count: number) {
-  const producer = new kafkajs.Kafka({
+  const producer = kafkaClient({
     clientId: 'cg-test',
     brokers: kafkaBrokers.split(','),
-    logLevel: kafkajs.logLevel.NOTHING,
   }).producer();
   await producer.connect();
   await producer.send({ topic, messages: Array.from({ length: count }, (_, i) => ({ key: String(i), value: 'x' })) });
   await producer.disconnect();
 }
 /** "Consume the backlog": the group commits the end offset of every partition. */
-async function consumeAll(admin: kafkajs.Admin, groupId: string, topic: string) {
+async function consumeAll(admin: Admin, groupId: string, topic: string) {
   const ends = await admin.fetchTopicOffsets(topic);
   await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
 }
@@ -86,7 +85,7 @@ describe('ConsumerGroup controller against the real API server and Kafka', () =>
   const ns = `cg-${randomUUID().slice(0, 8)}`;
   const topic = `work-${randomUUID().slice(0, 8)}`;
   const groupId = `workers-${randomUUID().slice(0, 8)}`;
-  const admin = new kafkajs.Kafka({ clientId: 'cg-admin', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = kafkaClient({ clientId: 'cg-admin', brokers: brokers.split(',') }).admin();
   const spec = (overrides: Partial<ConsumerGroupSpec> = {}) =>
     JSON.stringify({
       apiVersion: 'eventide.dev/v1alpha1',
@@ -208,7 +207,7 @@ describe('ConsumerGroup controller when Kafka goes away', () => {
 
   beforeAll(async () => {
     kafka = await startKafka();
-    const admin = new kafkajs.Kafka({ clientId: 'cg-outage', brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+    const admin = kafkaClient({ clientId: 'cg-outage', brokers: kafka.brokers }).admin();
     await admin.connect();
     await setupTopic(admin, topic);
     await admin.disconnect();
@@ -297,7 +296,7 @@ describe('ConsumerGroup controller stays out of the way', () => {
   const reason = async (name: string) => condition(await getGroup(ns, name), 'Ready')?.reason;
 
   beforeAll(async () => {
-    const admin = new kafkajs.Kafka({ clientId: 'cg-polite', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
+    const admin = kafkaClient({ clientId: 'cg-polite', brokers: brokers.split(',') }).admin();
     await admin.connect();
     await setupTopic(admin, topic);
     await admin.disconnect();
@@ -349,7 +348,7 @@ describe('ConsumerGroup controller tells a dead group from a stalled partition',
   const ns = `cg-dead-${randomUUID().slice(0, 8)}`;
   const topic = `dead-${randomUUID().slice(0, 8)}`;
   const groupId = `dead-${randomUUID().slice(0, 8)}`;
-  const admin = new kafkajs.Kafka({ clientId: 'cg-dead', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = kafkaClient({ clientId: 'cg-dead', brokers: brokers.split(',') }).admin();
 
   beforeAll(async () => {
     await admin.connect();
@@ -410,10 +409,9 @@ describe('ConsumerGroup controller tells a dead group from a stalled partition',
     await new Promise((r) => setTimeout(r, 3_000));
     expect((await h.events(ns, 'dead')).filter((e) => e.reason === 'NoActiveMembers')).toHaveLength(1);
 
-    const consumer = new kafkajs.Kafka({
+    const consumer = kafkaClient({
       clientId: 'cg-dead-member',
       brokers: brokers.split(','),
-      logLevel: kafkajs.logLevel.NOTHING,
     }).consumer({
       groupId,
     });

@@ -1,15 +1,14 @@
 // @needs kube kafka
 import { randomUUID } from 'node:crypto';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { loadConfig } from '../config.ts';
 import { Operator } from '../operator.ts';
 import { eventually, harness, ready } from '../testing/harness.ts';
 
-const { Kafka, logLevel } = kafkajs;
 const brokers = inject('kafkaBrokers');
 const h = harness(inject('kubeconfig'), inject('kubectl'));
-const admin = new Kafka({ clientId: 'topic-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+const admin = kafkaClient({ clientId: 'topic-test', brokers: brokers.split(',') }).admin();
 const resyncSeconds = 3;
 let operator: Operator;
 let ns: string;

@@ -1,7 +1,5 @@
-import kafkajs, { type Admin } from 'kafkajs';
+import { type Admin, kafkaClient } from '../../lib/kafka.ts';
 import type { PartitionOffsets } from '../scaling/rule.ts';
-
-const { Kafka, logLevel } = kafkajs;
 
 /** Reads what the scaling rule needs: end, start and committed offsets of a group's partitions. */
 export class KafkaLag {
@@ -10,10 +8,9 @@ export class KafkaLag {
 
   constructor(brokers: string[], clientId = 'eventide-operator-lag') {
     // Few retries: a poll that cannot read lag holds the replicas and tries again next poll.
-    this.admin = new Kafka({
+    this.admin = kafkaClient({
       clientId,
       brokers,
-      logLevel: logLevel.NOTHING,
       connectionTimeout: 2_000,
       requestTimeout: 5_000,
       retry: { retries: 1 },

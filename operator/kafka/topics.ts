@@ -1,9 +1,5 @@
-import kafkajs, { type Admin } from 'kafkajs';
-
+import { type Admin, ConfigResourceTypes, kafkaClient } from '../../lib/kafka.ts';
 import type { ObservedTopic } from '../controllers/topic-plan.ts';
-
-// kafkajs is CommonJS; Node cannot see all of its named exports from ESM.
-const { ConfigResourceTypes, Kafka, logLevel } = kafkajs;
 
 /** kafkajs reports a topic-level override with this config source (DYNAMIC_TOPIC_CONFIG). */
 const topicOverride = 1;
@@ -25,7 +21,7 @@ export class KafkaTopics {
   private connected: Promise<void> | undefined;
 
   constructor(brokers: string[], clientId = 'eventide-operator') {
-    this.admin = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 2 } }).admin();
+    this.admin = kafkaClient({ clientId, brokers, retry: { retries: 2 } }).admin();
   }
 
   private async ready(): Promise<Admin> {

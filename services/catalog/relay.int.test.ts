@@ -3,13 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
 import { changeTopic, fromRecord } from './events.ts';
 import { migrate } from './migrations.ts';
@@ -21,7 +21,7 @@ const log = pino({ level: 'silent' });
 const input = (overrides: Record<string, unknown> = {}) => eventInput.parse(sampleEvent(overrides));
 
 async function ensureTopic(brokers: string[]) {
-  const admin = new kafkajs.Kafka({ clientId: 'relay-test', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = kafkaClient({ clientId: 'relay-test', brokers }).admin();
   await admin.connect();
   if (!(await admin.listTopics()).includes(changeTopic)) {
     await admin.createTopics({ topics: [{ topic: changeTopic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
@@ -31,7 +31,7 @@ async function ensureTopic(brokers: string[]) {
 
 /** Reads catalog.events from the beginning until `until` says it has what it needs. */
 async function readChanges(brokers: string[], until: (changes: ReturnType<typeof fromRecord>[]) => boolean, timeoutMs = 60_000) {
-  const kafka = new kafkajs.Kafka({ clientId: 'relay-reader', brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const kafka = kafkaClient({ clientId: 'relay-reader', brokers });
   const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
   const changes: ReturnType<typeof fromRecord>[] = [];
   await consumer.connect();

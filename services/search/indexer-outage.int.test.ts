@@ -1,16 +1,16 @@
 // @needs kafka
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
-import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
 import { Indexer } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
-const kafka = new kafkajs.Kafka({ clientId: 'outage-test', brokers, logLevel: kafkajs.logLevel.NOTHING });
+const kafka = kafkaClient({ clientId: 'outage-test', brokers });
 const admin = kafka.admin();
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 let elasticsearch: ElasticsearchServer;

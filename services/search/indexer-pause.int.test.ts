@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch, logTail } from '../../devkit/process.ts';
+import { type Kafka, kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
 
@@ -80,7 +80,7 @@ async function scenario(name: string, freeze: { pause(): Promise<void>; resume()
   const topic = `pause-${suffix}`;
   const groupId = `pause-indexer-${suffix}`;
   const index = `events-pause-${suffix}`;
-  const client = new kafkajs.Kafka({ clientId: `pause-test-${suffix}`, brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING });
+  const client = kafkaClient({ clientId: `pause-test-${suffix}`, brokers: kafka.brokers });
   const admin = client.admin();
   await admin.connect();
   await admin.createTopics({
@@ -164,7 +164,7 @@ async function scenario(name: string, freeze: { pause(): Promise<void>; resume()
 }
 
 /** Where the missing changes sit in the topic (partition/offset), read back from the beginning. */
-async function locate(client: kafkajs.Kafka, topic: string, ids: Set<string>): Promise<string[]> {
+async function locate(client: Kafka, topic: string, ids: Set<string>): Promise<string[]> {
   const admin = client.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic);

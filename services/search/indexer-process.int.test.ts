@@ -4,16 +4,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
 
 const brokers = inject('kafkaBrokers');
 const es = new Client({ node: inject('elasticsearchUrl') });
-const kafka = new kafkajs.Kafka({ clientId: 'indexer-process-test', brokers: brokers.split(','), logLevel: kafkajs.logLevel.NOTHING });
+const kafka = kafkaClient({ clientId: 'indexer-process-test', brokers: brokers.split(',') });
 const admin = kafka.admin();
 const logs = mkdtempSync(join(tmpdir(), 'eventide-indexer-test-'));
 const suffix = randomUUID().slice(0, 8);

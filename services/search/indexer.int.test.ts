@@ -1,16 +1,16 @@
 // @needs kafka elasticsearch
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
-import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
 import { Indexer } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
 const es = new Client({ node: inject('elasticsearchUrl') });
-const kafka = new kafkajs.Kafka({ clientId: 'indexer-test', brokers, logLevel: kafkajs.logLevel.NOTHING });
+const kafka = kafkaClient({ clientId: 'indexer-test', brokers });
 const admin = kafka.admin();
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 const log = pino({ level: 'silent' });

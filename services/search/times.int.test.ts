@@ -1,9 +1,9 @@
 // @needs postgres kafka elasticsearch
 import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
-import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { OutboxRelay } from '../../lib/outbox.ts';
 import { changeTopic } from '../catalog/events.ts';
 import { freshDatabase, inProcessCatalog, sampleEvent } from '../catalog/testing/fixtures.ts';
@@ -17,7 +17,7 @@ import { buildSearch, searchParams } from './query.ts';
  */
 const brokers = inject('kafkaBrokers').split(',');
 const es = new Client({ node: inject('elasticsearchUrl') });
-const kafka = new kafkajs.Kafka({ clientId: 'times-test', brokers, logLevel: kafkajs.logLevel.NOTHING });
+const kafka = kafkaClient({ clientId: 'times-test', brokers });
 const admin = kafka.admin();
 const log = pino({ level: 'silent' });
 const suffix = randomUUID().slice(0, 8);

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../bench/lib/stats.ts';
+import { type KafkaMessage, kafkaClient } from '../../lib/kafka.ts';
 import { type LoadResult, runLoad, sampleEvent } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { converged, describeComparison, waitForConvergence } from '../e2e/convergence.ts';
@@ -223,7 +223,7 @@ describe('chaos under load', { timeout: 300_000 }, () => {
     });
   });
   it('a poison message in catalog.events goes to the dead-letter topic, alone, with the reason', async () => {
-    const kafka = new kafkajs.Kafka({ clientId: 'chaos-poison', brokers: platform.kafka.brokers, logLevel: kafkajs.logLevel.NOTHING });
+    const kafka = kafkaClient({ clientId: 'chaos-poison', brokers: platform.kafka.brokers });
     const producer = kafka.producer();
     await producer.connect();
     await underLoad(
@@ -237,7 +237,7 @@ describe('chaos under load', { timeout: 300_000 }, () => {
     const consumer = kafka.consumer({ groupId: `chaos-dlq-reader-${Date.now()}` });
     await consumer.connect();
     await consumer.subscribe({ topic: 'search-indexer.dlq', fromBeginning: true });
-    const dead = await new Promise<kafkajs.KafkaMessage>((resolveMessage) => {
+    const dead = await new Promise<KafkaMessage>((resolveMessage) => {
       void consumer.run({ eachMessage: async ({ message }) => resolveMessage(message) });
     });
     await consumer.disconnect();

@@ -3,8 +3,8 @@
  * search serves (Elasticsearch) and what was given up on (the dead-letter topic).
  */
 import { Client } from '@elastic/elasticsearch';
-import kafkajs from 'kafkajs';
 import pg from 'pg';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { alias } from '../../services/search/index-definition.ts';
 
 export interface Comparison {
@@ -49,7 +49,7 @@ export async function indexedVersions(es: Client, index = alias): Promise<Map<st
 }
 
 async function deadLettered(brokers: string[], topic: string): Promise<number> {
-  const admin = new kafkajs.Kafka({ clientId: 'eventide-convergence', brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
+  const admin = kafkaClient({ clientId: 'eventide-convergence', brokers }).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
