@@ -134,3 +134,22 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
   });
   return { ...server, brokers };
 }
+
+/** A consumer's topics for a test: the topic it reads and its `<group>.dlq`. */
+export async function createConsumerTopics(
+  admin: {
+    createTopics: (options: {
+      topics: { topic: string; numPartitions: number; replicationFactor: number }[];
+      waitForLeaders: boolean;
+    }) => Promise<boolean>;
+  },
+  { topic, groupId, partitions }: { topic: string; groupId: string; partitions: number },
+): Promise<void> {
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: partitions, replicationFactor: 1 },
+      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
+    ],
+    waitForLeaders: true,
+  });
+}

@@ -150,6 +150,7 @@ export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private lastPrune = 0;
   private connectionLost = false;
+  private notified = false;
 
   constructor({ table, channel, ...options }: RelayOptions) {
     this.outbox = new Outbox({ table, channel });
@@ -182,12 +183,18 @@ export class OutboxRelay {
 
   /** Waits for `ms`, or less when a NOTIFY (or stop) wakes the relay. */
   private sleep(ms: number): Promise<void> {
+    // A NOTIFY that came while the relay was draining is for rows its SELECT may not have seen.
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
     return new Promise((resolveSleep) => {
       const timer = setTimeout(() => {
         this.wake = undefined;
         resolveSleep();
       }, ms);
       this.wake = () => {
+        this.notified = false;
         clearTimeout(timer);
         this.wake = undefined;
         resolveSleep();
@@ -211,7 +218,10 @@ export class OutboxRelay {
       await client.end();
       return false;
     }
-    client.on('notification', () => this.wake?.());
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
     await client.query(`LISTEN ${this.outbox.channel}`);
     this.client = client;
     return true;

@@ -4,7 +4,8 @@ import { event, eventInput, eventPage, eventPatch, idempotencyKeyHeader, ifMatch
 
 /** The body's `version` (PUT, PATCH): optimistic concurrency without If-Match; taken out before validation. */
 const bodyVersion = { version: z.int().min(1).optional().describe('the version last seen; 409 if stale, 400 if If-Match says another') };
-const example = {
+/** An event as a client sends it: the document's example, and the tests' sample. */
+export const exampleEvent = {
   name: 'Jazz at the harbour',
   description: 'An evening of standards',
   category: 'concert',
@@ -152,8 +153,8 @@ export function openApiDocument() {
     components: {
       schemas: {
         // Examples set here, not by .meta(): zod leaves them out of the input side of a schema that transforms.
-        EventInput: { ...schemaOf(eventInput), examples: [example] },
-        EventReplacement: { ...schemaOf(eventInput.safeExtend(bodyVersion)), examples: [example] },
+        EventInput: { ...schemaOf(eventInput), examples: [exampleEvent] },
+        EventReplacement: { ...schemaOf(eventInput.safeExtend(bodyVersion)), examples: [exampleEvent] },
         EventPatch: { ...schemaOf(eventPatch.extend(bodyVersion)), examples: [{ name: 'Jazz at the harbour (late show)', capacity: 250 }] },
         Event: schemaOf(event, 'output'),
         EventPage: schemaOf(eventPage, 'output'),

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createConsumerTopics } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
@@ -64,13 +65,7 @@ beforeAll(async () => {
   databaseUrl = await freshDatabase(inject('databaseUrl'));
   db = new pg.Pool({ connectionString: databaseUrl });
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 3, replicationFactor: 1 },
-      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await createConsumerTopics(admin, { topic, groupId, partitions: 3 });
 });
 afterAll(async () => {
   await Promise.all(running.map((p) => p.kill()));

@@ -4,6 +4,7 @@ import { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { createConsumerTopics } from '../../devkit/kafka.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
@@ -38,13 +39,7 @@ beforeAll(async () => {
   es = new Client({ node: elasticsearch.url, maxRetries: 0, requestTimeout: 3_000 });
   await admin.connect();
   await producer.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 2, replicationFactor: 1 },
-      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await createConsumerTopics(admin, { topic, groupId, partitions: 2 });
   indexer = new Indexer({ brokers, groupId, topic, es, log: pino({ level: 'silent' }), index });
   await indexer.start();
 }, 240_000);

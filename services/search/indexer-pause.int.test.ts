@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
-import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
+import { createConsumerTopics, type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch, logTail } from '../../devkit/process.ts';
 import { type Kafka, kafkaClient } from '../../lib/kafka.ts';
@@ -83,13 +83,7 @@ async function scenario(name: string, freeze: { pause(): Promise<void>; resume()
   const client = kafkaClient({ clientId: `pause-test-${suffix}`, brokers: kafka.brokers });
   const admin = client.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 3, replicationFactor: 1 },
-      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await createConsumerTopics(admin, { topic, groupId, partitions: 3 });
   await admin.disconnect();
   const indexer = supervise(`${name}-${suffix}`, {
     KAFKA_BROKERS: kafka.brokers.join(','),

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createConsumerTopics } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
@@ -53,13 +54,7 @@ const committed = async () =>
 
 beforeAll(async () => {
   await admin.connect();
-  await admin.createTopics({
-    topics: [
-      { topic, numPartitions: 4, replicationFactor: 1 },
-      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
-    ],
-    waitForLeaders: true,
-  });
+  await createConsumerTopics(admin, { topic, groupId, partitions: 4 });
 });
 afterAll(async () => {
   await Promise.all(running.map((p) => p.kill()));

@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import { Health } from '../../../lib/health.ts';
 import { catalogApi } from '../api.ts';
 import { migrate } from '../migrations.ts';
+import { exampleEvent } from '../openapi.ts';
 import { EventStore } from '../store.ts';
 
 /** A fresh database on the test server, so suites never see each other's rows. */
@@ -32,22 +33,7 @@ export async function inProcessCatalog(databaseUrl: string) {
   return { app, pool };
 }
 
-export const sampleEvent = (overrides: Record<string, unknown> = {}) => ({
-  name: 'Jazz at the harbour',
-  description: 'An evening of standards',
-  category: 'concert',
-  startsAt: '2027-03-01T19:00:00Z',
-  endsAt: '2027-03-01T22:00:00Z',
-  venue: 'Hafenhalle',
-  city: 'Hamburg',
-  country: 'DE',
-  capacity: 300,
-  priceMinor: 2500,
-  currency: 'EUR',
-  organizerId: '5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90',
-  status: 'published',
-  ...overrides,
-});
+export const sampleEvent = (overrides: Record<string, unknown> = {}) => ({ ...exampleEvent, ...overrides });
 
 /** An event as the catalog publishes it (what its contracts accept), at `version`. */
 export const publishedEvent = (id: string, version: number, overrides: Record<string, unknown> = {}) => ({
