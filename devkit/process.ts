@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from './paths.ts';
 
 export interface LaunchOptions {
   /** Short name used in errors, e.g. "kafka". */
@@ -162,4 +164,15 @@ export async function waitUntilReady(
   throw new Error(
     `${proc.name}: not ${what} within ${Math.round(timeoutMs / 1000)} s${lastError ? ` (last probe error: ${lastError})` : ''}. Log ${proc.logFile}:\n${logTail(proc.logFile)}`,
   );
+}
+
+/** A Node program of this repository (e.g. a service's main.ts) as a process, logging to logDir/<name>.log, with env over this one's. */
+export function launchProgram(entry: string, { name, logDir, env }: { name: string; logDir: string; env: NodeJS.ProcessEnv }): Launched {
+  return launch({
+    name,
+    command: process.execPath,
+    args: [join(repoRoot, entry)],
+    logFile: join(logDir, `${name}.log`),
+    env: { ...process.env, ...env },
+  });
 }

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../devkit/paths.ts';
-import { type Launched, launch } from '../devkit/process.ts';
+import { type Launched, launchProgram } from '../devkit/process.ts';
 import { kafkaClient } from '../lib/kafka.ts';
 import { eventually, harness, ready } from './testing/harness.ts';
 
@@ -21,13 +20,10 @@ let ns: string;
 
 /** The operator as users run it: its own process, configured by environment. */
 function startOperator(podName: string, leaseName: string): Launched {
-  const proc = launch({
+  const proc = launchProgram('operator/main.ts', {
     name: podName,
-    command: process.execPath,
-    args: [join(repoRoot, 'operator/main.ts')],
-    logFile: join(logs, `${podName}.log`),
+    logDir: logs,
     env: {
-      ...process.env,
       KUBECONFIG: kubeconfig,
       KAFKA_BROKERS: brokers,
       POD_NAME: podName,

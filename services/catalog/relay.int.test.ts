@@ -7,8 +7,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
-import { repoRoot } from '../../devkit/paths.ts';
-import { type Launched, launch } from '../../devkit/process.ts';
+import { type Launched, launchProgram } from '../../devkit/process.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
 import { changeTopic, fromRecord } from './events.ts';
@@ -149,12 +148,10 @@ describe('catalog processes', () => {
   let pool: pg.Pool;
 
   const startCatalog = (name: string) => {
-    const proc = launch({
+    const proc = launchProgram('services/catalog/main.ts', {
       name,
-      command: process.execPath,
-      args: [join(repoRoot, 'services/catalog/main.ts')],
-      logFile: join(logs, `${name}.log`),
-      env: { ...process.env, DATABASE_URL: url, KAFKA_BROKERS: brokers, PORT: '0', LOG_LEVEL: 'info' },
+      logDir: logs,
+      env: { DATABASE_URL: url, KAFKA_BROKERS: brokers, PORT: '0', LOG_LEVEL: 'info' },
     });
     running.push(proc);
     return proc;

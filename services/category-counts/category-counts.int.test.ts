@@ -7,9 +7,8 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConsumerTopics } from '../../devkit/kafka.ts';
-import { repoRoot } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
-import { type Launched, launch } from '../../devkit/process.ts';
+import { type Launched, launchProgram } from '../../devkit/process.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { freshDatabase, publishedEvent } from '../catalog/testing/fixtures.ts';
@@ -27,13 +26,10 @@ let db: pg.Pool;
 
 const start = async (name: string) => {
   const port = await freePort();
-  const proc = launch({
+  const proc = launchProgram('services/category-counts/main.ts', {
     name,
-    command: process.execPath,
-    args: [join(repoRoot, 'services/category-counts/main.ts')],
-    logFile: join(logs, `${name}.log`),
+    logDir: logs,
     env: {
-      ...process.env,
       KAFKA_BROKERS: brokers,
       DATABASE_URL: databaseUrl,
       KAFKA_TOPIC: topic,

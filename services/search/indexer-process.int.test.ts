@@ -6,8 +6,7 @@ import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConsumerTopics } from '../../devkit/kafka.ts';
-import { repoRoot } from '../../devkit/paths.ts';
-import { type Launched, launch } from '../../devkit/process.ts';
+import { type Launched, launchProgram } from '../../devkit/process.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
@@ -26,13 +25,10 @@ const index = `events-kill-${suffix}`;
 const running: Launched[] = [];
 
 const startIndexer = (name: string) => {
-  const proc = launch({
+  const proc = launchProgram('services/search/indexer-main.ts', {
     name,
-    command: process.execPath,
-    args: [join(repoRoot, 'services/search/indexer-main.ts')],
-    logFile: join(logs, `${name}.log`),
+    logDir: logs,
     env: {
-      ...process.env,
       KAFKA_BROKERS: brokers,
       ELASTICSEARCH_URL: inject('elasticsearchUrl'),
       KAFKA_TOPIC: topic,
