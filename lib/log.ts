@@ -4,10 +4,11 @@ export type { Logger };
 
 /**
  * Structured JSON logs, one line per event, with ISO times and the pod they came from. The
- * destination is for tests; by default pino writes to stdout synchronously, so a line logged just
- * before process.exit is not lost.
+ * destination is for tests; otherwise stdout, written synchronously: pino's default is
+ * asynchronous, and at process.exit its flush wrote the last line before the one still in flight
+ * (lib/main.test.ts saw "stopped" before "shutting down").
  */
 export function createLogger(name: string, level: string, destination?: DestinationStream): Logger {
   const options = { name, level, base: { pod: process.env.POD_NAME }, timestamp: pino.stdTimeFunctions.isoTime };
-  return destination ? pino(options, destination) : pino(options);
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
