@@ -71,10 +71,6 @@ export class ContractRegistry {
     this.byType = new Map(contracts.map((c) => [c.type, c]));
   }
 
-  get types(): string[] {
-    return [...this.byType.keys()];
-  }
-
   decode(record: ReceivedRecord): DecodedEvent {
     const event = fromKafkaRecord(record);
     const contract = this.byType.get(event.type);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { backoffMs } from './backoff.ts';
 import type { KafkaRecord } from './cloudevents.ts';
-import { kafkaClient, type Producer } from './kafka.ts';
+import { kafkaClient, Partitioners, type Producer } from './kafka.ts';
 
 /**
  * The transactional outbox: a service writes its change and the change's record in one
@@ -169,6 +169,8 @@ export class OutboxRelay {
     return kafkaClient({ clientId: this.options.clientId, brokers: this.options.brokers, log: this.options.log }).producer({
       idempotent: true,
       maxInFlightRequests: 1,
+      // Named, so kafkajs does not warn on every start that its default changed in 2.0 (murmur2, as Java's).
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
   }
 

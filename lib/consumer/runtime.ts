@@ -5,7 +5,7 @@ import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } 
 import type { ContractRegistry, DecodedEvent } from '../contracts.ts';
 import { refusedByDatabase } from '../database-errors.ts';
 import type { Health } from '../health.ts';
-import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, kafkaClient, type Producer } from '../kafka.ts';
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, kafkaClient, Partitioners, type Producer } from '../kafka.ts';
 import { decide, defaultRetryPolicy, type RetryPolicy } from './decision.ts';
 import { RecordThrottle } from './throttle.ts';
 
@@ -86,7 +86,7 @@ export class EventConsumer {
       heartbeatInterval: 2_000,
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     this.liveness = new ConsumerLiveness(Date.now(), options.liveness);
     this.lastHealth = this.liveness.health(Date.now());
     this.watchGroup();
