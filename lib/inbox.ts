@@ -7,8 +7,13 @@ import { inTransaction } from './pg.ts';
  * crash, a rebalance, a redrive) finds its id and has no second effect. Two members handling the
  * same record at once serialise on the primary key: the second waits, then sees a duplicate.
  */
-export function inboxTableSql(table = 'inbox'): string {
+function checked(table: string): string {
   if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`inbox: ${JSON.stringify(table)} is not a plain SQL identifier`);
+  return table;
+}
+
+export function inboxTableSql(table = 'inbox'): string {
+  checked(table);
   return `
     CREATE TABLE ${table} (
       consumer_group text NOT NULL,
@@ -27,7 +32,7 @@ export class Inbox {
   constructor({ pool, group, table = 'inbox' }: { pool: pg.Pool; group: string; table?: string }) {
     this.pool = pool;
     this.group = group;
-    this.table = table;
+    this.table = checked(table);
   }
 
   /** Applies effects once per event id: 'applied' the first time, 'duplicate' ever after. */

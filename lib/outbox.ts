@@ -186,6 +186,7 @@ export class OutboxRelay {
   /** Waits for `ms`, or less when a NOTIFY (or stop) wakes the relay. */
   private sleep(ms: number): Promise<void> {
     // A NOTIFY that came while the relay was draining is for rows its SELECT may not have seen.
+    if (!this.running) return Promise.resolve();
     if (this.notified) {
       this.notified = false;
       return Promise.resolve();
@@ -205,7 +206,13 @@ export class OutboxRelay {
   }
 
   private async becomeLeader(): Promise<boolean> {
-    const client = new pg.Client({ connectionString: this.options.databaseUrl });
+    // Bounded: a frozen or partitioned PostgreSQL must fail the drain (and cost the lock), not hang it.
+    const client = new pg.Client({
+      connectionString: this.options.databaseUrl,
+      keepAlive: true,
+      query_timeout: 30_000,
+      connectionTimeoutMillis: 10_000,
+    });
     this.connectionLost = false;
     // A lost connection also loses the lock: note it, and start over as a candidate.
     client.on('error', () => {
@@ -214,17 +221,25 @@ export class OutboxRelay {
     client.on('end', () => {
       this.connectionLost = true;
     });
-    await client.connect();
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.options.lockKey]);
-    if (!rows[0]?.locked) {
-      await client.end();
-      return false;
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [
+        this.options.lockKey,
+      ]);
+      if (!rows[0]?.locked) {
+        await client.end();
+        return false;
+      }
+      client.on('notification', () => {
+        this.notified = true;
+        this.wake?.();
+      });
+      await client.query(`LISTEN ${this.outbox.channel}`);
+    } catch (error) {
+      // A session left open here could hold the lock and keep every replica from relaying.
+      await client.end().catch(() => undefined);
+      throw error;
     }
-    client.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
-    });
-    await client.query(`LISTEN ${this.outbox.channel}`);
     this.client = client;
     return true;
   }

@@ -201,8 +201,11 @@ export class EventConsumer {
     setInterval(async () => {
       if (!this.started || checking || this.stopping) return;
       checking = true;
-      this.lastHealth = await this.checkHealth();
-      checking = false;
+      try {
+        this.lastHealth = await this.checkHealth();
+      } finally {
+        checking = false;
+      }
       if (!this.lastHealth.live) onDead(this.lastHealth.reason);
     }, 1_000).unref();
   }
@@ -251,10 +254,15 @@ export class EventConsumer {
     this.started = true;
   }
 
-  /** Commits up to and including `offset` of the partition: explicit, since autoCommit is off. */
-  private async commit(partition: number, offset: string | undefined): Promise<void> {
+  /**
+   * Commits up to and including `offset` of the partition: explicit, since autoCommit is off.
+   * Through the batch's own commit: kafkajs's consumer.commitOffsets does nothing once stop() has
+   * begun, which would lose the commit of the batch that SIGTERM let finish.
+   */
+  private async commit(payload: EachBatchPayload, offset: string | undefined): Promise<void> {
     if (offset === undefined) return;
-    await this.consumer.commitOffsets([{ topic: this.options.topic, partition, offset: String(BigInt(offset) + 1n) }]);
+    const partitions = [{ partition: payload.batch.partition, offset: String(BigInt(offset) + 1n) }];
+    await payload.commitOffsetsIfNecessary({ topics: [{ topic: this.options.topic, partitions }] });
   }
 
   private decode(message: KafkaMessage): { message: KafkaMessage; event?: DecodedEvent; problem?: string } {
@@ -266,12 +274,13 @@ export class EventConsumer {
       });
       return { message, event };
     } catch (error) {
-      if (error instanceof EnvelopeError) return { message, problem: `${this.options.unprocessable ?? 'cannot decode'}: ${error.message}` };
-      throw error;
+      // Whatever the decoding throws, this record is the problem; it must not crash the consumer.
+      return { message, problem: `${this.options.unprocessable ?? 'cannot decode'}: ${(error as Error).message}` };
     }
   }
 
-  private async batch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }: EachBatchPayload): Promise<void> {
+  private async batch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
     if (batch.messages.length === 0) return;
     const partition = batch.partition;
     const parsed = (await this.allowed(batch.messages, heartbeat, isRunning)).map((m) => this.decode(m));
@@ -287,6 +296,8 @@ export class EventConsumer {
             ),
             heartbeat,
           )) ?? [];
+      if (outcomes.length > 0 && outcomes.length !== valid.length)
+        throw new Error(`the handler answered ${outcomes.length} outcomes for ${valid.length} events`);
     } catch (error) {
       return this.retryLater(partition, pause, (error as Error).message);
     }
@@ -296,37 +307,43 @@ export class EventConsumer {
       const rejection = outcomes[i];
       if (rejection) problems.set(p.message.offset, rejection.reject);
     }
-    this.retries.delete(partition);
 
     // Everything before the first unprocessable record is done; that one is retried or dead-lettered.
+    // The handler has returned, so this runs to the end even while stop() waits for it.
     let done: string | undefined;
-    for (const { message } of parsed) {
-      if (!isRunning() || isStale()) return this.commit(partition, done);
-      const problem = problems.get(message.offset);
-      if (problem) {
+    try {
+      for (const { message } of parsed) {
+        if (isStale()) return await this.commit(payload, done);
+        const problem = problems.get(message.offset);
         const key = `${partition}/${message.offset}`;
-        const attempts = (this.attempts.get(key) ?? 0) + 1;
-        this.attempts.set(key, attempts);
-        if (decide({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
-          await this.commit(partition, done);
-          return this.retryLater(
-            partition,
-            pause,
-            `offset ${message.offset}: ${problem} (attempt ${attempts} of ${this.policy.maxAttempts})`,
-          );
+        if (problem) {
+          const attempts = (this.attempts.get(key) ?? 0) + 1;
+          this.attempts.set(key, attempts);
+          if (decide({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
+            await this.commit(payload, done);
+            return this.retryLater(
+              partition,
+              pause,
+              `offset ${message.offset}: ${problem} (attempt ${attempts} of ${this.policy.maxAttempts})`,
+            );
+          }
+          await this.deadLetter(message, partition, problem, attempts);
+        } else {
+          this.counts.handled++;
         }
-        await this.deadLetter(message, partition, problem, attempts);
         this.attempts.delete(key);
-      } else {
-        this.counts.handled++;
+        this.counts.consumed++;
+        resolveOffset(message.offset);
+        done = message.offset;
       }
-      this.counts.consumed++;
-      resolveOffset(message.offset);
-      done = message.offset;
+      await this.commit(payload, done);
+    } catch (error) {
+      // The dead-letter topic or the commit failed: nothing past `done` counts; back off, do not crash.
+      return this.retryLater(partition, pause, `could not dead-letter or commit: ${(error as Error).message}`);
     }
+    this.retries.delete(partition);
     this.counts.batches++;
-    await this.commit(partition, done);
-    await heartbeat();
+    if (isRunning()) await heartbeat();
   }
 
   /**

@@ -1,6 +1,7 @@
 /** The catalog: HTTP API over PostgreSQL, and the outbox relay to Kafka, in one process. */
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
+import { backoffMs, sleep } from '../../lib/backoff.ts';
 import { Health } from '../../lib/health.ts';
 import { runService } from '../../lib/main.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
@@ -15,9 +16,6 @@ await runService({
   config: catalogConfig,
   async start({ config, log }) {
     const pool = createPool({ url: config.DATABASE_URL, log });
-    const applied = await migrate(pool);
-    if (applied.length > 0) log.info({ applied }, 'migrations applied');
-
     const registry = new Registry();
     new Outbox().registerMetrics(registry, pool, 'catalog');
     const relay = new OutboxRelay({
@@ -28,12 +26,30 @@ await runService({
       lockKey: 'eventide-outbox-relay',
       retentionMs: config.OUTBOX_RETENTION_HOURS * 3600_000,
     });
-    relay.start();
+    const stopped = new AbortController();
+    let migrated = false;
+    // PostgreSQL not there yet is "not ready, retrying", never an exit: migrate, then relay, in the background.
+    const migrating = (async () => {
+      for (let attempt = 0; !stopped.signal.aborted; attempt++) {
+        try {
+          const applied = await migrate(pool);
+          if (applied.length > 0) log.info({ applied }, 'migrations applied');
+          migrated = true;
+          relay.start();
+          return;
+        } catch (error) {
+          const retryInMs = backoffMs(attempt, { maxMs: 10_000 });
+          log.warn({ err: error, retryInMs }, 'database not ready for migrations; retrying');
+          await sleep(retryInMs, stopped.signal);
+        }
+      }
+    })();
 
-    const health = new Health().ready('database', async () => ({
-      ok: (await pool.query('SELECT 1')).rowCount === 1,
-      detail: 'database unreachable',
-    }));
+    const health = new Health().ready('database', async () =>
+      migrated
+        ? { ok: (await pool.query('SELECT 1')).rowCount === 1, detail: 'database unreachable' }
+        : { ok: false, detail: 'migrations not applied yet' },
+    );
     const app = catalogApi({ store: new EventStore(pool), registry, health, log, maxBodyBytes: config.MAX_BODY_BYTES });
     const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
       log.info({ port: info.port }, 'catalog listening'),
@@ -41,7 +57,9 @@ await runService({
     return {
       async stop() {
         log.info('no new requests, draining, flushing the outbox');
+        stopped.abort();
         await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+        await migrating;
         await relay.stop();
         await pool.end();
       },

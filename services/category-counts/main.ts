@@ -29,7 +29,6 @@ await runService({
   config,
   async start({ config, log, exit }) {
     const db = createPool({ url: config.DATABASE_URL, log });
-    await migrate(db, 'category-counts-migrations', [{ id: 1, name: 'counts and inbox', sql: migrations + inboxTableSql() }]);
     const inbox = new Inbox({ pool: db, group: config.KAFKA_GROUP_ID });
     const consumer = new EventConsumer({
       brokers: config.KAFKA_BROKERS,
@@ -38,6 +37,9 @@ await runService({
       contracts: catalogEvents,
       log,
       maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
+      // Retried with backoff until PostgreSQL answers: a database not there yet is "not ready", not an exit.
+      prepare: async () =>
+        void (await migrate(db, 'category-counts-migrations', [{ id: 1, name: 'counts and inbox', sql: migrations + inboxTableSql() }])),
       handle: eachEvent((event) => inbox.once(event.id, (tx) => applyChange(tx, changeOf(event)))),
     });
     const registry = new Registry();
@@ -45,7 +47,7 @@ await runService({
     const health = new Health().ready('database', async () => (await db.query('SELECT 1')).rowCount === 1);
     consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
     const server = serve({ fetch: categoryCountsApi({ db, health, registry, log }).fetch, port: config.PORT, hostname: '0.0.0.0' });
-    void consumer.start();
+    consumer.start().catch((error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`));
     return {
       async stop() {
         await consumer.stop();

@@ -30,7 +30,10 @@ await runService({
     indexer.watch(health, (reason) => exit(1, `the consumer is not live (${reason}); exiting so that it is replaced`));
     const server = await startHealthServer({ port: config.PORT, health, registry });
     // Started in the background: waiting for dependencies is "not ready", and SIGTERM must not wait for it.
-    void indexer.start().then(() => log.info({ group: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC }, 'indexing'));
+    indexer.start().then(
+      () => log.info({ group: config.KAFKA_GROUP_ID, topic: config.KAFKA_TOPIC }, 'indexing'),
+      (error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`),
+    );
     return {
       async stop() {
         log.info('leaving the group after the batch in flight');
