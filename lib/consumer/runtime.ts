@@ -256,13 +256,20 @@ export class EventConsumer {
 
   /**
    * Commits up to and including `offset` of the partition: explicit, since autoCommit is off.
-   * Through the batch's own commit: kafkajs's consumer.commitOffsets does nothing once stop() has
-   * begun, which would lose the commit of the batch that SIGTERM let finish.
+   * While running, through the consumer (its commit retries, and a rebalance or an unknown member
+   * reaches kafkajs's own recovery). Once stop() has begun, kafkajs's consumer commit is a no-op,
+   * which lost the commit of the batch SIGTERM let finish: that one goes through the batch.
    */
   private async commit(payload: EachBatchPayload, offset: string | undefined): Promise<void> {
     if (offset === undefined) return;
-    const partitions = [{ partition: payload.batch.partition, offset: String(BigInt(offset) + 1n) }];
-    await payload.commitOffsetsIfNecessary({ topics: [{ topic: this.options.topic, partitions }] });
+    const { topic } = this.options;
+    const next = String(BigInt(offset) + 1n);
+    const partition = payload.batch.partition;
+    if (payload.isRunning()) return this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }).catch((error: unknown) => {
+      // Leaving the group anyway: the next owner replays from the last commit.
+      this.options.log.warn({ err: error, partition }, 'could not commit the last batch while stopping');
+    });
   }
 
   private decode(message: KafkaMessage): { message: KafkaMessage; event?: DecodedEvent; problem?: string } {
@@ -311,36 +318,37 @@ export class EventConsumer {
     // Everything before the first unprocessable record is done; that one is retried or dead-lettered.
     // The handler has returned, so this runs to the end even while stop() waits for it.
     let done: string | undefined;
-    try {
-      for (const { message } of parsed) {
-        if (isStale()) return await this.commit(payload, done);
-        const problem = problems.get(message.offset);
-        const key = `${partition}/${message.offset}`;
-        if (problem) {
-          const attempts = (this.attempts.get(key) ?? 0) + 1;
-          this.attempts.set(key, attempts);
-          if (decide({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
-            await this.commit(payload, done);
-            return this.retryLater(
-              partition,
-              pause,
-              `offset ${message.offset}: ${problem} (attempt ${attempts} of ${this.policy.maxAttempts})`,
-            );
-          }
-          await this.deadLetter(message, partition, problem, attempts);
-        } else {
-          this.counts.handled++;
+    for (const { message } of parsed) {
+      if (isStale()) return await this.commit(payload, done);
+      const problem = problems.get(message.offset);
+      const key = `${partition}/${message.offset}`;
+      if (problem) {
+        const attempts = (this.attempts.get(key) ?? 0) + 1;
+        this.attempts.set(key, attempts);
+        if (decide({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
+          await this.commit(payload, done);
+          return this.retryLater(
+            partition,
+            pause,
+            `offset ${message.offset}: ${problem} (attempt ${attempts} of ${this.policy.maxAttempts})`,
+          );
         }
-        this.attempts.delete(key);
-        this.counts.consumed++;
-        resolveOffset(message.offset);
-        done = message.offset;
+        try {
+          await this.deadLetter(message, partition, problem, attempts);
+        } catch (error) {
+          // The dead-letter topic did not take it: nothing past `done` counts; back off, do not crash.
+          await this.commit(payload, done);
+          return this.retryLater(partition, pause, `could not dead-letter offset ${message.offset}: ${(error as Error).message}`);
+        }
+      } else {
+        this.counts.handled++;
       }
-      await this.commit(payload, done);
-    } catch (error) {
-      // The dead-letter topic or the commit failed: nothing past `done` counts; back off, do not crash.
-      return this.retryLater(partition, pause, `could not dead-letter or commit: ${(error as Error).message}`);
+      this.attempts.delete(key);
+      this.counts.consumed++;
+      resolveOffset(message.offset);
+      done = message.offset;
     }
+    await this.commit(payload, done);
     this.retries.delete(partition);
     this.counts.batches++;
     if (isRunning()) await heartbeat();
