@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inTransaction } from './pg.ts';
+import { inTransaction, sqlIdentifier } from './pg.ts';
 
 /**
  * The inbox: a consumer that writes to PostgreSQL applies a record's effects and records the
@@ -7,10 +7,7 @@ import { inTransaction } from './pg.ts';
  * crash, a rebalance, a redrive) finds its id and has no second effect. Two members handling the
  * same record at once serialise on the primary key: the second waits, then sees a duplicate.
  */
-function checked(table: string): string {
-  if (!/^[a-z_][a-z0-9_]*$/.test(table)) throw new Error(`inbox: ${JSON.stringify(table)} is not a plain SQL identifier`);
-  return table;
-}
+const checked = (table: string) => sqlIdentifier(table, 'inbox');
 
 export function inboxTableSql(table = 'inbox'): string {
   checked(table);

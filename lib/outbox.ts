@@ -4,6 +4,7 @@ import { Gauge, type Registry } from 'prom-client';
 import { backoffMs } from './backoff.ts';
 import type { KafkaRecord } from './cloudevents.ts';
 import { kafkaClient, Partitioners, type Producer } from './kafka.ts';
+import { sqlIdentifier } from './pg.ts';
 
 /**
  * The transactional outbox: a service writes its change and the change's record in one
@@ -11,11 +12,7 @@ import { kafkaClient, Partitioners, type Producer } from './kafka.ts';
  * change is never without its message; a rolled-back one never has one.
  */
 
-const identifier = /^[a-z_][a-z0-9_]*$/;
-function checked(name: string): string {
-  if (!identifier.test(name)) throw new Error(`outbox: ${JSON.stringify(name)} is not a plain SQL identifier`);
-  return name;
-}
+const checked = (name: string) => sqlIdentifier(name, 'outbox');
 
 /** The outbox table (a migration's SQL): one row per record, unsent rows found by index. */
 export function outboxTableSql(table = 'outbox'): string {

@@ -41,6 +41,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) 
   }
 }
 
+/** A table or channel name spliced into SQL: only plain lowercase identifiers pass. */
+export function sqlIdentifier(name: string, what: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`${what}: ${JSON.stringify(name)} is not a plain SQL identifier`);
+  return name;
+}
+
 export interface Migration {
   id: number;
   name: string;

@@ -31,7 +31,9 @@ async function setup(name: string) {
   const send = (ns: number[]) => producer.send({ topic, acks: -1, messages: ns.map((n) => encodeEvent(contract, { id: 'k', n })) });
   const committed = async () =>
     Number((await admin.fetchOffsets({ groupId, topics: [topic] }).catch(() => []))[0]?.partitions[0]?.offset ?? -1);
-  return { topic, groupId, contracts: new ContractRegistry([contract]), send, committed, done: () => producer.disconnect() };
+  const consumer = (options: Pick<ConstructorParameters<typeof EventConsumer>[0], 'handle' | 'retry'>) =>
+    new EventConsumer({ brokers, groupId, topic, contracts: new ContractRegistry([contract]), log, ...options });
+  return { consumer, send, committed, done: () => producer.disconnect() };
 }
 const until = async (what: string, probe: () => boolean | Promise<boolean>, timeoutMs = 60_000) => {
   const deadline = Date.now() + timeoutMs;
@@ -49,12 +51,7 @@ describe('the consumer runtime against a real broker', () => {
     const t = await setup('stop');
     let inHandler = false;
     const handled: number[] = [];
-    const consumer = new EventConsumer({
-      brokers,
-      groupId: t.groupId,
-      topic: t.topic,
-      contracts: t.contracts,
-      log,
+    const consumer = t.consumer({
       async handle(events) {
         inHandler = true;
         await new Promise((r) => setTimeout(r, 2_000));
@@ -75,12 +72,7 @@ describe('the consumer runtime against a real broker', () => {
     const t = await setup('down');
     let down = true;
     let calls = 0;
-    const consumer = new EventConsumer({
-      brokers,
-      groupId: t.groupId,
-      topic: t.topic,
-      contracts: t.contracts,
-      log,
+    const consumer = t.consumer({
       retry: { baseMs: 50 },
       async handle(events) {
         calls++;
