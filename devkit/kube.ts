@@ -26,6 +26,8 @@ export interface KubeBinaries {
   kubeApiserver: string;
   etcd: string;
   kubectl: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
 }
 
 /** The module versions the wrappers pin; versions.json must name the same Kubernetes release. */
@@ -47,10 +49,20 @@ export async function kubeBinaries(): Promise<KubeBinaries> {
     );
   }
   const dir = cacheDir('kube', k8s);
-  const binaries = { dir, kubeApiserver: join(dir, 'kube-apiserver'), etcd: join(dir, 'etcd'), kubectl: join(dir, 'kubectl') };
-  if ([binaries.kubeApiserver, binaries.etcd, binaries.kubectl].every((file) => existsSync(file))) return binaries;
+  const binaries = {
+    dir,
+    kubeApiserver: join(dir, 'kube-apiserver'),
+    etcd: join(dir, 'etcd'),
+    kubectl: join(dir, 'kubectl'),
+    kubeControllerManager: join(dir, 'kube-controller-manager'),
+    kubeScheduler: join(dir, 'kube-scheduler'),
+  };
+  const { dir: _, ...files } = binaries;
+  if (Object.values(files).every((file) => existsSync(file))) return binaries;
 
-  process.stderr.write(`[infra] building kube-apiserver, etcd and kubectl ${k8s} from the Go module proxy (cold: ~15 min on 2 cores)\n`);
+  process.stderr.write(
+    `[infra] building kube-apiserver, etcd, kubectl, kube-controller-manager and kube-scheduler ${k8s} from the Go module proxy (cold: ~20 min on 2 cores)\n`,
+  );
   const build = spawn('bash', [join(kubeDir, 'build.sh'), '--all'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, EVENTIDE_KUBE_DIR: dir },
@@ -165,13 +177,22 @@ current-context: eventide-local
 `;
 }
 
+export interface KubeOptions {
+  timeoutMs?: number;
+  /**
+   * Also run kube-controller-manager and kube-scheduler (same build), so Deployments, ReplicaSets,
+   * StatefulSets, garbage collection, service accounts and scheduling are Kubernetes' own. Without
+   * them objects are stored and validated, and no Pod is ever created. Default false.
+   */
+  controlPlane?: boolean;
+}
+
 /**
  * Starts etcd and a real kube-apiserver on free loopback ports (token auth, RBAC, a service-account
- * issuer), waits for /readyz, and writes an admin kubeconfig. There is no scheduler or
- * controller-manager: objects are stored and validated, pods never run. KUBECONFIG uses an existing
- * cluster instead.
+ * issuer), waits for /readyz, and writes an admin kubeconfig; with `controlPlane`, the controller
+ * manager and scheduler too. KUBECONFIG uses an existing cluster instead.
  */
-export async function startKubeApiServer({ timeoutMs = 120_000 }: { timeoutMs?: number } = {}): Promise<KubeServer> {
+export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = false }: KubeOptions = {}): Promise<KubeServer> {
   const override = process.env.KUBECONFIG;
   if (override) return { ...externalServer('kube-apiserver', override), kubeconfig: override, kubectl: 'kubectl' };
 
@@ -223,8 +244,21 @@ export async function startKubeApiServer({ timeoutMs = 120_000 }: { timeoutMs?: 
     `--cert-dir=${join(home, 'certs')}`,
   ];
 
+  // Serving is off (--secure-port=0): nothing here scrapes their metrics, and no ports to pick.
+  const controllerArgs = [
+    `--kubeconfig=${kubeconfig}`,
+    '--leader-elect=false',
+    '--secure-port=0',
+    `--root-ca-file=${join(home, 'ca.crt')}`,
+    `--service-account-private-key-file=${join(home, 'sa.key')}`,
+  ];
+  const schedulerArgs = [`--kubeconfig=${kubeconfig}`, '--leader-elect=false', '--secure-port=0'];
+
   let etcd: Launched | undefined;
   let apiserver: Launched | undefined;
+  let controllers: Launched[] = [];
+  const serviceAccountsWork = async () =>
+    (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, { ca, token })).status === 200;
   const kube: KubeServer = {
     name: 'kube-apiserver',
     endpoint: server,
@@ -251,12 +285,33 @@ export async function startKubeApiServer({ timeoutMs = 120_000 }: { timeoutMs?: 
           what: `ready at ${server}`,
         });
       }
+      if (controlPlane && (controllers.length === 0 || controllers.some((c) => c.hasExited()))) {
+        await Promise.all(controllers.map((c) => c.stop()));
+        const manager = launch({
+          name: `kube-controller-manager ${versions.kubernetes}`,
+          command: bin.kubeControllerManager,
+          args: controllerArgs,
+          logFile: join(home, 'controller-manager.log'),
+        });
+        const scheduler = launch({
+          name: `kube-scheduler ${versions.kubernetes}`,
+          command: bin.kubeScheduler,
+          args: schedulerArgs,
+          logFile: join(home, 'scheduler.log'),
+        });
+        controllers = [manager, scheduler];
+        // The service-account controller creating default/default shows the controllers run.
+        await waitUntilReady(manager, serviceAccountsWork, { timeoutMs, what: 'running controllers' });
+        if (scheduler.hasExited()) await waitUntilReady(scheduler, async () => false, { timeoutMs: 1, what: 'running' });
+      }
     },
     async stop() {
+      await Promise.all(controllers.map((c) => c.stop()));
       await apiserver?.stop();
       await etcd?.stop();
     },
     async kill() {
+      await Promise.all(controllers.map((c) => c.kill()));
       await apiserver?.kill();
       await etcd?.kill();
     },

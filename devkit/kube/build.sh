@@ -5,7 +5,9 @@
 #   ./build.sh --etcd     -> also builds etcd (etcd-wrapper/, go.etcd.io/etcd/server/v3) into the same dir
 #                            as etcd-<ver> plus an `etcd` symlink
 #   ./build.sh --kubectl  -> also builds the matching kubectl (k8s.io/kubernetes/cmd/kubectl)
-#   ./build.sh --all      -> all three
+#   ./build.sh --controllers -> also builds kube-controller-manager and kube-scheduler (local mode's
+#                            Deployments, ReplicaSets, StatefulSets and scheduling are Kubernetes' own)
+#   ./build.sh --all      -> all of them
 #
 # Idempotent: does nothing if the binary already exists (delete it to force a rebuild).
 # The k8s version is whatever wrapper/go.mod requires (see gen-wrapper.sh to change it).
@@ -18,14 +20,15 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WRAPPER="$HERE/wrapper"
 ETCD_WRAPPER="$HERE/etcd-wrapper"
 JOBS="${BUILD_JOBS:-2}"
-WANT_ETCD=0; WANT_KUBECTL=0
+WANT_ETCD=0; WANT_KUBECTL=0; WANT_CONTROLLERS=0
 for a in "$@"; do
   case "$a" in
     --etcd) WANT_ETCD=1 ;;
     --kubectl) WANT_KUBECTL=1 ;;
-    --all) WANT_ETCD=1; WANT_KUBECTL=1 ;;
+    --controllers) WANT_CONTROLLERS=1 ;;
+    --all) WANT_ETCD=1; WANT_KUBECTL=1; WANT_CONTROLLERS=1 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | grep '^#'; exit 0 ;;
-    *) echo "unknown argument: $a (use --etcd, --kubectl, --all)" >&2; exit 2 ;;
+    *) echo "unknown argument: $a (use --etcd, --kubectl, --controllers, --all)" >&2; exit 2 ;;
   esac
 done
 
@@ -68,18 +71,26 @@ else
   log "built in $(( $(date +%s) - start ))s: $(du -h "$OUT_DIR/kube-apiserver" | cut -f1) $OUT_DIR/kube-apiserver"
 fi
 
-if [ "$WANT_KUBECTL" = 1 ]; then
-  if [ -x "$OUT_DIR/kubectl" ]; then
-    log "kubectl $K8S_VERSION already present: $OUT_DIR/kubectl"
-  else
-    need_go
-    log "building kubectl $K8S_VERSION (shares most packages with kube-apiserver)"
-    start=$(date +%s)
-    (cd "$WRAPPER" && go build -p "$JOBS" -trimpath -ldflags "$LDFLAGS" \
-        -o "$OUT_DIR/kubectl.tmp" k8s.io/kubernetes/cmd/kubectl) || die "kubectl build failed"
-    mv "$OUT_DIR/kubectl.tmp" "$OUT_DIR/kubectl"
-    log "built kubectl in $(( $(date +%s) - start ))s: $(du -h "$OUT_DIR/kubectl" | cut -f1) $OUT_DIR/kubectl"
+# The other programs share most packages with kube-apiserver, so each takes a fraction of its time.
+build_cmd() {
+  local cmd=$1
+  if [ -x "$OUT_DIR/$cmd" ]; then
+    log "$cmd $K8S_VERSION already present: $OUT_DIR/$cmd"
+    return
   fi
+  need_go
+  log "building $cmd $K8S_VERSION"
+  local start
+  start=$(date +%s)
+  (cd "$WRAPPER" && go build -p "$JOBS" -trimpath -ldflags "$LDFLAGS" \
+      -o "$OUT_DIR/$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd") || die "$cmd build failed"
+  mv "$OUT_DIR/$cmd.tmp" "$OUT_DIR/$cmd"
+  log "built $cmd in $(( $(date +%s) - start ))s: $(du -h "$OUT_DIR/$cmd" | cut -f1) $OUT_DIR/$cmd"
+}
+[ "$WANT_KUBECTL" = 1 ] && build_cmd kubectl
+if [ "$WANT_CONTROLLERS" = 1 ]; then
+  build_cmd kube-controller-manager
+  build_cmd kube-scheduler
 fi
 
 if [ "$WANT_ETCD" = 1 ]; then
