@@ -73,31 +73,31 @@ KIND_CLUSTER := eventide
 VERSION := $(shell node -p 'require("./package.json").version')
 STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
 STRIMZI_INSTALL := https://github.com/strimzi/strimzi-kafka-operator/releases/download/$(STRIMZI)/strimzi-cluster-operator-$(STRIMZI).yaml
-IMAGES := operator catalog search
-DEPLOYMENTS := eventide-operator catalog search-api search-indexer kafka-ui
+IMAGES = $(shell node -e 'import("./scripts/bundle.ts").then((m) => console.log(Object.keys(m.images).join(" ")))')
 
 kind-up: ## create the kind cluster and install the Strimzi operator (pinned release), waiting until it runs
 	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --config deploy/kind-cluster.yaml
 	kubectl create namespace eventide --dry-run=client -o yaml | kubectl apply -f -
 	# Strimzi's install YAML binds its roles to namespace "myproject"; point them at ours.
 	curl -fsSL $(STRIMZI_INSTALL) | sed 's/namespace: .*/namespace: eventide/' | kubectl apply -n eventide --server-side -f -
+	# The namespace enforces the restricted Pod Security Standard: Strimzi's operator pod gets a
+	# restricted security context, and its restricted provider does the same for the Kafka pods.
+	kubectl -n eventide patch deployment strimzi-cluster-operator --type=strategic -p '{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"strimzi-cluster-operator","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'
+	kubectl -n eventide set env deployment/strimzi-cluster-operator STRIMZI_POD_SECURITY_PROVIDER_CLASS=restricted
 	kubectl -n eventide rollout status deployment/strimzi-cluster-operator --timeout=300s
 
 images: install ## build the Eventide images and load them into the kind cluster
+	# --provenance=false and an archive: under Docker's containerd image store an attestation
+	# manifest makes `kind load docker-image` fail with "content digest … not found".
+	mkdir -p .eventide/images
 	for image in $(IMAGES); do \
-	  docker build --build-arg IMAGE=$$image -t eventide/$$image:$(VERSION) . && \
-	  kind load docker-image --name $(KIND_CLUSTER) eventide/$$image:$(VERSION); \
+	  docker build --provenance=false --build-arg IMAGE=$$image -t eventide/$$image:$(VERSION) . && \
+	  docker save -o .eventide/images/$$image.tar eventide/$$image:$(VERSION) && \
+	  kind load image-archive --name $(KIND_CLUSTER) .eventide/images/$$image.tar; \
 	done
 
-deploy: ## apply the kind chart: CRDs, then the platform (waits for Kafka and the rollouts), then its Topics
-	kubectl apply --server-side -f charts/kind/00-crds.yaml
-	kubectl wait --for=condition=Established --timeout=60s crd/topics.eventide.dev crd/consumergroups.eventide.dev
-	kubectl apply --server-side -f charts/kind/10-platform.yaml
-	kubectl -n eventide wait kafka/eventide --for=condition=Ready --timeout=600s
-	kubectl -n eventide rollout status statefulset/postgres statefulset/elasticsearch --timeout=600s
-	for deployment in $(DEPLOYMENTS); do kubectl -n eventide rollout status deployment/$$deployment --timeout=300s; done
-	kubectl apply --server-side -f charts/kind/20-platform-resources.yaml
-	kubectl -n eventide get topics,consumergroups
+deploy: install ## apply the kind chart in order: CRDs → platform → Kafka and StatefulSets → operator → Topics Ready → consumers → ConsumerGroups Ready
+	node scripts/deploy.ts charts/kind
 
 kind-down: ## delete the kind cluster
 	kind delete cluster --name $(KIND_CLUSTER)

@@ -1,0 +1,140 @@
+/**
+ * `make deploy`, and the same steps in `make dev`: apply a profile's three chart files in order,
+ * with a wait after each step for what the next one needs. What to wait for is read from the
+ * chart, so a new service's Deployment and Topics are awaited without touching this file.
+ *
+ *   node scripts/deploy.ts [charts/kind]     (kubectl from PATH or $KUBECTL, cluster from KUBECONFIG)
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+
+const run = promisify(execFile);
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+}
+
+export function manifests(file: string): Manifest[] {
+  return parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((doc) => doc.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null && typeof m === 'object');
+}
+
+const isEventideImage = (m: Manifest) => m.spec?.template?.spec?.containers?.some((c) => /(^|\/)eventide\//.test(c.image ?? '')) ?? false;
+
+export interface DeployStep {
+  /** What the step does, for the progress line. */
+  what: string;
+  kubectl: string[];
+}
+
+/**
+ * The steps, in order. Topics are applied and Ready before any consumer is awaited: consumers
+ * start with the platform file and wait, not ready, until their topic exists.
+ */
+export function deploySteps(chartDir: string): DeployStep[] {
+  const crds = join(chartDir, '00-crds.yaml');
+  const platform = join(chartDir, '10-platform.yaml');
+  const resources = join(chartDir, '20-platform-resources.yaml');
+  const platformObjects = manifests(platform);
+  const resourceObjects = manifests(resources);
+  const names = (list: Manifest[], kind: string, pick: (m: Manifest) => boolean = () => true) =>
+    list.filter((m) => m.kind === kind && pick(m));
+  const namespaced = (m: Manifest) => ['-n', m.metadata.namespace ?? 'default'];
+  const steps: DeployStep[] = [
+    { what: 'CRDs', kubectl: ['apply', '--server-side', '-f', crds] },
+    {
+      what: 'CRDs established',
+      kubectl: [
+        'wait',
+        '--for=condition=Established',
+        '--timeout=60s',
+        ...manifests(crds)
+          .filter((m) => m.kind === 'CustomResourceDefinition')
+          .map((m) => `crd/${m.metadata.name}`),
+      ],
+    },
+    { what: 'platform', kubectl: ['apply', '--server-side', '-f', platform] },
+  ];
+  for (const kafka of names(platformObjects, 'Kafka'))
+    steps.push({
+      what: `Kafka ${kafka.metadata.name} Ready`,
+      kubectl: [...namespaced(kafka), 'wait', `kafka/${kafka.metadata.name}`, '--for=condition=Ready', '--timeout=600s'],
+    });
+  for (const set of names(platformObjects, 'StatefulSet'))
+    steps.push({
+      what: `${set.metadata.name} rolled out`,
+      kubectl: [...namespaced(set), 'rollout', 'status', `statefulset/${set.metadata.name}`, '--timeout=600s'],
+    });
+  const operators = names(platformObjects, 'Deployment', (m) => m.metadata.labels?.['app.kubernetes.io/component'] === 'operator');
+  for (const operator of operators)
+    steps.push({
+      what: `${operator.metadata.name} rolled out`,
+      kubectl: [...namespaced(operator), 'rollout', 'status', `deployment/${operator.metadata.name}`, '--timeout=300s'],
+    });
+  steps.push({ what: 'Topics and ConsumerGroups', kubectl: ['apply', '--server-side', '-f', resources] });
+  const ready = (object: Manifest): DeployStep => ({
+    what: `${object.kind} ${object.metadata.name} Ready`,
+    kubectl: [
+      ...namespaced(object),
+      'wait',
+      `${object.kind.toLowerCase()}/${object.metadata.name}`,
+      '--for=condition=Ready',
+      '--timeout=120s',
+    ],
+  });
+  for (const topic of names(resourceObjects, 'Topic')) steps.push(ready(topic));
+  for (const deployment of names(platformObjects, 'Deployment', (m) => isEventideImage(m) && !operators.includes(m)))
+    steps.push({
+      what: `${deployment.metadata.name} rolled out`,
+      kubectl: [...namespaced(deployment), 'rollout', 'status', `deployment/${deployment.metadata.name}`, '--timeout=300s'],
+    });
+  // A ConsumerGroup is Ready once its consumers consume, so it comes last.
+  for (const group of names(resourceObjects, 'ConsumerGroup')) steps.push(ready(group));
+  return steps;
+}
+
+export interface DeployOptions {
+  chartDir: string;
+  /** The kubectl binary; default $KUBECTL or "kubectl". */
+  kubectl?: string;
+  /** Extra kubectl arguments, e.g. ["--kubeconfig", file]; default none (KUBECONFIG applies). */
+  kubectlArgs?: string[];
+  log?: (line: string) => void;
+}
+
+export async function deploy({
+  chartDir,
+  kubectl = process.env.KUBECTL ?? 'kubectl',
+  kubectlArgs = [],
+  log = console.log,
+}: DeployOptions): Promise<void> {
+  for (const step of deploySteps(chartDir)) {
+    const started = Date.now();
+    try {
+      await run(kubectl, [...kubectlArgs, ...step.kubectl], { maxBuffer: 16 * 1024 * 1024 });
+    } catch (error) {
+      const e = error as { stderr?: string; stdout?: string; message: string };
+      throw new Error(`deploy: ${step.what} failed: kubectl ${step.kubectl.join(' ')}\n${(e.stderr || e.stdout || e.message).trim()}`);
+    }
+    log(`deploy: ${step.what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+}
+
+if (import.meta.main) {
+  const chartDir = resolve(process.argv[2] ?? 'charts/kind');
+  try {
+    await deploy({ chartDir });
+    const { stdout } = await run(process.env.KUBECTL ?? 'kubectl', ['-n', 'eventide', 'get', 'topics,consumergroups,deployments']);
+    console.log(stdout);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  }
+}
