@@ -1,25 +1,29 @@
 /**
  * The whole platform on one machine, as `make dev`, the e2e and chaos suites and bench/pipeline run
- * it: real Kafka, Elasticsearch, PostgreSQL and kube-apiserver; the chart's CRDs, Topics,
- * ConsumerGroup and search-indexer Deployment applied to that API server; the operator(s), the
- * catalog and the search API as processes; and a replica supervisor that runs as many search
- * indexers as the Deployment asks for.
+ * it: real Kafka, Elasticsearch, PostgreSQL and a Kubernetes control plane (API server, controller
+ * manager, scheduler); the kind chart applied by `make deploy`'s own steps (scripts/deploy.ts); and
+ * the local node agent (devkit/kubelet) running every Eventide Pod from its manifest as a process.
+ * The local servers stand in for the Strimzi Kafka and the StatefulSets, through one address table.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
+import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { type KubeServer, startKubeApiServer } from '../../devkit/kube.ts';
+import type { ServiceAddress } from '../../devkit/kubelet/address-map.ts';
+import { NodeAgent } from '../../devkit/kubelet/agent.ts';
+import type { RestartBackoff } from '../../devkit/kubelet/probe-state.ts';
+import { ServiceProxy } from '../../devkit/kubelet/service-proxy.ts';
+import { elasticsearchStandIn, KafkaStatusWriter, postgresStandIn } from '../../devkit/kubelet/stand-ins.ts';
 import { repoRoot } from '../../devkit/paths.ts';
-import { freePort } from '../../devkit/ports.ts';
 import { type PostgresServer, startPostgres } from '../../devkit/postgres.ts';
 import { launch, waitUntilReady } from '../../devkit/process.ts';
 import { type LocalServer, startProcessServer } from '../../devkit/server.ts';
-import { type ReplicaDeath, ReplicaSupervisor } from './replica-supervisor.ts';
+import { strimziCrds } from '../../devkit/strimzi.ts';
+import { deploy } from '../deploy.ts';
 
 const run = promisify(execFile);
 export const namespace = 'eventide';
@@ -27,23 +31,21 @@ export const indexerDeployment = 'search-indexer';
 export const leaseName = 'eventide-operator-leader';
 
 export interface LocalPlatformOptions {
-  /** Where every process writes its log (kept after stop). */
+  /** Where the servers' and Pods' logs go (kept after stop). */
   logDir: string;
+  /** Local port of the catalog Service; default any free port. */
   catalogPort?: number;
+  /** Local port of the search-api Service; default any free port. */
   searchPort?: number;
-  /** Operator processes; with two, one leads and one stands by. */
-  operators?: number;
-  leaseDurationSeconds?: number;
-  /** Merged into the search-indexer ConsumerGroup's spec after the chart's resources are applied. */
+  /** Merged into the search-indexer ConsumerGroup's spec after the deploy. */
   consumerGroup?: Record<string, unknown>;
-  /** Extra environment for every search-indexer replica. */
-  indexerEnv?: Record<string, string>;
-  /** Called as the servers come up, for progress output. */
+  /** Deployment name → variables set on it after the deploy (`kubectl set env`, a real rollout). */
+  env?: Record<string, Record<string, string>>;
+  /** The agent's crash-loop back-off; default the kubelet's 10 s doubling to 5 min. */
+  backoff?: RestartBackoff;
   onProgress?: (message: string) => void;
-  /** Called when the search-indexer Deployment's replicas change. */
-  onIndexerChange?: (change: { at: number; desired: number; running: number }) => void;
-  /** Called when a search-indexer process died and the supervisor replaced it (or did not need to). */
-  onIndexerDied?: (death: ReplicaDeath) => void;
+  /** A Pod's process exited or failed liveness and will be restarted. */
+  onRestart?: (event: { podKey: string; restartCount: number; exit: string; delayMs: number }) => void;
 }
 
 export interface LocalPlatform {
@@ -51,15 +53,19 @@ export interface LocalPlatform {
   elasticsearch: ElasticsearchServer;
   postgres: PostgresServer;
   kube: KubeServer;
-  catalog: LocalServer & { url: string };
-  searchApi: LocalServer & { url: string };
-  operators: (LocalServer & { podName: string; url: string })[];
-  supervisor: ReplicaSupervisor;
+  agent: NodeAgent;
+  /** The catalog's database (the chart's PGDATABASE) on the local PostgreSQL. */
+  databaseUrl: string;
+  /** The address table: cluster Service address → local server. */
+  addresses: ServiceAddress[];
+  catalog: { url: string };
+  searchApi: { url: string };
   kc: KubeConfig;
   kubectl: (...args: string[]) => Promise<string>;
-  /** The operator that holds the leader lease now, if any. */
+  /** The operator Pod that holds the leader lease now, if any. */
   leader(): Promise<string | undefined>;
-  /** Seconds from the call to everything ready. */
+  /** SIGKILL a Pod's process, as a crash would; the agent restarts it. */
+  killPod(name: string): void;
   startupSeconds: number;
   stop(): Promise<void>;
 }
@@ -74,7 +80,7 @@ async function serverSet(onProgress: (m: string) => void) {
     announced('kafka', startKafka()),
     announced('elasticsearch', startElasticsearch()),
     announced('postgres', startPostgres()),
-    announced('kube-apiserver', startKubeApiServer()),
+    announced('kubernetes control plane', startKubeApiServer({ controlPlane: true })),
   ] as const);
   const failures = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
@@ -85,14 +91,23 @@ async function serverSet(onProgress: (m: string) => void) {
   return { kafka: value(started[0]), elasticsearch: value(started[1]), postgres: value(started[2]), kube: value(started[3]) };
 }
 
-/** The chart's search-indexer Deployment: the object the operator scales and the supervisor follows. */
-export function indexerDeploymentManifest(): Record<string, unknown> {
-  const chart = readFileSync(join(repoRoot, 'charts/kind/10-platform.yaml'), 'utf8');
-  for (const doc of parseAllDocuments(chart)) {
-    const object = doc.toJS() as { kind?: string; metadata?: { name?: string } };
-    if (object.kind === 'Deployment' && object.metadata?.name === indexerDeployment) return object;
-  }
-  throw new Error(`charts/kind/10-platform.yaml has no Deployment ${indexerDeployment}; run make synth`);
+/** host:port of a URL or a broker list's first entry. */
+function hostPort(endpoint: string): { host: string; port: number } {
+  const url = new URL(endpoint.includes('://') ? endpoint : `tcp://${endpoint.split(',')[0]}`);
+  return { host: url.hostname, port: Number(url.port) };
+}
+
+/** The one table of differences from a cluster: the chart's Service addresses → the local servers. */
+export function addressTable(servers: {
+  kafka: KafkaServer;
+  elasticsearch: ElasticsearchServer;
+  postgres: PostgresServer;
+}): ServiceAddress[] {
+  return [
+    { service: 'eventide-kafka-bootstrap', namespace, port: 9092, local: hostPort(servers.kafka.endpoint) },
+    { service: 'elasticsearch', namespace, port: 9200, local: hostPort(servers.elasticsearch.endpoint) },
+    { service: 'postgres', namespace, port: 5432, local: hostPort(servers.postgres.endpoint) },
+  ];
 }
 
 const ok = (url: string) =>
@@ -100,7 +115,7 @@ const ok = (url: string) =>
     .then((r) => r.ok)
     .catch(() => false);
 
-/** A Node program of this repository as a restartable process, ready once its /readyz answers. */
+/** A Node program of this repository as a restartable process outside the cluster (bench/pipeline's seed design). */
 export async function startService(name: string, entry: string, logDir: string, env: Record<string, string>, port: number) {
   const home = join(logDir, name);
   mkdirSync(home, { recursive: true });
@@ -126,15 +141,43 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
   const t0 = Date.now();
   const progress = options.onProgress ?? (() => {});
   mkdirSync(options.logDir, { recursive: true });
-  const { kafka, elasticsearch, postgres, kube } = await serverSet(progress);
-  const stoppables: { stop(): Promise<void> }[] = [];
-  const disposeServers = () => Promise.allSettled([kafka, elasticsearch, postgres, kube].map((s) => s.dispose()));
+  const [servers, strimzi] = await Promise.all([serverSet(progress), strimziCrds()]);
+  const { kafka, elasticsearch, postgres, kube } = servers;
+  const stoppables: { stop(): Promise<void> | void }[] = [];
+  const stopAll = async () => {
+    for (const s of stoppables.reverse()) await Promise.resolve(s.stop()).catch(() => undefined);
+    await Promise.allSettled([kafka, elasticsearch, postgres, kube].map((s) => s.dispose()));
+  };
   try {
-    const kubectl = async (...args: string[]) => (await run(kube.kubectl, ['--kubeconfig', kube.kubeconfig, ...args])).stdout;
-    await kubectl('apply', '--server-side', '-f', join(repoRoot, 'charts/kind/00-crds.yaml'));
-    await kubectl('wait', '--for=condition=Established', '--timeout=60s', 'crd/topics.eventide.dev', 'crd/consumergroups.eventide.dev');
-    await kubectl('create', 'namespace', namespace).catch(() => '');
-    await kubectl('apply', '--server-side', '-f', join(repoRoot, 'charts/kind/20-platform-resources.yaml'));
+    const kubectlArgs = ['--kubeconfig', kube.kubeconfig];
+    const kubectl = async (...args: string[]) =>
+      (await run(kube.kubectl, [...kubectlArgs, ...args], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+    const kc = new KubeConfig();
+    kc.loadFromFile(kube.kubeconfig);
+    // What `make kind-up` installs on a cluster: the namespace and Strimzi's CRDs.
+    await kubectl('create', 'namespace', namespace);
+    for (const crd of strimzi) await kubectl('apply', '--server-side', '-f', crd);
+
+    const addresses = addressTable(servers);
+    const agent = new NodeAgent({
+      kc,
+      dir: join(options.logDir, 'node'),
+      services: addresses,
+      standIns: [
+        postgresStandIn(postgres.endpoint, `local PostgreSQL ${postgres.endpoint}`),
+        elasticsearchStandIn(elasticsearch.endpoint, `local Elasticsearch ${elasticsearch.endpoint}`),
+      ],
+      backoff: options.backoff,
+      onRestart: options.onRestart,
+    });
+    await agent.start();
+    stoppables.push(agent);
+    const kafkaStatus = new KafkaStatusWriter(kc, kafka.endpoint);
+    kafkaStatus.start();
+    stoppables.push(kafkaStatus);
+    progress(`node ${agent.nodeName} registered; applying the kind chart as make deploy does`);
+
+    await deploy({ chartDir: join(repoRoot, 'charts/kind'), kubectl: kube.kubectl, kubectlArgs, log: (line) => progress(line) });
     if (options.consumerGroup)
       await kubectl(
         '-n',
@@ -146,86 +189,35 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         '-p',
         JSON.stringify({ spec: options.consumerGroup }),
       );
-    const workload = join(options.logDir, 'search-indexer-deployment.json');
-    writeFileSync(workload, JSON.stringify(indexerDeploymentManifest()));
-    await kubectl('apply', '--server-side', '-f', workload);
-    progress('CRDs, Topics, ConsumerGroup and the search-indexer Deployment applied');
-
-    const kc = new KubeConfig();
-    kc.loadFromFile(kube.kubeconfig);
-    const operators = [];
-    for (let i = 0; i < (options.operators ?? 1); i++) {
-      const podName = `local-operator-${i}`;
-      const operator = await startService(
-        podName,
-        'operator/main.ts',
-        options.logDir,
-        {
-          KUBECONFIG: kube.kubeconfig,
-          KAFKA_BROKERS: kafka.endpoint,
-          POD_NAME: podName,
-          LEASE_DURATION_SECONDS: String(options.leaseDurationSeconds ?? 15),
-        },
-        await freePort(),
-      );
-      stoppables.push(operator);
-      operators.push({ ...operator, podName });
+    for (const [deployment, env] of Object.entries(options.env ?? {})) {
+      await kubectl('-n', namespace, 'set', 'env', `deployment/${deployment}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`));
+      await kubectl('-n', namespace, 'rollout', 'status', `deployment/${deployment}`, '--timeout=300s');
     }
-    const catalog = await startService(
-      'catalog',
-      'services/catalog/main.ts',
-      options.logDir,
-      { DATABASE_URL: postgres.endpoint, KAFKA_BROKERS: kafka.endpoint },
-      options.catalogPort ?? (await freePort()),
-    );
-    stoppables.push(catalog);
-    const searchApi = await startService(
-      'search-api',
-      'services/search/api-main.ts',
-      options.logDir,
-      { ELASTICSEARCH_URL: elasticsearch.endpoint },
-      options.searchPort ?? (await freePort()),
-    );
-    stoppables.push(searchApi);
-    const supervisor = new ReplicaSupervisor({
-      apps: kc.makeApiClient(AppsV1Api),
-      namespace,
-      deployment: indexerDeployment,
-      freePort,
-      onChange: options.onIndexerChange,
-      onReplicaDied: options.onIndexerDied,
-      spawn: (id, port) =>
-        launch({
-          name: `search-indexer-${id}`,
-          command: process.execPath,
-          args: [join(repoRoot, 'services/search/indexer-main.ts')],
-          logFile: join(options.logDir, `search-indexer-${id}.log`),
-          env: {
-            ...process.env,
-            KAFKA_BROKERS: kafka.endpoint,
-            ELASTICSEARCH_URL: elasticsearch.endpoint,
-            PORT: String(port),
-            ...options.indexerEnv,
-          },
-        }),
-    });
-    supervisor.start();
-    stoppables.push(supervisor);
-    const deadline = Date.now() + 60_000;
-    while (supervisor.readyCount < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (supervisor.readyCount < 1) throw new Error(`no search-indexer became ready within 60 s; logs in ${options.logDir}`);
-    progress('operator, catalog, search API and search indexer ready');
 
+    const expose = async (app: string, port = 0) => {
+      const proxy = new ServiceProxy({
+        ready: () =>
+          agent
+            .pods(app)
+            .filter((p) => p.ready)
+            .flatMap((p) => [...p.ports.values()].slice(0, 1)),
+      });
+      stoppables.push(proxy);
+      return { url: `http://127.0.0.1:${await proxy.listen(port)}` };
+    };
+    const catalog = await expose('catalog', options.catalogPort);
+    const searchApi = await expose('search-api', options.searchPort);
     const coordination = kc.makeApiClient(CoordinationV1Api);
     return {
       kafka,
       elasticsearch,
       postgres,
       kube,
+      agent,
+      databaseUrl: Object.assign(new URL(postgres.endpoint), { pathname: '/eventide' }).toString(),
+      addresses,
       catalog,
       searchApi,
-      operators,
-      supervisor,
       kc,
       kubectl,
       startupSeconds: (Date.now() - t0) / 1000,
@@ -233,14 +225,15 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         const lease = await coordination.readNamespacedLease({ namespace, name: leaseName }).catch(() => undefined);
         return lease?.spec?.holderIdentity ?? undefined;
       },
-      async stop() {
-        await Promise.allSettled(stoppables.map((s) => s.stop()));
-        await disposeServers();
+      killPod(name) {
+        const pid = agent.pods().find((p) => p.name === name)?.pid;
+        if (pid === undefined) throw new Error(`no running process for pod ${name}`);
+        process.kill(pid, 'SIGKILL');
       },
+      stop: stopAll,
     };
   } catch (error) {
-    await Promise.allSettled(stoppables.map((s) => s.stop()));
-    await disposeServers();
+    await stopAll();
     throw error;
   }
 }

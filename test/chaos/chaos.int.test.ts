@@ -21,12 +21,14 @@ const figures: string[][] = [];
 beforeAll(async () => {
   platform = await startLocalPlatform({
     logDir: mkdtempSync(join(tmpdir(), 'eventide-chaos-')),
-    operators: 2,
-    leaseDurationSeconds: 3,
-    // Half of what the load writes even when a busy machine slows the load to ~90 writes/s (seen
-    // right after start-up), so lag passes the threshold and the operator-failover scenario scales.
-    indexerEnv: { MAX_DOCS_PER_SECOND: '50' },
+    env: {
+      'eventide-operator': { LEASE_DURATION_SECONDS: '3' },
+      // Half of what the load writes even when a busy machine slows the load to ~90 writes/s (seen
+      // right after start-up), so lag passes the threshold and the operator-failover scenario scales.
+      [indexerDeployment]: { MAX_DOCS_PER_SECOND: '50' },
+    },
     consumerGroup: { lagThreshold: 300, pollIntervalSeconds: 2, scaleDownStabilizationSeconds: 10 },
+    backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 },
   });
   const servers = [platform.kafka, platform.elasticsearch, platform.postgres];
   const external = servers.filter((s) => !s.managed).map((s) => s.name);
@@ -42,7 +44,7 @@ afterAll(async () => {
 }, 120_000);
 
 const stores = () => ({
-  databaseUrl: platform.postgres.endpoint,
+  databaseUrl: platform.databaseUrl,
   elasticsearchUrl: platform.elasticsearch.endpoint,
   brokers: platform.kafka.brokers,
 });
@@ -136,12 +138,12 @@ describe('chaos under load', { timeout: 300_000 }, () => {
       await sleep(250);
       leader = await platform.leader();
     }
-    const victim = platform.operators.find((o) => o.podName === leader);
-    expect(victim, `a leader among ${platform.operators.map((o) => o.podName).join(', ')}`).toBeDefined();
+    const operators = platform.agent.pods('eventide-operator').map((p) => p.name);
+    expect(operators, 'the leader is one of the operator Pods').toContain(leader);
     let peak = before;
     let newLeader: string | undefined;
     await underLoad('kill -9 operator leader', async () => {
-      await victim?.kill();
+      platform.killPod(leader as string);
       const deadline = Date.now() + 20_000;
       newLeader = await platform.leader();
       while (Date.now() < deadline && (newLeader === leader || newLeader === undefined)) {
@@ -153,7 +155,6 @@ describe('chaos under load', { timeout: 300_000 }, () => {
         await sleep(500);
         peak = Math.max(peak, await replicasNow());
       }
-      await victim?.start();
     });
     expect(newLeader).toBeDefined();
     expect(newLeader).not.toBe(leader);
@@ -194,22 +195,26 @@ describe('chaos under load', { timeout: 300_000 }, () => {
     await expectGroupConsuming('pause Elasticsearch 20 s');
   });
 
-  it('kill -9 an indexer during a batch: the supervisor replaces it', async () => {
+  it('kill -9 an indexer during a batch: the node agent restarts it', async () => {
+    let restarted = false;
     await underLoad('kill -9 an indexer', async () => {
-      const [replica] = platform.supervisor.list().filter((r) => r.ready);
-      expect(replica).toBeDefined();
-      await replica?.process.kill();
+      const [victim] = platform.agent.pods(indexerDeployment).filter((p) => p.ready);
+      expect(victim).toBeDefined();
+      platform.killPod(victim?.name ?? '');
       const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && platform.supervisor.list().some((r) => r.id === replica?.id)) await sleep(100);
-      while (Date.now() < deadline && platform.supervisor.readyCount < 1) await sleep(100);
+      while (Date.now() < deadline && !restarted) {
+        await sleep(100);
+        const now = platform.agent.pods(indexerDeployment).find((p) => p.name === victim?.name);
+        restarted = (now?.restarts ?? 0) > (victim?.restarts ?? 0) && now?.ready === true;
+      }
     });
+    expect(restarted).toBe(true);
   });
 
   it('kill -9 the catalog during relay and restart it', async () => {
     const load = await underLoad('kill -9 catalog', async () => {
-      await platform.catalog.kill();
-      await sleep(1_000);
-      await platform.catalog.start();
+      const [catalog] = platform.agent.pods('catalog');
+      platform.killPod(catalog?.name ?? '');
     });
     // Requests in flight or sent while it was down fail; every acknowledged one is in the check above.
     expect(load.ok).toBeGreaterThan(0);
