@@ -13,6 +13,22 @@ export interface KafkaCluster {
   allowClient(workload: string): void;
 }
 
+/** A node port and the host port kind maps to it (extraPortMappings). */
+export interface PortMapping {
+  nodePort: number;
+  hostPort: number;
+}
+
+/**
+ * Kafka from the host: clients bootstrap at localhost:<bootstrap.hostPort> and are sent on to
+ * localhost:<brokers[i].hostPort>, so nothing needs the cluster's DNS.
+ */
+export interface KafkaExternalAccess {
+  bootstrap: PortMapping;
+  /** One per broker node, in node id order. */
+  brokers: PortMapping[];
+}
+
 export interface StrimziKafkaProps {
   /** Broker nodes; with `controllers` 0 they are combined broker+controller nodes (KRaft). */
   brokers?: number;
@@ -27,6 +43,8 @@ export interface StrimziKafkaProps {
    */
   clients?: string[];
   highAvailability?: boolean;
+  /** A nodeport listener for clients on the host (kind); default none. */
+  external?: KafkaExternalAccess;
 }
 
 const strimziApi = 'kafka.strimzi.io/v1';
@@ -107,6 +125,25 @@ export class StrimziKafka extends Construct implements KafkaCluster {
                 produce: () => this.clients.map((client) => ({ podSelector: { matchLabels: selectorLabels(client) } })),
               }),
             },
+            ...(props.external
+              ? [
+                  {
+                    name: 'external',
+                    port: 9094,
+                    type: 'nodeport',
+                    tls: false,
+                    configuration: {
+                      bootstrap: { nodePort: props.external.bootstrap.nodePort },
+                      brokers: props.external.brokers.map((b, id) => ({
+                        broker: id,
+                        nodePort: b.nodePort,
+                        advertisedHost: 'localhost',
+                        advertisedPort: b.hostPort,
+                      })),
+                    },
+                  },
+                ]
+              : []),
           ],
           config: {
             'offsets.topic.replication.factor': rf,

@@ -33,7 +33,12 @@ export function platformApp(profile: Profile, outdir: string): App {
   new EventideCrds(new Chart(app, '00-crds'), 'crds');
 
   const chart = new Chart(app, '10-platform', { namespace });
-  new k8s.KubeNamespace(chart, 'namespace', { metadata: { name: namespace, labels: { 'app.kubernetes.io/part-of': 'eventide' } } });
+  // Every pod here meets the restricted Pod Security Standard: Eventide's and the StatefulSets' by
+  // their security contexts, Strimzi's through its restricted provider (make kind-up sets it).
+  const podSecurity = Object.fromEntries(['enforce', 'audit', 'warn'].map((mode) => [`pod-security.kubernetes.io/${mode}`, 'restricted']));
+  new k8s.KubeNamespace(chart, 'namespace', {
+    metadata: { name: namespace, labels: { 'app.kubernetes.io/part-of': 'eventide', ...podSecurity } },
+  });
 
   // Topics and ConsumerGroups need the CRDs established: their own chart, applied after this one.
   const kafkaResources = new Chart(app, '20-platform-resources', { namespace });
@@ -44,6 +49,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     minInsyncReplicas: profile.kafka.minInsyncReplicas,
     storage: profile.kafka.storage,
     highAvailability: profile.highAvailability,
+    external: profile.kafka.external,
   });
   const kafka = { cluster, resources: kafkaResources };
   new Elasticsearch(chart, 'elasticsearch', { ...profile.elasticsearch, highAvailability: profile.highAvailability });

@@ -1,7 +1,17 @@
+import type { KafkaExternalAccess } from './kafka.ts';
+
 /** What differs between a laptop's kind cluster and a production cluster; everything else is shared. */
 export interface Profile {
   name: 'kind' | 'production';
-  kafka: { brokers: number; controllers: number; replicationFactor: number; minInsyncReplicas: number; storage: string };
+  kafka: {
+    brokers: number;
+    controllers: number;
+    replicationFactor: number;
+    minInsyncReplicas: number;
+    storage: string;
+    /** A listener the host reaches through kind's port mappings (deploy/kind-cluster.yaml); none in production. */
+    external?: KafkaExternalAccess;
+  };
   elasticsearch: { nodes: number; heap: string; memory: string; cpu: string; storage: string; security: boolean };
   postgres: { storage: string; memory: string };
   /** PodDisruptionBudgets and spreading pods over nodes: only where there is more than one node. */
@@ -14,7 +24,14 @@ export interface Profile {
 
 export const kind: Profile = {
   name: 'kind',
-  kafka: { brokers: 1, controllers: 0, replicationFactor: 1, minInsyncReplicas: 1, storage: '2Gi' },
+  kafka: {
+    brokers: 1,
+    controllers: 0,
+    replicationFactor: 1,
+    minInsyncReplicas: 1,
+    storage: '2Gi',
+    external: { bootstrap: { nodePort: 30092, hostPort: 9092 }, brokers: [{ nodePort: 30093, hostPort: 9093 }] },
+  },
   elasticsearch: { nodes: 1, heap: '512m', memory: '1Gi', cpu: '500m', storage: '2Gi', security: false },
   postgres: { storage: '1Gi', memory: '256Mi' },
   highAvailability: false,
