@@ -30,9 +30,7 @@ export const namespace = 'eventide';
 export const indexerDeployment = 'search-indexer';
 export const leaseName = 'eventide-operator-leader';
 
-export interface LocalPlatformOptions {
-  /** Where the servers' and Pods' logs go (kept after stop). */
-  logDir: string;
+export interface LocalPlatformOptions extends LocalClusterOptions {
   /** Local port of the catalog Service; default any free port. */
   catalogPort?: number;
   /** Local port of the search-api Service; default any free port. */
@@ -41,27 +39,13 @@ export interface LocalPlatformOptions {
   consumerGroup?: Record<string, unknown>;
   /** Deployment name → variables set on it after the deploy (`kubectl set env`, a real rollout). */
   env?: Record<string, Record<string, string>>;
-  /** The agent's crash-loop back-off; default the kubelet's 10 s doubling to 5 min. */
-  backoff?: RestartBackoff;
-  onProgress?: (message: string) => void;
-  /** A Pod's process exited or failed liveness and will be restarted. */
-  onRestart?: (event: { podKey: string; restartCount: number; exit: string; delayMs: number }) => void;
 }
 
-export interface LocalPlatform {
-  kafka: KafkaServer;
-  elasticsearch: ElasticsearchServer;
-  postgres: PostgresServer;
-  kube: KubeServer;
-  agent: NodeAgent;
+export interface LocalPlatform extends LocalCluster {
   /** The catalog's database (the chart's PGDATABASE) on the local PostgreSQL. */
   databaseUrl: string;
-  /** The address table: cluster Service address → local server. */
-  addresses: ServiceAddress[];
   catalog: { url: string };
   searchApi: { url: string };
-  kc: KubeConfig;
-  kubectl: (...args: string[]) => Promise<string>;
   /** The operator Pod that holds the leader lease now, if any. */
   leader(): Promise<string | undefined>;
   /** SIGKILL a Pod's process, as a crash would; the agent restarts it. */
@@ -137,24 +121,48 @@ export async function startService(name: string, entry: string, logDir: string, 
   return { ...server, url };
 }
 
-export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
-  const t0 = Date.now();
+export interface LocalClusterOptions {
+  /** Where the servers' and Pods' logs go (kept after stop). */
+  logDir: string;
+  /** The agent's crash-loop back-off; default the kubelet's 10 s doubling to 5 min. */
+  backoff?: RestartBackoff;
+  onProgress?: (message: string) => void;
+  /** A Pod's process exited or failed liveness and will be restarted. */
+  onRestart?: (event: { podKey: string; restartCount: number; exit: string; delayMs: number }) => void;
+}
+
+/** What `make kind-up` gives on a machine with Docker: an empty cluster with Strimzi's CRDs, ready for `make deploy`. */
+export interface LocalCluster {
+  kafka: KafkaServer;
+  elasticsearch: ElasticsearchServer;
+  postgres: PostgresServer;
+  kube: KubeServer;
+  agent: NodeAgent;
+  /** The address table: cluster Service address → local server. */
+  addresses: ServiceAddress[];
+  kc: KubeConfig;
+  /** kubectl with this cluster's kubeconfig. */
+  kubectl: (...args: string[]) => Promise<string>;
+  /** A local port that reaches a ready Pod of the app, as `kubectl port-forward svc/<app>` would. */
+  expose(app: string, port?: number): Promise<{ url: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const progress = options.onProgress ?? (() => {});
   mkdirSync(options.logDir, { recursive: true });
   const [servers, strimzi] = await Promise.all([serverSet(progress), strimziCrds()]);
   const { kafka, elasticsearch, postgres, kube } = servers;
   const stoppables: { stop(): Promise<void> | void }[] = [];
-  const stopAll = async () => {
+  const stop = async () => {
     for (const s of stoppables.reverse()) await Promise.resolve(s.stop()).catch(() => undefined);
     await Promise.allSettled([kafka, elasticsearch, postgres, kube].map((s) => s.dispose()));
   };
   try {
-    const kubectlArgs = ['--kubeconfig', kube.kubeconfig];
     const kubectl = async (...args: string[]) =>
-      (await run(kube.kubectl, [...kubectlArgs, ...args], { maxBuffer: 16 * 1024 * 1024 })).stdout;
+      (await run(kube.kubectl, ['--kubeconfig', kube.kubeconfig, ...args], { maxBuffer: 16 * 1024 * 1024 })).stdout;
     const kc = new KubeConfig();
     kc.loadFromFile(kube.kubeconfig);
-    // What `make kind-up` installs on a cluster: the namespace and Strimzi's CRDs.
     await kubectl('create', 'namespace', namespace);
     for (const crd of strimzi) await kubectl('apply', '--server-side', '-f', crd);
 
@@ -175,9 +183,38 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const kafkaStatus = new KafkaStatusWriter(kc, kafka.endpoint);
     kafkaStatus.start();
     stoppables.push(kafkaStatus);
-    progress(`node ${agent.nodeName} registered; applying the kind chart as make deploy does`);
+    progress(`node ${agent.nodeName} registered`);
+    const expose = async (app: string, port = 0) => {
+      const proxy = new ServiceProxy({
+        ready: () =>
+          agent
+            .pods(app)
+            .filter((p) => p.ready)
+            .flatMap((p) => [...p.ports.values()].slice(0, 1)),
+      });
+      stoppables.push(proxy);
+      return { url: `http://127.0.0.1:${await proxy.listen(port)}` };
+    };
+    return { kafka, elasticsearch, postgres, kube, agent, addresses, kc, kubectl, expose, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
 
-    await deploy({ chartDir: join(repoRoot, 'charts/kind'), kubectl: kube.kubectl, kubectlArgs, log: (line) => progress(line) });
+export async function startLocalPlatform(options: LocalPlatformOptions): Promise<LocalPlatform> {
+  const t0 = Date.now();
+  const progress = options.onProgress ?? (() => {});
+  const cluster = await startLocalCluster(options);
+  const { kube, kubectl, agent } = cluster;
+  try {
+    progress('applying the kind chart as make deploy does');
+    await deploy({
+      chartDir: join(repoRoot, 'charts/kind'),
+      kubectl: kube.kubectl,
+      kubectlArgs: ['--kubeconfig', kube.kubeconfig],
+      log: progress,
+    });
     if (options.consumerGroup)
       await kubectl(
         '-n',
@@ -193,33 +230,14 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       await kubectl('-n', namespace, 'set', 'env', `deployment/${deployment}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`));
       await kubectl('-n', namespace, 'rollout', 'status', `deployment/${deployment}`, '--timeout=300s');
     }
-
-    const expose = async (app: string, port = 0) => {
-      const proxy = new ServiceProxy({
-        ready: () =>
-          agent
-            .pods(app)
-            .filter((p) => p.ready)
-            .flatMap((p) => [...p.ports.values()].slice(0, 1)),
-      });
-      stoppables.push(proxy);
-      return { url: `http://127.0.0.1:${await proxy.listen(port)}` };
-    };
-    const catalog = await expose('catalog', options.catalogPort);
-    const searchApi = await expose('search-api', options.searchPort);
-    const coordination = kc.makeApiClient(CoordinationV1Api);
+    const catalog = await cluster.expose('catalog', options.catalogPort);
+    const searchApi = await cluster.expose('search-api', options.searchPort);
+    const coordination = cluster.kc.makeApiClient(CoordinationV1Api);
     return {
-      kafka,
-      elasticsearch,
-      postgres,
-      kube,
-      agent,
-      databaseUrl: Object.assign(new URL(postgres.endpoint), { pathname: '/eventide' }).toString(),
-      addresses,
+      ...cluster,
+      databaseUrl: Object.assign(new URL(cluster.postgres.endpoint), { pathname: '/eventide' }).toString(),
       catalog,
       searchApi,
-      kc,
-      kubectl,
       startupSeconds: (Date.now() - t0) / 1000,
       async leader() {
         const lease = await coordination.readNamespacedLease({ namespace, name: leaseName }).catch(() => undefined);
@@ -230,10 +248,9 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         if (pid === undefined) throw new Error(`no running process for pod ${name}`);
         process.kill(pid, 'SIGKILL');
       },
-      stop: stopAll,
     };
   } catch (error) {
-    await stopAll();
+    await cluster.stop();
     throw error;
   }
 }

@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../devkit/paths.ts';
+import { deploySteps } from './deploy.ts';
+
+const steps = deploySteps(join(repoRoot, 'charts/kind')).map((s) => s.what);
+const at = (what: string) => {
+  const index = steps.indexOf(what);
+  if (index < 0) throw new Error(`no step "${what}" in ${steps.join(' → ')}`);
+  return index;
+};
+
+describe('make deploy order', () => {
+  it('applies the three chart files in order', () => {
+    expect(at('CRDs')).toBeLessThan(at('CRDs established'));
+    expect(at('CRDs established')).toBeLessThan(at('platform'));
+    expect(at('platform')).toBeLessThan(at('Topics and ConsumerGroups'));
+  });
+
+  it('has the operator running and every Topic Ready before any consumer is awaited', () => {
+    expect(at('Kafka eventide Ready')).toBeLessThan(at('eventide-operator rolled out'));
+    expect(at('eventide-operator rolled out')).toBeLessThan(at('Topics and ConsumerGroups'));
+    for (const topic of ['Topic catalog-events Ready', 'Topic search-indexer-dlq Ready'])
+      for (const workload of ['search-indexer rolled out', 'catalog rolled out', 'search-api rolled out'])
+        expect(at(topic)).toBeLessThan(at(workload));
+    expect(at('search-indexer rolled out')).toBeLessThan(at('ConsumerGroup search-indexer Ready'));
+  });
+
+  it('waits for every Eventide Deployment of the chart and the StatefulSets, and not for what is not Eventide', () => {
+    for (const step of ['catalog rolled out', 'search-api rolled out', 'postgres rolled out', 'elasticsearch rolled out'])
+      expect(steps).toContain(step);
+    expect(steps).not.toContain('kafka-ui rolled out');
+  });
+});

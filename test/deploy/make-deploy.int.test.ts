@@ -1,0 +1,99 @@
+/**
+ * The kind path's last step, run for real: `make deploy` with KUBECONFIG pointed at a fresh local
+ * cluster (API server, controller manager, scheduler, the local node agent, the local servers
+ * standing in for Strimzi and the StatefulSets). It must complete, leave every Topic and
+ * ConsumerGroup Ready and every Eventide Deployment available, and an event written to the
+ * catalog Pod must become searchable through the search-api Pod, both started from the manifests.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { repoRoot } from '../../devkit/paths.ts';
+import { manifests } from '../../scripts/deploy.ts';
+import { sampleEvent } from '../../scripts/local/load-generator.ts';
+import { type LocalCluster, namespace, startLocalCluster } from '../../scripts/local/platform.ts';
+
+const run = promisify(execFile);
+let cluster: LocalCluster;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster({ logDir: mkdtempSync(join(tmpdir(), 'eventide-make-deploy-')) });
+}, 300_000);
+afterAll(async () => cluster?.stop(), 120_000);
+
+interface Listed {
+  items: {
+    metadata: { name: string };
+    spec?: { template?: { spec?: { containers: { image: string }[] } }; containers?: { image: string }[] };
+    status?: {
+      conditions?: { type: string; status: string }[];
+      availableReplicas?: number;
+      phase?: string;
+      containerStatuses?: { ready: boolean }[];
+    };
+  }[];
+}
+const list = async (kind: string) => JSON.parse(await cluster.kubectl('-n', namespace, 'get', kind, '-o', 'json')) as Listed;
+const condition = (item: Listed['items'][number], type: string) => item.status?.conditions?.find((c) => c.type === type)?.status;
+
+it('make deploy completes on a fresh cluster, and the platform it started works', { timeout: 900_000 }, async () => {
+  const started = Date.now();
+  const { stdout } = await run('make', ['--no-print-directory', 'deploy'], {
+    cwd: repoRoot,
+    env: { ...process.env, KUBECONFIG: cluster.kube.kubeconfig, KUBECTL: cluster.kube.kubectl },
+    timeout: 840_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  console.log(`[make deploy] ${((Date.now() - started) / 1000).toFixed(1)} s\n${stdout}`);
+
+  const chartResources = manifests(join(repoRoot, 'charts/kind/20-platform-resources.yaml'));
+  const topics = await list('topics');
+  expect(topics.items.map((t) => t.metadata.name).sort()).toEqual(
+    chartResources
+      .filter((m) => m.kind === 'Topic')
+      .map((m) => m.metadata.name)
+      .sort(),
+  );
+  for (const topic of topics.items) expect(condition(topic, 'Ready'), `Topic ${topic.metadata.name}`).toBe('True');
+  const groups = await list('consumergroups');
+  expect(groups.items.length).toBe(chartResources.filter((m) => m.kind === 'ConsumerGroup').length);
+  for (const group of groups.items) expect(condition(group, 'Ready'), `ConsumerGroup ${group.metadata.name}`).toBe('True');
+
+  const eventide = (await list('deployments')).items.filter((d) =>
+    d.spec?.template?.spec?.containers.some((c) => c.image.startsWith('eventide/')),
+  );
+  expect(eventide.map((d) => d.metadata.name).sort()).toEqual(['catalog', 'eventide-operator', 'search-api', 'search-indexer']);
+  for (const deployment of eventide) {
+    expect(condition(deployment, 'Available'), `Deployment ${deployment.metadata.name}`).toBe('True');
+    expect(deployment.status?.availableReplicas ?? 0).toBeGreaterThan(0);
+  }
+  const pods = (await list('pods')).items.filter((p) => p.spec?.containers?.some((c) => c.image.startsWith('eventide/')));
+  expect(pods.length).toBeGreaterThanOrEqual(eventide.length);
+  for (const pod of pods) {
+    expect(pod.status?.phase, `Pod ${pod.metadata.name}`).toBe('Running');
+    expect(condition(pod, 'Ready'), `Pod ${pod.metadata.name}`).toBe('True');
+  }
+
+  const catalog = await cluster.expose('catalog');
+  const search = await cluster.expose('search-api');
+  const name = `Deployed ${Date.now().toString(36)} evening`;
+  const created = await fetch(`${catalog.url}/api/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...sampleEvent(), name }),
+  });
+  expect(created.status).toBe(201);
+  const { id } = (await created.json()) as { id: string };
+  const deadline = Date.now() + 30_000;
+  let found = false;
+  while (!found && Date.now() < deadline) {
+    const response = await fetch(`${search.url}/api/v1/search/events/${id}`).catch(() => undefined);
+    found = response?.status === 200;
+    if (!found) await sleep(250);
+  }
+  expect(found, `event ${id} searchable through the search-api Pod`).toBe(true);
+});
