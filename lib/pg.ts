@@ -82,6 +82,11 @@ export const postgresEnv = {
   /** A postgres:// URL; without it, pg's own PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD. */
   DATABASE_URL: z.string().startsWith('postgres').optional(),
   PGHOST: z.string().optional(),
+  // Read by pg itself; listed so they are validated and a chart that sets them is known to be read.
+  PGPORT: z.coerce.number().int().min(1).max(65535).optional(),
+  PGDATABASE: z.string().min(1).optional(),
+  PGUSER: z.string().min(1).optional(),
+  PGPASSWORD: z.string().optional(),
 };
 
 /** For a schema's superRefine: one of DATABASE_URL and PGHOST must be set. */
