@@ -12,10 +12,17 @@ export interface ElasticsearchProps {
   storage?: string;
   /**
    * Security on (production) needs two Secrets created by whoever runs the cluster:
-   * `elasticsearch-certs` (transport TLS keystore elastic-certificates.p12) and
+   * `elasticsearch-certs` (elastic-certificates.p12 for transport TLS, elastic-http.p12 for HTTPS,
+   * and ca.crt, the CA that signed the HTTP certificate, for the clients) and
    * `elasticsearch-credentials` (the elastic user's password). Off (kind) is plain HTTP, no auth.
    */
   security?: boolean;
+  /**
+   * Memory-mapped index files, Elasticsearch's default and fastest store. It needs the nodes'
+   * vm.max_map_count ≥ 262144, which whoever runs the cluster sets (no privileged init container
+   * here). Default false: a laptop's kind node is left alone.
+   */
+  mmap?: boolean;
   /** PodDisruptionBudget and anti-affinity, for more than one node. */
   highAvailability?: boolean;
 }
@@ -27,8 +34,8 @@ const home = '/usr/share/elasticsearch';
 /**
  * Elasticsearch 8.x as a StatefulSet with a PVC per node, its client Service and a headless
  * Service for discovery. Runs unprivileged with a read-only root FS: the config directory is copied
- * into an emptyDir by an unprivileged init container, and mmap is off so that no privileged init
- * container has to raise vm.max_map_count on the node.
+ * into an emptyDir by an unprivileged init container (which also decides whether this node
+ * bootstraps a new cluster), and no privileged init container raises vm.max_map_count.
  */
 export class Elasticsearch extends Construct {
   static readonly serviceName = 'elasticsearch';
@@ -50,7 +57,7 @@ export class Elasticsearch extends Construct {
     const settings: Record<string, string> = {
       'cluster.name': 'eventide',
       'network.host': '0.0.0.0',
-      'node.store.allow_mmap': 'false',
+      ...(props.mmap ? {} : { 'node.store.allow_mmap': 'false' }),
       'xpack.security.enabled': String(security),
       'xpack.ml.enabled': 'false',
       ES_JAVA_OPTS: `-Xms${props.heap ?? '512m'} -Xmx${props.heap ?? '512m'}`,
@@ -59,14 +66,24 @@ export class Elasticsearch extends Construct {
       settings['discovery.type'] = 'single-node';
     } else {
       settings['discovery.seed_hosts'] = headless;
-      settings['cluster.initial_master_nodes'] = Array.from({ length: nodes }, (_, i) => `${name}-${i}`).join(',');
     }
+    // cluster.initial_master_nodes is for forming a new cluster only: set on a later start it can
+    // bootstrap a second cluster from nodes that lost their peers. The init container writes it
+    // into elasticsearch.yml only while the node's data volume holds no cluster state yet.
+    const initialMasters = Array.from({ length: nodes }, (_, i) => `${name}-${i}`).join(',');
+    const bootstrapOnce =
+      nodes > 1
+        ? ` && if [ ! -d /data/_state ]; then echo "cluster.initial_master_nodes: ${initialMasters}" >> /config/elasticsearch.yml; fi`
+        : '';
     if (security) {
       Object.assign(settings, {
         'xpack.security.transport.ssl.enabled': 'true',
         'xpack.security.transport.ssl.verification_mode': 'certificate',
         'xpack.security.transport.ssl.keystore.path': 'certs/elastic-certificates.p12',
         'xpack.security.transport.ssl.truststore.path': 'certs/elastic-certificates.p12',
+        // The elastic password and every document cross the network over TLS only.
+        'xpack.security.http.ssl.enabled': 'true',
+        'xpack.security.http.ssl.keystore.path': 'certs/elastic-http.p12',
       });
     }
     const env: k8s.EnvVar[] = [
@@ -80,9 +97,11 @@ export class Elasticsearch extends Construct {
       requests: { cpu: k8s.Quantity.fromString(props.cpu ?? '500m'), memory: k8s.Quantity.fromString(props.memory ?? '1Gi') },
       limits: { cpu: k8s.Quantity.fromString(props.cpu ?? '500m'), memory: k8s.Quantity.fromString(props.memory ?? '1Gi') },
     };
-    // With security on, anonymous HTTP health checks get 401: a TCP check is what works.
+    // Ready means the cluster health answers green or yellow, not merely an open socket. With
+    // security on it asks as elastic over HTTPS, the password read from the container's env.
+    const health = `curl -fsS --max-time 4 --cacert ${home}/config/certs/ca.crt -u "elastic:$ELASTIC_PASSWORD" "https://127.0.0.1:${Elasticsearch.port}/_cluster/health?local=true"`;
     const readiness: k8s.Probe = security
-      ? { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 10 }
+      ? { exec: { command: ['sh', '-c', `${health} | grep -qE '"status":"(green|yellow)"'`] }, periodSeconds: 10, timeoutSeconds: 5 }
       : {
           httpGet: { path: '/_cluster/health?local=true', port: k8s.IntOrString.fromString('http') },
           periodSeconds: 10,
@@ -131,13 +150,16 @@ export class Elasticsearch extends Construct {
                 name: 'config',
                 image,
                 imagePullPolicy: 'IfNotPresent',
-                command: ['sh', '-c', `cp -R ${home}/config/. /config/`],
+                command: ['sh', '-c', `cp -R ${home}/config/. /config/${bootstrapOnce}`],
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('64Mi') },
                   limits: { cpu: k8s.Quantity.fromString('200m'), memory: k8s.Quantity.fromString('128Mi') },
                 },
                 securityContext: restrictedContainer(esUser),
-                volumeMounts: [{ name: 'config', mountPath: '/config' }],
+                volumeMounts: [
+                  { name: 'config', mountPath: '/config' },
+                  { name: 'data', mountPath: '/data', readOnly: true },
+                ],
               },
             ],
             containers: [

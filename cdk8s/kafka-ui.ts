@@ -48,11 +48,13 @@ export class KafkaUi extends Construct {
                   { name: 'KAFKA_CLUSTERS_0_NAME', value: 'eventide' },
                   { name: 'KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS', value: props.kafka.bootstrap },
                   { name: 'KAFKA_CLUSTERS_0_READONLY', value: 'true' },
-                  { name: 'JAVA_OPTS', value: '-Xmx256m' },
+                  // Heap plus metaspace, threads and buffers inside the limit: -Xmx256m alone under
+                  // 384Mi left ~130 MiB for the rest of a Spring Boot JVM and got it OOM-killed.
+                  { name: 'JAVA_OPTS', value: '-XX:MaxRAMPercentage=50 -XX:MaxMetaspaceSize=160m' },
                 ],
                 resources: {
-                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('384Mi') },
-                  limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('384Mi') },
+                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('640Mi') },
+                  limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('640Mi') },
                 },
                 startupProbe: { ...health, periodSeconds: 5, failureThreshold: 36 },
                 livenessProbe: health,

@@ -60,11 +60,12 @@ export function platformApp(profile: Profile, outdir: string): App {
   });
 
   const elasticsearch: Record<string, EnvValue> = {
-    ELASTICSEARCH_URL: `http://${Elasticsearch.serviceName}:${Elasticsearch.port}`,
+    ELASTICSEARCH_URL: `${profile.elasticsearch.security ? 'https' : 'http'}://${Elasticsearch.serviceName}:${Elasticsearch.port}`,
     ...(profile.elasticsearch.security
       ? {
           ELASTICSEARCH_USERNAME: { secret: Elasticsearch.credentialsSecret, key: 'username' },
           ELASTICSEARCH_PASSWORD: { secret: Elasticsearch.credentialsSecret, key: 'password' },
+          ELASTICSEARCH_CA: { secret: Elasticsearch.certificatesSecret, key: 'ca.crt' },
         }
       : {}),
   };

@@ -12,7 +12,7 @@ export interface Profile {
     /** A listener the host reaches through kind's port mappings (deploy/kind-cluster.yaml); none in production. */
     external?: KafkaExternalAccess;
   };
-  elasticsearch: { nodes: number; heap: string; memory: string; cpu: string; storage: string; security: boolean };
+  elasticsearch: { nodes: number; heap: string; memory: string; cpu: string; storage: string; security: boolean; mmap: boolean };
   postgres: { storage: string; memory: string };
   /** PodDisruptionBudgets and spreading pods over nodes: only where there is more than one node. */
   highAvailability: boolean;
@@ -32,7 +32,7 @@ export const kind: Profile = {
     storage: '2Gi',
     external: { bootstrap: { nodePort: 30092, hostPort: 9092 }, brokers: [{ nodePort: 30093, hostPort: 9093 }] },
   },
-  elasticsearch: { nodes: 1, heap: '512m', memory: '1Gi', cpu: '500m', storage: '2Gi', security: false },
+  elasticsearch: { nodes: 1, heap: '512m', memory: '1Gi', cpu: '500m', storage: '2Gi', security: false, mmap: false },
   postgres: { storage: '1Gi', memory: '256Mi' },
   highAvailability: false,
   kafkaUi: true,
@@ -42,7 +42,8 @@ export const kind: Profile = {
 export const production: Profile = {
   name: 'production',
   kafka: { brokers: 3, controllers: 3, replicationFactor: 3, minInsyncReplicas: 2, storage: '100Gi' },
-  elasticsearch: { nodes: 3, heap: '2g', memory: '4Gi', cpu: '2', storage: '100Gi', security: true },
+  // mmap needs vm.max_map_count ≥ 262144 on every node (README, "Production").
+  elasticsearch: { nodes: 3, heap: '2g', memory: '4Gi', cpu: '2', storage: '100Gi', security: true, mmap: true },
   postgres: { storage: '20Gi', memory: '1Gi' },
   highAvailability: true,
   kafkaUi: false,

@@ -6,6 +6,8 @@ const common = {
   ELASTICSEARCH_URL: env.elasticsearchUrl,
   ELASTICSEARCH_USERNAME: env.elasticsearchUsername,
   ELASTICSEARCH_PASSWORD: env.elasticsearchPassword,
+  /** PEM of the CA that signed Elasticsearch's HTTPS certificate; unset for plain HTTP. */
+  ELASTICSEARCH_CA: z.string().includes('BEGIN CERTIFICATE', { message: 'a PEM certificate' }).optional(),
   PORT: env.port,
   LOG_LEVEL: env.logLevel,
 };

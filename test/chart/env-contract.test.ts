@@ -41,11 +41,18 @@ for (const profile of Object.values(profiles)) {
           },
         ]),
     );
-    // Secrets whoever runs the cluster creates: any value of each key the chart names will do here.
+    // Secrets whoever runs the cluster creates: a PEM-shaped value serves every key the chart names.
     for (const name of profile.externalSecrets) {
       const refs = JSON.stringify(objects).matchAll(new RegExp(`"name":"${name}","key":"([^"]+)"|"key":"([^"]+)","name":"${name}"`, 'g'));
       const keys = new Set([...refs].map((m) => m[1] ?? m[2] ?? ''));
-      secrets.set(name, { data: Object.fromEntries([...keys].map((k) => [k, Buffer.from('placeholder').toString('base64')])) });
+      secrets.set(name, {
+        data: Object.fromEntries(
+          [...keys].map((k) => [
+            k,
+            Buffer.from('-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n').toString('base64'),
+          ]),
+        ),
+      });
     }
     const eventide = objects
       .filter((o): o is KubeObject & { spec: { template: { spec: { containers: V1Container[] } } } } => o.kind === 'Deployment')

@@ -1,0 +1,67 @@
+/** What the production profile promises an operator about Elasticsearch and kafka-ui, read from a fresh synth. */
+import { describe, expect, it } from 'vitest';
+import { kind, production } from '../../cdk8s/profile.ts';
+import { type KubeObject, parseObjects, synthFiles } from './synth.ts';
+
+interface Container {
+  name: string;
+  command?: string[];
+  env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  readinessProbe?: { exec?: { command: string[] }; tcpSocket?: unknown; httpGet?: unknown };
+  resources?: { limits?: { memory?: string } };
+}
+const podSpec = (o: KubeObject) =>
+  (o.spec as { template: { spec: { containers: Container[]; initContainers?: Container[] } } }).template.spec;
+const objects = (profile: typeof kind) => [...synthFiles(profile).values()].flatMap(parseObjects);
+const find = (list: KubeObject[], kind: string, name: string) => {
+  const found = list.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+};
+
+describe('production Elasticsearch', () => {
+  const list = objects(production);
+  const es = find(list, 'StatefulSet', 'elasticsearch');
+  const container = podSpec(es).containers[0] as Container;
+  const env = new Map((container.env ?? []).map((e) => [e.name, e.value]));
+
+  it('is ready from the cluster health over HTTPS, not from an open socket', () => {
+    expect(container.readinessProbe?.tcpSocket).toBeUndefined();
+    expect(container.readinessProbe?.exec?.command.join(' ')).toMatch(
+      /https:\/\/127\.0\.0\.1:9200\/_cluster\/health.*"status":"\(green\|yellow\)"/,
+    );
+    expect(env.get('xpack.security.http.ssl.enabled')).toBe('true');
+  });
+
+  it('keeps mmap on (vm.max_map_count is the operator’s) and bootstraps the cluster only from empty volumes', () => {
+    expect(env.has('node.store.allow_mmap')).toBe(false);
+    expect(env.has('cluster.initial_master_nodes')).toBe(false);
+    const init = podSpec(es).initContainers?.find((c) => c.name === 'config');
+    expect(init?.command?.join(' ')).toMatch(
+      /if \[ ! -d \/data\/_state \].*cluster\.initial_master_nodes: elasticsearch-0,elasticsearch-1,elasticsearch-2/,
+    );
+  });
+
+  it('gives the search services an HTTPS URL and the CA to check it with', () => {
+    const config = find(list, 'ConfigMap', 'search-indexer') as KubeObject & { data: Record<string, string> };
+    expect(config.data.ELASTICSEARCH_URL).toBe('https://elasticsearch:9200');
+    const indexer = podSpec(find(list, 'Deployment', 'search-indexer')).containers[0] as Container;
+    expect(indexer.env?.find((e) => e.name === 'ELASTICSEARCH_CA')?.valueFrom?.secretKeyRef).toEqual({
+      name: 'elasticsearch-certs',
+      key: 'ca.crt',
+    });
+  });
+});
+
+describe('kind', () => {
+  it("turns mmap off, so a laptop's kind node needs no sysctl", () => {
+    const es = find(objects(kind), 'StatefulSet', 'elasticsearch');
+    expect((podSpec(es).containers[0] as Container).env?.find((e) => e.name === 'node.store.allow_mmap')?.value).toBe('false');
+  });
+
+  it("leaves kafka-ui's JVM room inside its memory limit", () => {
+    const ui = podSpec(find(objects(kind), 'Deployment', 'kafka-ui')).containers[0] as Container;
+    expect(ui.env?.find((e) => e.name === 'JAVA_OPTS')?.value).toMatch(/MaxRAMPercentage=50/);
+    expect(ui.resources?.limits?.memory).toBe('640Mi');
+  });
+});
