@@ -113,8 +113,13 @@ export class EventDrivenService extends Construct {
       throw new Error(`${props.name}: a consumer's replicas belong to the operator; set consumes.minReplicas/maxReplicas instead`);
     const group = consumes ? (consumes.group ?? props.name) : undefined;
 
-    const own: Record<string, string> = {
-      ...(kafka ? { KAFKA_BROKERS: kafka.cluster.bootstrap } : {}),
+    const own: Record<string, EnvValue> = {
+      ...(kafka
+        ? kafka.cluster.connect(props.name, {
+            produce: [...produces.map((t) => t.topicName), ...(group ? [EventDrivenService.deadLetterTopic(group)] : [])],
+            consume: consumes && group ? { topics: consumes.topics, group } : undefined,
+          })
+        : {}),
       ...(group ? { KAFKA_GROUP_ID: group } : {}),
     };
     for (const key of ['PORT', ...Object.keys(own)])
@@ -144,7 +149,6 @@ export class EventDrivenService extends Construct {
       this.topics = [];
       return;
     }
-    kafka.cluster.allowClient(props.name);
     const declared = new Set(
       kafka.resources.node
         .findAll()

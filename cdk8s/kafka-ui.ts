@@ -22,6 +22,7 @@ export class KafkaUi extends Construct {
     super(scope, id);
     const name = KafkaUi.serviceName;
     const meta = { name, namespace, labels: labels(name, 'tool') };
+    if (props.kafka.authenticated) throw new Error('kafka-ui is configured here for an unauthenticated listener only (the kind profile)');
     props.kafka.allowClient(name);
     const health: k8s.Probe = {
       httpGet: { path: '/actuator/health', port: k8s.IntOrString.fromString('http') },

@@ -3,14 +3,33 @@ import { Construct } from 'constructs';
 import { versions } from '../devkit/paths.ts';
 import { namespace, selectorLabels } from './labels.ts';
 import type { TopicDurability } from './topic.ts';
+import type { EnvValue } from './workload.ts';
+
+/** What a workload may do on Kafka: with authentication on, exactly these ACLs and nothing else. */
+export interface KafkaAcl {
+  /** Topics it writes. */
+  produce?: string[];
+  /** Topics it reads, as members of this group. */
+  consume?: { topics: string[]; group: string };
+  /** Creates, alters and deletes any topic and reads any group's offsets (the operator). */
+  admin?: boolean;
+}
 
 /** What a workload needs of the platform's Kafka: where it is, how topics are made durable, and admission. */
 export interface KafkaCluster {
-  /** The bootstrap address, host:port. */
+  /** The bootstrap address of the listener workloads use, host:port. */
   readonly bootstrap: string;
   readonly durability: TopicDurability;
+  /** Whether clients must use TLS and SCRAM-SHA-512 (a KafkaUser each). */
+  readonly authenticated: boolean;
   /** Let this workload's pods reach the brokers (Kafka's NetworkPolicy admits only its clients). */
   allowClient(workload: string): void;
+  /**
+   * Admits the workload and returns its Kafka env (KAFKA_BROKERS; with authentication also its
+   * SCRAM user, the password from the Secret Strimzi writes for it, and the cluster CA), declaring
+   * its KafkaUser with `acl`.
+   */
+  connect(workload: string, acl: KafkaAcl): Record<string, EnvValue>;
 }
 
 /** A node port and the host port kind maps to it (extraPortMappings). */
@@ -45,26 +64,37 @@ export interface StrimziKafkaProps {
   highAvailability?: boolean;
   /** A nodeport listener for clients on the host (kind); default none. */
   external?: KafkaExternalAccess;
+  /**
+   * Clients connect over TLS with SCRAM-SHA-512, each as its own KafkaUser with least ACLs
+   * (Strimzi's User Operator writes their passwords into Secrets). Default false: a plain listener.
+   */
+  authentication?: boolean;
 }
 
 const strimziApi = 'kafka.strimzi.io/v1';
 
 /**
- * A Strimzi `Kafka` cluster in KRaft mode with its `KafkaNodePool`s. The Entity Operator is left
- * out: Eventide's own operator owns topics, and no Kafka users are managed.
+ * A Strimzi `Kafka` cluster in KRaft mode with its `KafkaNodePool`s. Eventide's own operator owns
+ * topics, so the Entity Operator runs only its User Operator, and only with authentication on.
  */
 export class StrimziKafka extends Construct implements KafkaCluster {
   static readonly clusterName = 'eventide';
   /** The bootstrap Service Strimzi creates for the plain listener. */
   static readonly bootstrap = `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9092`;
 
-  readonly bootstrap = StrimziKafka.bootstrap;
+  /** The Secret Strimzi keeps the cluster CA's certificate in (key ca.crt). */
+  static readonly clusterCaSecret = `${StrimziKafka.clusterName}-cluster-ca-cert`;
+
+  readonly bootstrap: string;
   readonly durability: TopicDurability;
+  readonly authenticated: boolean;
   private readonly clients: string[];
 
   constructor(scope: Construct, id: string, props: StrimziKafkaProps = {}) {
     super(scope, id);
     this.clients = [...(props.clients ?? [])];
+    this.authenticated = props.authentication ?? false;
+    this.bootstrap = this.authenticated ? `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9093` : StrimziKafka.bootstrap;
     this.durability = { replicationFactor: props.replicationFactor ?? 1, minInsyncReplicas: props.minInsyncReplicas ?? 1 };
     const brokers = props.brokers ?? 1;
     const controllers = props.controllers ?? 0;
@@ -114,12 +144,13 @@ export class StrimziKafka extends Construct implements KafkaCluster {
       spec: {
         kafka: {
           version: versions.kafka,
+          ...(this.authenticated ? { authorization: { type: 'simple' } } : {}),
           listeners: [
             {
-              name: 'plain',
-              port: 9092,
+              ...(this.authenticated
+                ? { name: 'tls', port: 9093, tls: true, authentication: { type: 'scram-sha-512' } }
+                : { name: 'plain', port: 9092, tls: false }),
               type: 'internal',
-              tls: false,
               // Resolved at synth time: workloads declared after the cluster still get in.
               networkPolicyPeers: Lazy.any({
                 produce: () => this.clients.map((client) => ({ podSelector: { matchLabels: selectorLabels(client) } })),
@@ -154,8 +185,39 @@ export class StrimziKafka extends Construct implements KafkaCluster {
             'auto.create.topics.enable': false,
           },
         },
+        ...(this.authenticated ? { entityOperator: { userOperator: {} } } : {}),
       },
     });
+  }
+
+  connect(workload: string, acl: KafkaAcl): Record<string, EnvValue> {
+    this.allowClient(workload);
+    if (!this.authenticated) return { KAFKA_BROKERS: this.bootstrap };
+    const allow = (type: string, name: string, operations: string[]) => ({ resource: { type, name, patternType: 'literal' }, operations });
+    const acls = [
+      ...(acl.produce ?? []).map((topic) => allow('topic', topic, ['Write', 'Describe'])),
+      ...(acl.consume?.topics ?? []).map((topic) => allow('topic', topic, ['Read', 'Describe'])),
+      ...(acl.consume ? [allow('group', acl.consume.group, ['Read'])] : []),
+      ...(acl.admin
+        ? [
+            allow('topic', '*', ['Create', 'Describe', 'DescribeConfigs', 'Alter', 'AlterConfigs', 'Delete']),
+            allow('group', '*', ['Describe']),
+            { resource: { type: 'cluster' }, operations: ['Describe'] },
+          ]
+        : []),
+    ];
+    new ApiObject(this, `user-${workload}`, {
+      apiVersion: strimziApi,
+      kind: 'KafkaUser',
+      metadata: { name: workload, namespace, labels: { 'strimzi.io/cluster': StrimziKafka.clusterName } },
+      spec: { authentication: { type: 'scram-sha-512' }, authorization: { type: 'simple', acls } },
+    });
+    return {
+      KAFKA_BROKERS: this.bootstrap,
+      KAFKA_SASL_USERNAME: workload,
+      KAFKA_SASL_PASSWORD: { secret: workload, key: 'password' },
+      KAFKA_CA: { secret: StrimziKafka.clusterCaSecret, key: 'ca.crt' },
+    };
   }
 
   allowClient(workload: string): void {

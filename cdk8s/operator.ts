@@ -70,7 +70,7 @@ export class EventideOperator extends Construct {
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     });
 
-    props.kafka.allowClient(name);
+    const kafka = props.kafka.connect(name, { admin: true });
     new Workload(this, 'deployment', {
       name,
       component: 'operator',
@@ -80,7 +80,7 @@ export class EventideOperator extends Construct {
       serviceAccountName: name,
       spread: props.spread,
       env: {
-        KAFKA_BROKERS: props.kafka.bootstrap,
+        ...kafka,
         LEASE_NAMESPACE: namespace,
         LEASE_NAME: EventideOperator.leaseName,
         POD_NAME: { field: 'metadata.name' },

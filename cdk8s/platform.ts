@@ -50,6 +50,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     storage: profile.kafka.storage,
     highAvailability: profile.highAvailability,
     external: profile.kafka.external,
+    authentication: profile.kafka.authentication,
   });
   const kafka = { cluster, resources: kafkaResources };
   new Elasticsearch(chart, 'elasticsearch', { ...profile.elasticsearch, highAvailability: profile.highAvailability });

@@ -11,6 +11,8 @@ export interface Profile {
     storage: string;
     /** A listener the host reaches through kind's port mappings (deploy/kind-cluster.yaml); none in production. */
     external?: KafkaExternalAccess;
+    /** TLS and SCRAM-SHA-512 with a KafkaUser per workload and least ACLs. */
+    authentication: boolean;
   };
   elasticsearch: { nodes: number; heap: string; memory: string; cpu: string; storage: string; security: boolean; mmap: boolean };
   postgres: { storage: string; memory: string };
@@ -31,6 +33,7 @@ export const kind: Profile = {
     minInsyncReplicas: 1,
     storage: '2Gi',
     external: { bootstrap: { nodePort: 30092, hostPort: 9092 }, brokers: [{ nodePort: 30093, hostPort: 9093 }] },
+    authentication: false,
   },
   elasticsearch: { nodes: 1, heap: '512m', memory: '1Gi', cpu: '500m', storage: '2Gi', security: false, mmap: false },
   postgres: { storage: '1Gi', memory: '256Mi' },
@@ -41,7 +44,7 @@ export const kind: Profile = {
 
 export const production: Profile = {
   name: 'production',
-  kafka: { brokers: 3, controllers: 3, replicationFactor: 3, minInsyncReplicas: 2, storage: '100Gi' },
+  kafka: { brokers: 3, controllers: 3, replicationFactor: 3, minInsyncReplicas: 2, storage: '100Gi', authentication: true },
   // mmap needs vm.max_map_count ≥ 262144 on every node (README, "Production").
   elasticsearch: { nodes: 3, heap: '2g', memory: '4Gi', cpu: '2', storage: '100Gi', security: true, mmap: true },
   postgres: { storage: '20Gi', memory: '1Gi' },

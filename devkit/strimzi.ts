@@ -11,6 +11,7 @@ const run = promisify(execFile);
 const kinds = {
   Kafka: 'io.strimzi.api.kafka.model.kafka.Kafka',
   KafkaNodePool: 'io.strimzi.api.kafka.model.nodepool.KafkaNodePool',
+  KafkaUser: 'io.strimzi.api.kafka.model.user.KafkaUser',
 } as const;
 
 /**

@@ -30,10 +30,23 @@ export const env = {
   elasticsearchUrl: z.url({ error: 'ELASTICSEARCH_URL is required: e.g. http://elasticsearch:9200' }),
   elasticsearchUsername: z.string().optional(),
   elasticsearchPassword: z.string().optional(),
+  /** PEM of the CA that signed the brokers' TLS certificates (Strimzi's cluster CA); unset for a plain listener. */
+  kafkaCa: z.string().includes('BEGIN CERTIFICATE', { message: 'KAFKA_CA must be a PEM certificate' }).optional(),
+  /** SCRAM-SHA-512 user (a Strimzi KafkaUser); unset for a listener without authentication. */
+  kafkaSaslUsername: z.string().min(1).optional(),
+  kafkaSaslPassword: z.string().min(1).optional(),
   /** A comma-separated list, empty when unset. */
   list: z.string().optional().transform(commaList),
   /** Kubernetes sets it from the downward API; elsewhere the host name stands in. */
   podName: z.string().min(1).default(hostname()),
+};
+
+/** Where Kafka is and how to authenticate, for every program that talks to it (spread into its schema). */
+export const kafkaEnv = {
+  KAFKA_BROKERS: env.kafkaBrokers,
+  KAFKA_CA: env.kafkaCa,
+  KAFKA_SASL_USERNAME: env.kafkaSaslUsername,
+  KAFKA_SASL_PASSWORD: env.kafkaSaslPassword,
 };
 
 /** The environment does not fit the program's schema; the message names every problem. */

@@ -40,6 +40,24 @@ export interface KafkaClientOptions extends Omit<KafkaConfig, 'logLevel' | 'logC
   level?: LogLevel;
 }
 
+/** TLS and SASL for a listener that requires them (production: TLS + SCRAM-SHA-512); empty for a plain one. */
+export interface KafkaSecurity {
+  ssl?: { ca: string[] };
+  sasl?: { mechanism: 'scram-sha-512'; username: string; password: string };
+}
+
+/** The security settings a program's validated config asks for (lib/config.ts kafkaEnv). */
+export function kafkaSecurity(config: { KAFKA_CA?: string; KAFKA_SASL_USERNAME?: string; KAFKA_SASL_PASSWORD?: string }): KafkaSecurity {
+  if (Boolean(config.KAFKA_SASL_USERNAME) !== Boolean(config.KAFKA_SASL_PASSWORD))
+    throw new Error('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD go together: set both or neither');
+  return {
+    ...(config.KAFKA_CA ? { ssl: { ca: [config.KAFKA_CA] } } : {}),
+    ...(config.KAFKA_SASL_USERNAME && config.KAFKA_SASL_PASSWORD
+      ? { sasl: { mechanism: 'scram-sha-512' as const, username: config.KAFKA_SASL_USERNAME, password: config.KAFKA_SASL_PASSWORD } }
+      : {}),
+  };
+}
+
 export function kafkaClient({ log = silent, level = logLevel.WARN, ...config }: KafkaClientOptions): kafkajs.Kafka {
   const child = log.child({ component: 'kafka' });
   return new Kafka({

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { backoffMs } from './backoff.ts';
 import type { KafkaRecord } from './cloudevents.ts';
-import { kafkaClient, Partitioners, type Producer } from './kafka.ts';
+import { type KafkaSecurity, kafkaClient, Partitioners, type Producer } from './kafka.ts';
 import { sqlIdentifier } from './pg.ts';
 
 /**
@@ -107,6 +107,8 @@ export interface RelayOptions extends OutboxLocation {
   /** Leave out to use pg's PG* environment variables. */
   databaseUrl?: string;
   brokers: string[];
+  /** TLS and SASL for the listener (kafkaSecurity(config)); default none. */
+  security?: KafkaSecurity;
   log: Logger;
   /** The Kafka client id; default `<table>-relay`. */
   clientId?: string;
@@ -136,8 +138,8 @@ interface OutboxRow {
  * version are possible, gaps are not).
  */
 export class OutboxRelay {
-  private readonly options: Required<Omit<RelayOptions, 'log' | 'databaseUrl' | 'table' | 'channel'>> &
-    Pick<RelayOptions, 'log' | 'databaseUrl'>;
+  private readonly options: Required<Omit<RelayOptions, 'log' | 'databaseUrl' | 'security' | 'table' | 'channel'>> &
+    Pick<RelayOptions, 'log' | 'databaseUrl' | 'security'>;
   private readonly outbox: Outbox;
   private producer: Producer;
   private client: pg.Client | undefined;
@@ -163,7 +165,12 @@ export class OutboxRelay {
   }
 
   private newProducer(): Producer {
-    return kafkaClient({ clientId: this.options.clientId, brokers: this.options.brokers, log: this.options.log }).producer({
+    return kafkaClient({
+      clientId: this.options.clientId,
+      brokers: this.options.brokers,
+      ...this.options.security,
+      log: this.options.log,
+    }).producer({
       idempotent: true,
       maxInFlightRequests: 1,
       // Named, so kafkajs does not warn on every start that its default changed in 2.0 (murmur2, as Java's).

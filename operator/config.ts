@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { env, loadConfig as load } from '../lib/config.ts';
+import { env, kafkaEnv, loadConfig as load } from '../lib/config.ts';
 
 export const configSchema = z.object({
-  KAFKA_BROKERS: env.kafkaBrokers,
+  ...kafkaEnv,
   WATCH_NAMESPACES: env.list,
   POD_NAME: env.podName,
   LEASE_NAMESPACE: z.string().min(1).default('eventide'),

@@ -8,6 +8,7 @@ import {
   type KubernetesListObject,
 } from '@kubernetes/client-node';
 import { Health, startHealthServer } from '../lib/health.ts';
+import { kafkaSecurity } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
 import type { ConsumerGroupSpec, ConsumerGroupStatus } from './api/consumer-group.ts';
 import { consumerGroupNames, group, topicNames, version } from './api/crds.ts';
@@ -53,7 +54,7 @@ export class Operator {
     this.log = log ?? createLogger(program, config.LOG_LEVEL);
     this.kc = kc ?? new KubeConfig();
     if (!kc) this.kc.loadFromDefault();
-    this.kafka = new KafkaTopics(config.KAFKA_BROKERS);
+    this.kafka = new KafkaTopics(config.KAFKA_BROKERS, kafkaSecurity(config));
     const custom = this.kc.makeApiClient(CustomObjectsApi);
     const watch = <T extends Topic | ConsumerGroup>(plural: string) =>
       new Watched<T>(
@@ -88,7 +89,7 @@ export class Operator {
     this.loops.push(topicLoop);
 
     this.groups = watch<ConsumerGroup>(consumerGroupNames.plural);
-    this.lag = new KafkaLag(config.KAFKA_BROKERS);
+    this.lag = new KafkaLag(config.KAFKA_BROKERS, kafkaSecurity(config));
     const groupLoop = new ControllerLoop(
       new ConsumerGroupController({
         groups: this.groups,

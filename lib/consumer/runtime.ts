@@ -5,7 +5,16 @@ import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } 
 import type { ContractRegistry, DecodedEvent } from '../contracts.ts';
 import { refusedByDatabase } from '../database-errors.ts';
 import type { Health } from '../health.ts';
-import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, kafkaClient, Partitioners, type Producer } from '../kafka.ts';
+import {
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type KafkaMessage,
+  type KafkaSecurity,
+  kafkaClient,
+  Partitioners,
+  type Producer,
+} from '../kafka.ts';
 import { decide, defaultRetryPolicy, type RetryPolicy } from './decision.ts';
 import { RecordThrottle } from './throttle.ts';
 
@@ -29,6 +38,8 @@ export type BatchHandler = (events: DecodedEvent[], context: BatchContext) => Pr
 
 export interface EventConsumerOptions {
   brokers: string[];
+  /** TLS and SASL for the listener (kafkaSecurity(config)); default none. */
+  security?: KafkaSecurity;
   groupId: string;
   topic: string;
   contracts: ContractRegistry;
@@ -77,7 +88,7 @@ export class EventConsumer {
     this.options = options;
     this.policy = { ...defaultRetryPolicy, ...options.retry };
     if (options.maxRecordsPerSecond) this.throttle = new RecordThrottle(options.maxRecordsPerSecond);
-    this.kafka = kafkaClient({ clientId: options.groupId, brokers: options.brokers, log: options.log });
+    this.kafka = kafkaClient({ clientId: options.groupId, brokers: options.brokers, ...options.security, log: options.log });
     this.consumer = this.kafka.consumer({
       groupId: options.groupId,
       // A replica killed without leaving holds its partitions until the session times out, and a

@@ -1,4 +1,4 @@
-import { type Admin, kafkaClient } from '../../lib/kafka.ts';
+import { type Admin, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
 import type { PartitionOffsets } from '../scaling/rule.ts';
 
 /** Reads what the scaling rule needs: end, start and committed offsets of a group's partitions. */
@@ -6,11 +6,12 @@ export class KafkaLag {
   private readonly admin: Admin;
   private connected: Promise<void> | undefined;
 
-  constructor(brokers: string[], clientId = 'eventide-operator-lag') {
+  constructor(brokers: string[], security: KafkaSecurity = {}, clientId = 'eventide-operator-lag') {
     // Few retries: a poll that cannot read lag holds the replicas and tries again next poll.
     this.admin = kafkaClient({
       clientId,
       brokers,
+      ...security,
       connectionTimeout: 2_000,
       requestTimeout: 5_000,
       retry: { retries: 1 },

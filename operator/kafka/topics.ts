@@ -1,4 +1,4 @@
-import { type Admin, ConfigResourceTypes, kafkaClient } from '../../lib/kafka.ts';
+import { type Admin, ConfigResourceTypes, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
 import type { ObservedTopic } from '../controllers/topic-plan.ts';
 
 /** kafkajs reports a topic-level override with this config source (DYNAMIC_TOPIC_CONFIG). */
@@ -20,8 +20,8 @@ export class KafkaTopics {
   private readonly admin: Admin;
   private connected: Promise<void> | undefined;
 
-  constructor(brokers: string[], clientId = 'eventide-operator') {
-    this.admin = kafkaClient({ clientId, brokers, retry: { retries: 2 } }).admin();
+  constructor(brokers: string[], security: KafkaSecurity = {}, clientId = 'eventide-operator') {
+    this.admin = kafkaClient({ clientId, brokers, ...security, retry: { retries: 2 } }).admin();
   }
 
   private async ready(): Promise<Admin> {

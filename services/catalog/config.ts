@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { env } from '../../lib/config.ts';
+import { env, kafkaEnv } from '../../lib/config.ts';
 import { postgresEnv, requirePostgres } from '../../lib/pg.ts';
 
 export const catalogConfig = z
   .object({
-    KAFKA_BROKERS: env.kafkaBrokers,
+    ...kafkaEnv,
     ...postgresEnv,
     PORT: env.port,
     LOG_LEVEL: env.logLevel,

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import { backoffMs, sleep } from '../../lib/backoff.ts';
 import { Health } from '../../lib/health.ts';
+import { kafkaSecurity } from '../../lib/kafka.ts';
 import { runService } from '../../lib/main.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
 import { createPool } from '../../lib/pg.ts';
@@ -21,6 +22,7 @@ await runService({
     const relay = new OutboxRelay({
       databaseUrl: config.DATABASE_URL,
       brokers: config.KAFKA_BROKERS,
+      security: kafkaSecurity(config),
       log,
       clientId: 'catalog-relay',
       lockKey: 'eventide-outbox-relay',

@@ -2,10 +2,11 @@
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import { z } from 'zod';
-import { env } from '../../lib/config.ts';
+import { env, kafkaEnv } from '../../lib/config.ts';
 import { EventConsumer, eachEvent } from '../../lib/consumer/runtime.ts';
 import { Health } from '../../lib/health.ts';
 import { Inbox, inboxTableSql } from '../../lib/inbox.ts';
+import { kafkaSecurity } from '../../lib/kafka.ts';
 import { runService } from '../../lib/main.ts';
 import { createPool, migrate, postgresEnv, requirePostgres } from '../../lib/pg.ts';
 import { catalogEvents, changeOf, changeTopic } from '../catalog/events.ts';
@@ -14,7 +15,7 @@ import { applyChange, migrations } from './counts.ts';
 
 const config = z
   .object({
-    KAFKA_BROKERS: env.kafkaBrokers,
+    ...kafkaEnv,
     ...postgresEnv,
     PORT: env.port,
     LOG_LEVEL: env.logLevel,
@@ -32,6 +33,7 @@ await runService({
     const inbox = new Inbox({ pool: db, group: config.KAFKA_GROUP_ID });
     const consumer = new EventConsumer({
       brokers: config.KAFKA_BROKERS,
+      security: kafkaSecurity(config),
       groupId: config.KAFKA_GROUP_ID,
       topic: config.KAFKA_TOPIC,
       contracts: catalogEvents,

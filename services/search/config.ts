@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from '../../lib/config.ts';
+import { env, kafkaEnv } from '../../lib/config.ts';
 import { indexName } from './index-definition.ts';
 
 const common = {
@@ -14,7 +14,7 @@ const common = {
 
 export const indexerConfig = z.object({
   ...common,
-  KAFKA_BROKERS: env.kafkaBrokers,
+  ...kafkaEnv,
   KAFKA_GROUP_ID: z.string().min(1).default('search-indexer'),
   KAFKA_TOPIC: z.string().min(1).default('catalog.events'),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),

@@ -1,6 +1,7 @@
 /** search-indexer: the Kafka consumer the operator scales; health and metrics on PORT. */
 import { Registry } from 'prom-client';
 import { Health, startHealthServer } from '../../lib/health.ts';
+import { kafkaSecurity } from '../../lib/kafka.ts';
 import { runService } from '../../lib/main.ts';
 import { indexerConfig } from './config.ts';
 import { elasticsearchClient } from './elasticsearch.ts';
@@ -12,6 +13,7 @@ await runService({
   async start({ config, log, exit }) {
     const indexer = new Indexer({
       brokers: config.KAFKA_BROKERS,
+      security: kafkaSecurity(config),
       groupId: config.KAFKA_GROUP_ID,
       topic: config.KAFKA_TOPIC,
       index: config.ELASTICSEARCH_INDEX,

@@ -2,6 +2,7 @@ import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
 import { EventConsumer, type Rejection } from '../../lib/consumer/runtime.ts';
 import type { LivenessLimits } from '../../lib/consumer-liveness.ts';
+import type { KafkaSecurity } from '../../lib/kafka.ts';
 import { catalogEvents, changeOf } from '../catalog/events.ts';
 import { bulkAction, outcome } from './bulk.ts';
 import { ensureIndex } from './index-admin.ts';
@@ -9,6 +10,8 @@ import { indexName } from './index-definition.ts';
 
 export interface IndexerOptions {
   brokers: string[];
+  /** TLS and SASL for the listener (kafkaSecurity(config)); default none. */
+  security?: KafkaSecurity;
   groupId: string;
   topic: string;
   es: Client;

@@ -13,7 +13,7 @@ import { localProgram } from '../../devkit/kubelet/program.ts';
 import { configSchema as operatorConfig } from '../../operator/config.ts';
 import { catalogConfig } from '../../services/catalog/config.ts';
 import { apiConfig, indexerConfig } from '../../services/search/config.ts';
-import { type KubeObject, parseObjects, synthFiles } from './synth.ts';
+import { type KubeObject, parseObjects, strimziSecrets, synthFiles } from './synth.ts';
 
 /** Entry point → the schema its main validates its environment with. */
 const schemas: Record<string, z.ZodObject> = {
@@ -41,18 +41,13 @@ for (const profile of Object.values(profiles)) {
           },
         ]),
     );
-    // Secrets whoever runs the cluster creates: a PEM-shaped value serves every key the chart names.
+    // Secrets Strimzi or whoever runs the cluster creates: a PEM-shaped value serves every key the chart names.
+    const pem = Buffer.from('-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n').toString('base64');
+    for (const [name, keys] of strimziSecrets(objects)) secrets.set(name, { data: Object.fromEntries(keys.map((k) => [k, pem])) });
     for (const name of profile.externalSecrets) {
       const refs = JSON.stringify(objects).matchAll(new RegExp(`"name":"${name}","key":"([^"]+)"|"key":"([^"]+)","name":"${name}"`, 'g'));
       const keys = new Set([...refs].map((m) => m[1] ?? m[2] ?? ''));
-      secrets.set(name, {
-        data: Object.fromEntries(
-          [...keys].map((k) => [
-            k,
-            Buffer.from('-----BEGIN CERTIFICATE-----\nplaceholder\n-----END CERTIFICATE-----\n').toString('base64'),
-          ]),
-        ),
-      });
+      secrets.set(name, { data: Object.fromEntries([...keys].map((k) => [k, pem])) });
     }
     const eventide = objects
       .filter((o): o is KubeObject & { spec: { template: { spec: { containers: V1Container[] } } } } => o.kind === 'Deployment')

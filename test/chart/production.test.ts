@@ -53,6 +53,58 @@ describe('production Elasticsearch', () => {
   });
 });
 
+describe('production Kafka', () => {
+  const list = objects(production);
+  const users = new Map(
+    list
+      .filter((o) => o.kind === 'KafkaUser')
+      .map((o) => [
+        o.metadata.name,
+        (o.spec as { authorization: { acls: { resource: { type: string; name?: string }; operations: string[] }[] } }).authorization.acls,
+      ]),
+  );
+  const acl = (user: string) => (users.get(user) ?? []).map((a) => `${a.resource.type}:${a.resource.name ?? ''} ${a.operations.join(',')}`);
+
+  it('takes clients over TLS with SCRAM-SHA-512 only, with authorization on', () => {
+    const kafka = find(list, 'Kafka', 'eventide').spec as {
+      kafka: { listeners: Record<string, unknown>[]; authorization?: { type: string } };
+    };
+    expect(kafka.kafka.listeners).toEqual([
+      expect.objectContaining({ name: 'tls', port: 9093, tls: true, authentication: { type: 'scram-sha-512' } }),
+    ]);
+    expect(kafka.kafka.authorization).toEqual({ type: 'simple' });
+  });
+
+  it('gives each workload its own user with the least ACLs', () => {
+    expect([...users.keys()].sort()).toEqual(['catalog', 'eventide-operator', 'search-indexer']);
+    expect(acl('catalog')).toEqual(['topic:catalog.events Write,Describe']);
+    expect(acl('search-indexer')).toEqual([
+      'topic:search-indexer.dlq Write,Describe',
+      'topic:catalog.events Read,Describe',
+      'group:search-indexer Read',
+    ]);
+    expect(acl('eventide-operator')).toEqual([
+      'topic:* Create,Describe,DescribeConfigs,Alter,AlterConfigs,Delete',
+      'group:* Describe',
+      'cluster: Describe',
+    ]);
+  });
+
+  it("connects the workloads with their user's Secret and the cluster CA", () => {
+    const indexer = podSpec(find(list, 'Deployment', 'search-indexer')).containers[0] as Container;
+    const refs = Object.fromEntries((indexer.env ?? []).filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+    expect(refs).toMatchObject({
+      KAFKA_SASL_PASSWORD: { name: 'search-indexer', key: 'password' },
+      KAFKA_CA: { name: 'eventide-cluster-ca-cert', key: 'ca.crt' },
+    });
+    const config = find(list, 'ConfigMap', 'search-indexer') as KubeObject & { data: Record<string, string> };
+    expect(config.data).toMatchObject({
+      KAFKA_BROKERS: 'eventide-kafka-bootstrap.eventide.svc:9093',
+      KAFKA_SASL_USERNAME: 'search-indexer',
+    });
+  });
+});
+
 describe('kind', () => {
   it("turns mmap off, so a laptop's kind node needs no sysctl", () => {
     const es = find(objects(kind), 'StatefulSet', 'elasticsearch');

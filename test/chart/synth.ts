@@ -29,3 +29,16 @@ export function parseObjects(yamlText: string): KubeObject[] {
     .map((doc) => doc.toJSON() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null);
 }
+
+/**
+ * Secrets Strimzi writes for the chart: one per KafkaUser (its SCRAM password) and the cluster
+ * CA's certificate once any user needs it. Name → keys the chart may refer to.
+ */
+export function strimziSecrets(objects: KubeObject[]): Map<string, string[]> {
+  const users = objects.filter((o) => o.kind === 'KafkaUser').map((o) => o.metadata.name);
+  const cluster = objects.find((o) => o.kind === 'Kafka')?.metadata.name;
+  return new Map([
+    ...users.map((user) => [user, ['password', 'sasl.jaas.config']] as [string, string[]]),
+    ...(users.length > 0 && cluster ? [[`${cluster}-cluster-ca-cert`, ['ca.crt']] as [string, string[]]] : []),
+  ]);
+}
