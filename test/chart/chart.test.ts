@@ -163,7 +163,8 @@ for (const profile of Object.values(profiles)) {
     it('runs Kafka on Strimzi without its topic operator, so topics belong to Eventide', () => {
       const kafka = objects.find((o) => o.kind === 'Kafka');
       expect(kafka?.apiVersion).toBe('kafka.strimzi.io/v1');
-      expect((kafka?.spec as { entityOperator?: Record<string, unknown> }).entityOperator ?? {}).not.toHaveProperty('topicOperator');
+      const spec = kafka?.spec as { entityOperator?: Record<string, unknown> } | undefined;
+      expect(spec?.entityOperator ?? {}).not.toHaveProperty('topicOperator');
       const pools = objects.filter((o) => o.kind === 'KafkaNodePool');
       const nodes = pools.reduce((n, p) => n + ((p.spec as { replicas: number }).replicas ?? 0), 0);
       expect(nodes).toBe(profile.kafka.brokers + profile.kafka.controllers);
