@@ -31,4 +31,27 @@ describe('make deploy order', () => {
       expect(steps).toContain(step);
     expect(steps).not.toContain('kafka-ui rolled out');
   });
+
+  it("says why a wait failed: a rollout shows its Pods' states, a Ready wait the conditions", () => {
+    const all = deploySteps(join(repoRoot, 'charts/kind'));
+    const rollout = all.find((s) => s.what === 'search-indexer rolled out');
+    expect(rollout?.diagnose).toEqual([
+      '-n',
+      'eventide',
+      'get',
+      'pods',
+      '-l',
+      'app.kubernetes.io/name=search-indexer,app.kubernetes.io/part-of=eventide',
+      '-o',
+      expect.stringMatching(/WAITING:.*state\.waiting\.reason/),
+    ]);
+    expect(all.find((s) => s.what === 'Topic catalog-events Ready')?.diagnose).toEqual([
+      '-n',
+      'eventide',
+      'get',
+      'topic/catalog-events',
+      '-o',
+      expect.stringMatching(/^jsonpath=.*conditions/),
+    ]);
+  });
 });

@@ -17,7 +17,7 @@ interface Manifest {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+  spec?: { selector?: { matchLabels?: Record<string, string> }; template?: { spec?: { containers?: { image?: string }[] } } };
 }
 
 export function manifests(file: string): Manifest[] {
@@ -32,7 +32,13 @@ export interface DeployStep {
   /** What the step does, for the progress line. */
   what: string;
   kubectl: string[];
+  /** kubectl arguments whose output says why the step failed (Pods' states, the conditions). */
+  diagnose?: string[];
 }
+
+const podStates =
+  'custom-columns=POD:.metadata.name,PHASE:.status.phase,READY:.status.containerStatuses[*].ready,RESTARTS:.status.containerStatuses[*].restartCount,WAITING:.status.containerStatuses[*].state.waiting.reason,MESSAGE:.status.containerStatuses[*].state.waiting.message';
+const conditions = 'jsonpath={range .status.conditions[*]}{.type}={.status} {.reason}: {.message}{"\\n"}{end}';
 
 /**
  * The steps, in order. Topics are applied and Ready before any consumer is awaited: consumers
@@ -47,6 +53,21 @@ export function deploySteps(chartDir: string): DeployStep[] {
   const names = (list: Manifest[], kind: string, pick: (m: Manifest) => boolean = () => true) =>
     list.filter((m) => m.kind === kind && pick(m));
   const namespaced = (m: Manifest) => ['-n', m.metadata.namespace ?? 'default'];
+  const rollout = (m: Manifest, kind: string, timeout: string): DeployStep => ({
+    what: `${m.metadata.name} rolled out`,
+    kubectl: [...namespaced(m), 'rollout', 'status', `${kind}/${m.metadata.name}`, `--timeout=${timeout}`],
+    diagnose: [
+      ...namespaced(m),
+      'get',
+      'pods',
+      '-l',
+      Object.entries(m.spec?.selector?.matchLabels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+      '-o',
+      podStates,
+    ],
+  });
   const steps: DeployStep[] = [
     { what: 'CRDs', kubectl: ['apply', '--server-side', '-f', crds] },
     {
@@ -66,18 +87,11 @@ export function deploySteps(chartDir: string): DeployStep[] {
     steps.push({
       what: `Kafka ${kafka.metadata.name} Ready`,
       kubectl: [...namespaced(kafka), 'wait', `kafka/${kafka.metadata.name}`, '--for=condition=Ready', '--timeout=600s'],
+      diagnose: [...namespaced(kafka), 'get', `kafka/${kafka.metadata.name}`, '-o', conditions],
     });
-  for (const set of names(platformObjects, 'StatefulSet'))
-    steps.push({
-      what: `${set.metadata.name} rolled out`,
-      kubectl: [...namespaced(set), 'rollout', 'status', `statefulset/${set.metadata.name}`, '--timeout=600s'],
-    });
+  for (const set of names(platformObjects, 'StatefulSet')) steps.push(rollout(set, 'statefulset', '600s'));
   const operators = names(platformObjects, 'Deployment', (m) => m.metadata.labels?.['app.kubernetes.io/component'] === 'operator');
-  for (const operator of operators)
-    steps.push({
-      what: `${operator.metadata.name} rolled out`,
-      kubectl: [...namespaced(operator), 'rollout', 'status', `deployment/${operator.metadata.name}`, '--timeout=300s'],
-    });
+  for (const operator of operators) steps.push(rollout(operator, 'deployment', '300s'));
   steps.push({ what: 'Topics and ConsumerGroups', kubectl: ['apply', '--server-side', '-f', resources] });
   const ready = (object: Manifest): DeployStep => ({
     what: `${object.kind} ${object.metadata.name} Ready`,
@@ -88,13 +102,11 @@ export function deploySteps(chartDir: string): DeployStep[] {
       '--for=condition=Ready',
       '--timeout=120s',
     ],
+    diagnose: [...namespaced(object), 'get', `${object.kind.toLowerCase()}/${object.metadata.name}`, '-o', conditions],
   });
   for (const topic of names(resourceObjects, 'Topic')) steps.push(ready(topic));
   for (const deployment of names(platformObjects, 'Deployment', (m) => isEventideImage(m) && !operators.includes(m)))
-    steps.push({
-      what: `${deployment.metadata.name} rolled out`,
-      kubectl: [...namespaced(deployment), 'rollout', 'status', `deployment/${deployment.metadata.name}`, '--timeout=300s'],
-    });
+    steps.push(rollout(deployment, 'deployment', '300s'));
   // A ConsumerGroup is Ready once its consumers consume, so it comes last.
   for (const group of names(resourceObjects, 'ConsumerGroup')) steps.push(ready(group));
   return steps;
@@ -121,7 +133,16 @@ export async function deploy({
       await run(kubectl, [...kubectlArgs, ...step.kubectl], { maxBuffer: 16 * 1024 * 1024 });
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`deploy: ${step.what} failed: kubectl ${step.kubectl.join(' ')}\n${(e.stderr || e.stdout || e.message).trim()}`);
+      // A timeout alone says nothing; the Pods' states or the conditions say why.
+      const why = step.diagnose
+        ? await run(kubectl, [...kubectlArgs, ...step.diagnose]).then(
+            (r) => `\nnow:\n${r.stdout.trimEnd()}`,
+            () => '',
+          )
+        : '';
+      throw new Error(
+        `deploy: ${step.what} failed: kubectl ${step.kubectl.join(' ')}\n${(e.stderr || e.stdout || e.message).trim()}${why}`,
+      );
     }
     log(`deploy: ${step.what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
