@@ -189,7 +189,15 @@ describe('ConsumerGroup controller against the real API server and Kafka', () =>
   it('does not scale spuriously when the operator restarts', async () => {
     await produce(brokers, topic, 250);
     await eventually(async () => (await replicas(ns, 'workers')) === 3, { timeoutMs: 10_000, what: 'scale to 3' });
-    const before = (await h.events(ns, 'workers')).filter((e) => e.reason.startsWith('Scaled')).length;
+    // A scale's Event is written after the scale itself: count once no more arrive for a poll interval.
+    const scaledEvents = async () => (await h.events(ns, 'workers')).filter((e) => e.reason.startsWith('Scaled')).length;
+    let before = await scaledEvents();
+    for (let settled = false; !settled; ) {
+      await new Promise((r) => setTimeout(r, pollSeconds * 1000 + 500));
+      const now = await scaledEvents();
+      settled = now === before;
+      before = now;
+    }
     await operators[0]?.stop();
     const restarted = operatorFor(brokers, ns);
     await restarted.start();
