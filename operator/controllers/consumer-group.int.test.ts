@@ -251,7 +251,11 @@ describe('ConsumerGroup controller when Kafka goes away', () => {
       namespace: ns,
       body,
     });
-    await eventually(async () => (await replicas(ns, 'workers')) === 3, { what: 'scale to 3' });
+    // Seen once in CI (not reproduced alone): no scale within 30 s. Say what the controller saw.
+    await eventually(async () => (await replicas(ns, 'workers')) === 3, { what: 'scale to 3' }).catch(async (error: Error) => {
+      const g = await getGroup(ns, 'workers').catch(() => undefined);
+      throw new Error(`${error.message}; ConsumerGroup status: ${JSON.stringify(g?.status)}`);
+    });
 
     await kafka.kill();
     const held = await eventually(
