@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { backoffMs, sleep } from './backoff.ts';
 
 /**
  * A pool whose connections can fail without crashing the process. pg-pool's query() listens for
@@ -93,4 +94,32 @@ export const postgresEnv = {
 export function requirePostgres(config: { DATABASE_URL?: string; PGHOST?: string }, ctx: z.RefinementCtx): void {
   if (!config.DATABASE_URL && !config.PGHOST)
     ctx.addIssue({ code: 'custom', path: ['DATABASE_URL or PGHOST'], message: 'where PostgreSQL is (one of them is required)' });
+}
+
+/**
+ * Migrates in the background until it succeeds: PostgreSQL not there yet is "not ready,
+ * retrying", never an exit. `migrated()` is for the readiness check; `done` settles once
+ * migrated or stopped by the signal.
+ */
+export function migrateInBackground({ run, log, signal }: { run: () => Promise<number[]>; log: Logger; signal: AbortSignal }): {
+  migrated: () => boolean;
+  done: Promise<boolean>;
+} {
+  let migrated = false;
+  const done = (async () => {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      try {
+        const applied = await run();
+        if (applied.length > 0) log.info({ applied }, 'migrations applied');
+        migrated = true;
+        return true;
+      } catch (error) {
+        const retryInMs = backoffMs(attempt, { maxMs: 10_000 });
+        log.warn({ err: error, retryInMs }, 'database not ready for migrations; retrying');
+        await sleep(retryInMs, signal);
+      }
+    }
+    return false;
+  })();
+  return { migrated: () => migrated, done };
 }

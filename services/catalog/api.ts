@@ -5,10 +5,11 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { badInputForDatabase, databaseUnavailable } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
+import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
 import { idempotencyKey, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid, problemResponse, withHeaders } from '../../lib/http/problem.ts';
 import { openApiDocument } from './openapi.ts';
-import { eventInput, eventPatch, ifMatchHeader, listQuery } from './schema.ts';
+import { eventInput, eventPatch, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
 
 export interface CatalogApiDeps {
@@ -19,16 +20,6 @@ export interface CatalogApiDeps {
   log: Logger;
   /** Largest accepted body, in bytes. */
   maxBodyBytes?: number;
-}
-
-const etag = (version: number) => `"${version}"`;
-
-/** If-Match: "*" or one ETag; the version the client last saw, or undefined. */
-export function parseIfMatch(header: string | undefined): number | undefined | 'invalid' {
-  if (header === undefined) return undefined;
-  if (!ifMatchHeader.safeParse(header).success) return 'invalid';
-  const version = /\d+/.exec(header)?.[0];
-  return version === undefined ? undefined : Number(version);
 }
 
 /** The version a body may carry for optimistic concurrency (409 when stale), taken out of it. */

@@ -1,12 +1,11 @@
 /** The catalog: HTTP API over PostgreSQL, and the outbox relay to Kafka, in one process. */
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { backoffMs, sleep } from '../../lib/backoff.ts';
 import { Health } from '../../lib/health.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import { runService } from '../../lib/main.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
-import { createPool } from '../../lib/pg.ts';
+import { createPool, migrateInBackground } from '../../lib/pg.ts';
 import { catalogApi } from './api.ts';
 import { catalogConfig } from './config.ts';
 import { migrate } from './migrations.ts';
@@ -29,26 +28,11 @@ await runService({
       retentionMs: config.OUTBOX_RETENTION_HOURS * 3600_000,
     });
     const stopped = new AbortController();
-    let migrated = false;
-    // PostgreSQL not there yet is "not ready, retrying", never an exit: migrate, then relay, in the background.
-    const migrating = (async () => {
-      for (let attempt = 0; !stopped.signal.aborted; attempt++) {
-        try {
-          const applied = await migrate(pool);
-          if (applied.length > 0) log.info({ applied }, 'migrations applied');
-          migrated = true;
-          relay.start();
-          return;
-        } catch (error) {
-          const retryInMs = backoffMs(attempt, { maxMs: 10_000 });
-          log.warn({ err: error, retryInMs }, 'database not ready for migrations; retrying');
-          await sleep(retryInMs, stopped.signal);
-        }
-      }
-    })();
+    const migration = migrateInBackground({ run: () => migrate(pool), log, signal: stopped.signal });
+    void migration.done.then((migrated) => migrated && relay.start());
 
     const health = new Health().ready('database', async () =>
-      migrated
+      migration.migrated()
         ? { ok: (await pool.query('SELECT 1')).rowCount === 1, detail: 'database unreachable' }
         : { ok: false, detail: 'migrations not applied yet' },
     );
@@ -61,7 +45,7 @@ await runService({
         log.info('no new requests, draining, flushing the outbox');
         stopped.abort();
         await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-        await migrating;
+        await migration.done;
         await relay.stop();
         await pool.end();
       },

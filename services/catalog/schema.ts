@@ -65,10 +65,7 @@ export const eventPage = z
   .strict();
 
 /** If-Match: one ETag (the version, weak or strong) or `*`; anything else, an empty value too, is 400. */
-export const ifMatchHeader = z
-  .string()
-  .regex(/^\s*(?:\*|(?:W\/)?"\d+")\s*$/, 'an ETag such as "3", or *')
-  .meta({ examples: ['"1"', '*'] });
+export { ifMatchHeader } from '../../lib/http/conditional.ts';
 export const idempotencyKeyHeader = z.string().min(1).max(200);
 
 export const listQuery = z

@@ -1,0 +1,67 @@
+import { Hono } from 'hono';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { pino } from 'pino';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bearerToken, jwtVerifier, requireRole, tokenAudience, tokenIssuer } from './bearer.ts';
+import { problemErrors } from './hono.ts';
+
+let sign: (claims: Record<string, unknown>, options?: { issuer?: string; expiresIn?: string; kid?: string }) => Promise<string>;
+let app: Hono;
+
+beforeAll(async () => {
+  const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const other = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
+  const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'EdDSA' }] });
+  sign = (claims, { issuer = tokenIssuer, expiresIn = '15m', kid = 'k1' } = {}) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', kid })
+      .setSubject('user-1')
+      .setIssuer(issuer)
+      .setAudience(tokenAudience)
+      .setIssuedAt()
+      .setExpirationTime(expiresIn)
+      .sign(kid === 'k1' ? privateKey : other.privateKey);
+  app = new Hono();
+  problemErrors(app, { log: pino({ level: 'silent' }) });
+  app.get('/admin', requireRole(jwtVerifier(jwks), 'admin'), (c) => c.json(c.get('principal')));
+});
+
+const call = (token?: string) => app.request('/admin', token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+describe('requireRole', () => {
+  it('admits a valid token of the role and hands on who it is', async () => {
+    const response = await call(await sign({ tenant: 'platform', role: 'admin' }));
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ sub: 'user-1', tenant: 'platform', role: 'admin' });
+  });
+
+  it('403 for another role', async () => {
+    const response = await call(await sign({ tenant: 'school-a', role: 'teacher' }));
+    expect(response.status).toBe(403);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it.each([
+    ['no token', async () => undefined],
+    ['an expired token', () => sign({ tenant: 'platform', role: 'admin' }, { expiresIn: '-1m' })],
+    ['another issuer', () => sign({ tenant: 'platform', role: 'admin' }, { issuer: 'someone-else' })],
+    ['a key the set does not hold', () => sign({ tenant: 'platform', role: 'admin' }, { kid: 'k2' })],
+    ['no tenant claim', () => sign({ role: 'admin' })],
+    ['garbage', async () => 'not.a.jwt'],
+  ])('401 with WWW-Authenticate for %s', async (_what, token) => {
+    const response = await call(await token());
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(((await response.json()) as { detail: string }).detail).toBe('a valid bearer token is required');
+  });
+});
+
+describe('bearerToken', () => {
+  it('reads "Bearer <token>" and nothing else', () => {
+    expect(bearerToken('Bearer abc.def-_')).toBe('abc.def-_');
+    expect(bearerToken('bearer abc')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken('Bearer')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});

@@ -1,0 +1,106 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { databaseUnavailable } from '../../lib/database-errors.ts';
+import { type Health, healthRoutes } from '../../lib/health.ts';
+import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
+import { etag, expectedVersion } from '../../lib/http/conditional.ts';
+import { problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid, problemResponse, withHeaders } from '../../lib/http/problem.ts';
+import { listQuery, teacherInput, teacherPatch } from './schema.ts';
+import { decodeCursor, EmailTaken, NotFound, type TeacherStore, VersionConflict } from './store.ts';
+
+export interface TeachersApiDeps {
+  store: TeacherStore;
+  /** Verifies identity's bearer tokens; every /api/v1 route needs the admin role. */
+  verify: TokenVerifier;
+  /** The tenants (schools) that exist; another tenant id is 422. */
+  tenants: ReadonlySet<string>;
+  registry: Registry;
+  health: Health;
+  log: Logger;
+}
+
+const maxBodyBytes = 16 * 1024;
+
+/** The teachers API under /api/v1/teachers (administrators only), plus health and metrics. */
+export function teachersApi(deps: TeachersApiDeps): Hono {
+  const app = new Hono();
+  app.use(requestMetrics(deps.registry));
+  problemErrors(app, {
+    log: deps.log,
+    translate(error, c) {
+      if (error instanceof NotFound) return new HttpProblem(404, 'Not found', error.message);
+      if (error instanceof EmailTaken) return new HttpProblem(409, 'E-mail taken', error.message);
+      if (error instanceof VersionConflict)
+        return new HttpProblem(412, 'Precondition failed', error.message, { currentVersion: error.current });
+      if (databaseUnavailable(error)) {
+        deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
+        return withHeaders(new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly'), {
+          'Retry-After': '1',
+        });
+      }
+      return undefined;
+    },
+  });
+  healthRoutes(app, deps);
+
+  const api = new Hono<{ Variables: { principal: { sub: string } } }>();
+  api.use(
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: (c) => problemResponse(c, new HttpProblem(413, 'Payload too large', `bodies are limited to ${maxBodyBytes} bytes`).problem),
+    }),
+  );
+  api.use(requireRole(deps.verify, 'admin'));
+  const knownTenant = (tenantId: string) => {
+    if (!deps.tenants.has(tenantId)) throw new HttpProblem(422, 'Unknown tenant', `no tenant ${tenantId}`);
+  };
+  const id = (raw: string) => {
+    if (!z.uuid().safeParse(raw).success) throw new NotFound(`no teacher ${raw} (teacher ids are UUIDs)`);
+    return raw;
+  };
+
+  api.post('/teachers', async (c) => {
+    const parsed = teacherInput.safeParse(await readJson(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    knownTenant(parsed.data.tenantId);
+    const created = await deps.store.create(parsed.data, c.req.header('traceparent'));
+    return c.json(created, 201, { location: `/api/v1/teachers/${created.id}`, etag: etag(created.version) });
+  });
+
+  api.get('/teachers', async (c) => {
+    const parsed = listQuery.safeParse(c.req.query());
+    if (!parsed.success) throw invalid(parsed.error, 'query');
+    knownTenant(parsed.data.tenantId);
+    const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
+    if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
+    return c.json(await deps.store.list({ tenantId: parsed.data.tenantId, limit: parsed.data.limit, after }));
+  });
+
+  api.get('/teachers/:id', async (c) => {
+    const found = await deps.store.get(id(c.req.param('id')));
+    if (!found) throw new NotFound(`no teacher ${c.req.param('id')}`);
+    return c.json(found, 200, { etag: etag(found.version) });
+  });
+
+  api.patch('/teachers/:id', async (c) => {
+    const teacherId = id(c.req.param('id'));
+    const version = expectedVersion(c.req.header('if-match'));
+    const parsed = teacherPatch.safeParse(await readJson(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    const updated = await deps.store.update(teacherId, parsed.data, version, c.req.header('traceparent'));
+    return c.json(updated, 200, { etag: etag(updated.version) });
+  });
+
+  api.delete('/teachers/:id', async (c) => {
+    const teacherId = id(c.req.param('id'));
+    await deps.store.delete(teacherId, expectedVersion(c.req.header('if-match')), c.req.header('traceparent'));
+    return c.body(null, 204);
+  });
+
+  app.route('/api/v1', api);
+  return app;
+}

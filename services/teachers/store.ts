@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { encodeEvent } from '../../lib/contracts.ts';
+import { Outbox } from '../../lib/outbox.ts';
+import { inTransaction } from '../../lib/pg.ts';
+import { type TeacherChangeKind, teacherContracts } from './events.ts';
+import type { Teacher, TeacherInput, TeacherPatch } from './schema.ts';
+
+export class NotFound extends Error {}
+export class EmailTaken extends Error {}
+export class VersionConflict extends Error {
+  readonly current: number;
+  constructor(current: number, expected: number) {
+    super(`the teacher is at version ${current}, not ${expected}`);
+    this.current = current;
+  }
+}
+
+interface Row {
+  id: string;
+  tenant_id: string;
+  full_name: string;
+  email: string;
+  phone_number: string;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toTeacher = (row: Row): Teacher => ({
+  id: row.id,
+  tenantId: row.tenant_id,
+  fullName: row.full_name,
+  email: row.email,
+  phoneNumber: row.phone_number,
+  version: row.version,
+  createdAt: row.created_at.toISOString(),
+  updatedAt: row.updated_at.toISOString(),
+});
+
+const uniqueEmail = (error: unknown) =>
+  (error as { code?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'teachers_email';
+
+export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
+export const decodeCursor = (cursor: string): string | undefined => {
+  const id = Buffer.from(cursor, 'base64url').toString('utf8');
+  return /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+};
+
+/**
+ * Teachers in PostgreSQL. Every change writes the teacher row and its event in one transaction
+ * (the outbox): a committed change always reaches identity, a rolled-back one never does.
+ */
+export class TeacherStore {
+  private readonly pool: pg.Pool;
+  private readonly outbox = new Outbox();
+
+  constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  private publish(
+    tx: pg.PoolClient,
+    kind: TeacherChangeKind,
+    data: Teacher | { id: string; tenantId: string; version: number },
+    traceparent?: string,
+  ) {
+    const contract = teacherContracts[kind];
+    return this.outbox.append(tx, encodeEvent(contract, data as Teacher, { id: randomUUID(), ...(traceparent ? { traceparent } : {}) }));
+  }
+
+  async create(input: TeacherInput, traceparent?: string): Promise<Teacher> {
+    try {
+      return await inTransaction(this.pool, async (tx) => {
+        const { rows } = await tx.query<Row>(
+          `INSERT INTO teachers (id, tenant_id, full_name, email, phone_number, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 1, now(), now()) RETURNING *`,
+          [randomUUID(), input.tenantId, input.fullName, input.email, input.phoneNumber],
+        );
+        const created = toTeacher(rows[0] as Row);
+        await this.publish(tx, 'created', created, traceparent);
+        return created;
+      });
+    } catch (error) {
+      if (uniqueEmail(error)) throw new EmailTaken(`tenant ${input.tenantId} already has a teacher with e-mail ${input.email}`);
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<Teacher | undefined> {
+    const { rows } = await this.pool.query<Row>('SELECT * FROM teachers WHERE id = $1 AND NOT deleted', [id]);
+    return rows[0] ? toTeacher(rows[0]) : undefined;
+  }
+
+  /** A tenant's teachers in id order, `limit` at a time; nextCursor continues after the last. */
+  async list(query: { tenantId: string; limit: number; after?: string }): Promise<{ items: Teacher[]; nextCursor?: string }> {
+    const { rows } = await this.pool.query<Row>(
+      `SELECT * FROM teachers WHERE tenant_id = $1 AND NOT deleted AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
+      [query.tenantId, query.after ?? null, query.limit + 1],
+    );
+    const items = rows.slice(0, query.limit).map(toTeacher);
+    const last = items.at(-1);
+    return rows.length > query.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
+  }
+
+  private async lock(tx: pg.PoolClient, id: string, expectedVersion?: number): Promise<Row> {
+    const { rows } = await tx.query<Row>('SELECT * FROM teachers WHERE id = $1 AND NOT deleted FOR UPDATE', [id]);
+    const row = rows[0];
+    if (!row) throw new NotFound(`no teacher ${id}`);
+    if (expectedVersion !== undefined && row.version !== expectedVersion) throw new VersionConflict(row.version, expectedVersion);
+    return row;
+  }
+
+  async update(id: string, patch: TeacherPatch, expectedVersion?: number, traceparent?: string): Promise<Teacher> {
+    try {
+      return await inTransaction(this.pool, async (tx) => {
+        const row = await this.lock(tx, id, expectedVersion);
+        const { rows } = await tx.query<Row>(
+          `UPDATE teachers SET full_name = $2, email = $3, phone_number = $4, version = version + 1, updated_at = now()
+           WHERE id = $1 RETURNING *`,
+          [id, patch.fullName ?? row.full_name, patch.email ?? row.email, patch.phoneNumber ?? row.phone_number],
+        );
+        const updated = toTeacher(rows[0] as Row);
+        await this.publish(tx, 'updated', updated, traceparent);
+        return updated;
+      });
+    } catch (error) {
+      if (uniqueEmail(error)) throw new EmailTaken(`this tenant already has a teacher with e-mail ${patch.email}`);
+      throw error;
+    }
+  }
+
+  async delete(id: string, expectedVersion?: number, traceparent?: string): Promise<void> {
+    await inTransaction(this.pool, async (tx) => {
+      await this.lock(tx, id, expectedVersion);
+      // A tombstone keeps the version counting, so a redelivered older change can never win.
+      const { rows } = await tx.query<{ tenant_id: string; version: number }>(
+        'UPDATE teachers SET deleted = true, version = version + 1, updated_at = now() WHERE id = $1 RETURNING tenant_id, version',
+        [id],
+      );
+      const { tenant_id, version } = rows[0] as { tenant_id: string; version: number };
+      await this.publish(tx, 'deleted', { id, tenantId: tenant_id, version }, traceparent);
+    });
+  }
+}
