@@ -25,6 +25,10 @@ export const identityConfig = z
     BOOTSTRAP_ADMIN_TENANT: tenantId.default('platform'),
     BOOTSTRAP_ADMIN_EMAIL: email,
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'BOOTSTRAP_ADMIN_PASSWORD must have at least 12 characters'),
+    /** Login attempts per account (tenant and e-mail or phone number) per 15 minutes. */
+    LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
+    /** Login attempts per client address per minute. */
+    LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(60),
     MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
   })
   .superRefine(requirePostgres);

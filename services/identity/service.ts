@@ -1,0 +1,114 @@
+/** identity's process: users for teachers (from teachers.events, exactly once), activation, login and JWKS, in one process. */
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createLocalJWKSet } from 'jose';
+import { Registry } from 'prom-client';
+import type { z } from 'zod';
+import { EventConsumer, eachEvent } from '../../lib/consumer/runtime.ts';
+import { Health } from '../../lib/health.ts';
+import { jwtVerifier } from '../../lib/http/bearer.ts';
+import { Inbox } from '../../lib/inbox.ts';
+import { kafkaSecurity } from '../../lib/kafka.ts';
+import type { ServiceContext } from '../../lib/main.ts';
+import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
+import { createPool, migrateInBackground } from '../../lib/pg.ts';
+import { Accounts } from './accounts.ts';
+import { type IdentityState, identityApi } from './api.ts';
+import { Auth, ensureBootstrapAdmin } from './auth.ts';
+import type { identityConfig } from './config.ts';
+import { teacherChangeOf, teacherEvents } from './events.ts';
+import { migrate } from './migrations.ts';
+import { loadSigningKey } from './signing-keys.ts';
+
+/** Starts the service on its port; stop() drains and closes it. The app is for tests' in-process requests. */
+export async function startIdentity({
+  config,
+  log,
+  exit,
+}: ServiceContext<z.infer<typeof identityConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
+  const pool = createPool({ url: config.DATABASE_URL, log });
+  const registry = new Registry();
+  new Outbox().registerMetrics(registry, pool, 'identity');
+  const relay = new OutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    brokers: config.KAFKA_BROKERS,
+    security: kafkaSecurity(config),
+    log,
+    clientId: 'identity-relay',
+    lockKey: 'eventide-identity-outbox-relay',
+    retentionMs: config.OUTBOX_RETENTION_HOURS * 3600_000,
+  });
+  const stopped = new AbortController();
+  let state: IdentityState | undefined;
+  // The schema, then the signing key and the bootstrap administrator: all need PostgreSQL, which may not be there yet.
+  const setup = migrateInBackground({
+    run: async () => {
+      const applied = await migrate(pool);
+      const key = await loadSigningKey(pool);
+      await ensureBootstrapAdmin(pool, {
+        tenantId: config.BOOTSTRAP_ADMIN_TENANT,
+        email: config.BOOTSTRAP_ADMIN_EMAIL,
+        password: config.BOOTSTRAP_ADMIN_PASSWORD,
+      });
+      const jwks = { keys: [key.publicJwk] };
+      state = {
+        auth: new Auth({
+          pool,
+          key,
+          limits: {
+            perAccount: { limit: config.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: 15 * 60_000 },
+            perAddress: { limit: config.LOGIN_ATTEMPTS_PER_ADDRESS, windowMs: 60_000 },
+          },
+        }),
+        jwks,
+        verify: jwtVerifier(createLocalJWKSet(jwks)),
+      };
+      return applied;
+    },
+    log,
+    signal: stopped.signal,
+  });
+  void setup.done.then((ready) => ready && relay.start());
+
+  const inbox = new Inbox({ pool, group: config.KAFKA_GROUP_ID });
+  const accounts = new Accounts({ tenants: new Set(config.TENANTS), tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 });
+  const consumer = new EventConsumer({
+    brokers: config.KAFKA_BROKERS,
+    security: kafkaSecurity(config),
+    groupId: config.KAFKA_GROUP_ID,
+    topic: config.KAFKA_TOPIC,
+    contracts: teacherEvents,
+    log,
+    maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
+    prepare: async () => {
+      if (!setup.migrated()) throw new Error('the database is not migrated yet');
+    },
+    handle: eachEvent(async (event) => {
+      const change = teacherChangeOf(event);
+      await inbox.once(event.id, (tx) => accounts.apply(tx, change));
+    }),
+  });
+  consumer.registerMetrics(registry, 'identity');
+  const health = new Health().ready('database', async () =>
+    setup.migrated()
+      ? { ok: (await pool.query('SELECT 1')).rowCount === 1, detail: 'database unreachable' }
+      : { ok: false, detail: 'migrations not applied yet' },
+  );
+  consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
+  const app = identityApi({ pool, state: () => state, registry, health, log });
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
+    log.info({ port: info.port }, 'identity listening'),
+  );
+  consumer.start().catch((error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`));
+  return {
+    app,
+    async stop() {
+      stopped.abort();
+      await consumer.stop();
+      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await setup.done;
+      await relay.stop();
+      await pool.end();
+    },
+  };
+}
