@@ -6,6 +6,7 @@ import { repoRoot } from '../devkit/paths.ts';
 import { EventideCrds } from './crds.ts';
 import { Elasticsearch } from './elasticsearch.ts';
 import { EventDrivenService } from './event-driven-service.ts';
+import { IdentityBootstrapAdmin } from './identity-bootstrap-admin.ts';
 import { StrimziKafka } from './kafka.ts';
 import { KafkaUi } from './kafka-ui.ts';
 import { namespace } from './labels.ts';
@@ -54,10 +55,20 @@ export function platformApp(profile: Profile, outdir: string): App {
   });
   const kafka = { cluster, resources: kafkaResources };
   new Elasticsearch(chart, 'elasticsearch', { ...profile.elasticsearch, highAvailability: profile.highAvailability });
+  const development = (secret: string) => !profile.externalSecrets.includes(secret);
   new Postgres(chart, 'postgres', {
     storage: profile.postgres.storage,
     memory: profile.postgres.memory,
-    developmentPassword: profile.externalSecrets.includes(Postgres.credentialsSecret) ? undefined : 'eventide-dev',
+    developmentPassword: development(Postgres.credentialsSecret) ? 'eventide-dev' : undefined,
+    databases: ['teachers', 'identity'],
+  });
+  /** A service's own database on the platform's PostgreSQL, with its own credentials. */
+  const ownDatabase = (database: string): Record<string, EnvValue> => ({
+    PGHOST: Postgres.serviceName,
+    PGPORT: String(Postgres.port),
+    PGDATABASE: database,
+    PGUSER: { secret: Postgres.credentialsSecretOf(database), key: 'username' },
+    PGPASSWORD: { secret: Postgres.credentialsSecretOf(database), key: 'password' },
   });
 
   const elasticsearch: Record<string, EnvValue> = {
@@ -113,10 +124,40 @@ export function platformApp(profile: Profile, outdir: string): App {
     kafka,
     consumes: { topics: [changeTopic], maxReplicas: 6, lagThreshold: 1000, offsetResetPolicy: 'earliest' },
   });
+  const tenants = profile.tenants.join(',');
+  const teachers = new EventDrivenService(chart, 'teachers', {
+    ...api,
+    name: 'teachers',
+    image: image('teachers'),
+    command: ['node', 'teachers.js'],
+    env: { ...ownDatabase('teachers'), TENANTS: tenants, IDENTITY_JWKS_URL: `http://identity:8080/.well-known/jwks.json` },
+    kafka,
+    produces: [{ topicName: 'teachers.events', partitions: 6, config: { 'retention.ms': String(7 * 24 * 60 * 60 * 1000) } }],
+  });
+  if (development(IdentityBootstrapAdmin.secretName)) new IdentityBootstrapAdmin(chart, 'identity-bootstrap-admin');
+  const identity = new EventDrivenService(chart, 'identity', {
+    name: 'identity',
+    image: image('identity'),
+    command: ['node', 'identity.js'],
+    spread: profile.highAvailability,
+    http: true,
+    env: {
+      ...ownDatabase('identity'),
+      TENANTS: tenants,
+      BOOTSTRAP_ADMIN_EMAIL: { secret: IdentityBootstrapAdmin.secretName, key: 'email' },
+      BOOTSTRAP_ADMIN_PASSWORD: { secret: IdentityBootstrapAdmin.secretName, key: 'password' },
+    },
+    kafka,
+    produces: [
+      // Activation requests carry one-time tokens: kept a day, long enough for the deliverer to catch up.
+      { topicName: 'identity.events', partitions: 6, config: { 'retention.ms': String(24 * 60 * 60 * 1000) } },
+    ],
+    consumes: { topics: ['teachers.events'], maxReplicas: 6, lagThreshold: 200, offsetResetPolicy: 'earliest' },
+  });
   new EventideOperator(chart, 'operator', { image: image('operator'), kafka: cluster, spread: profile.highAvailability });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
   new NetworkPolicies(chart, 'network-policies', [
-    { backend: Postgres.serviceName, port: Postgres.port, clients: [catalog.name] },
+    { backend: Postgres.serviceName, port: Postgres.port, clients: [catalog.name, teachers.name, identity.name] },
     { backend: Elasticsearch.serviceName, port: Elasticsearch.port, clients: [searchApi.name, indexer.name], peerPorts: [9300] },
   ]);
   return app;

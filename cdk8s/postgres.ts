@@ -12,7 +12,28 @@ export interface PostgresProps {
    * `credentialsSecret` must be created by whoever runs the cluster, before the chart is applied.
    */
   developmentPassword?: string;
+  /**
+   * Databases of their own for services, each with a role of the same name whose password is in
+   * the Secret `credentialsSecretOf(name)` (keys username, password; a development one with
+   * developmentPassword). Created when the data directory is initialised, as the image does for
+   * POSTGRES_DB. Default: none.
+   */
+  databases?: string[];
 }
+
+/** Creates each EVENTIDE_DATABASES entry's role and database unless it exists (the image runs it on the first start). */
+const createDatabases = `#!/bin/sh
+for db in $(echo "$EVENTIDE_DATABASES" | tr ',' ' '); do
+  password=$(printenv "EVENTIDE_DB_PASSWORD_$(echo "$db" | tr 'a-z-' 'A-Z_')")
+  psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -v db="$db" -v pw="$password" <<'SQL' || exit 1
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'db', :'pw') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'db') \\gexec
+SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec
+SQL
+done
+`;
+
+/** The environment variable that carries a database's password to the init script. */
+export const databasePasswordVariable = (database: string) => `EVENTIDE_DB_PASSWORD_${database.toUpperCase().replaceAll('-', '_')}`;
 
 /** The postgres user in the official alpine image. */
 const postgresUser = 70;
@@ -23,6 +44,11 @@ export class Postgres extends Construct {
   static readonly credentialsSecret = 'postgres-credentials';
   static readonly database = 'eventide';
   static readonly port = 5432;
+
+  /** The Secret holding a service database's username and password. */
+  static credentialsSecretOf(database: string): string {
+    return `postgres-${database}-credentials`;
+  }
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
     super(scope, id);
@@ -35,6 +61,18 @@ export class Postgres extends Construct {
         stringData: { username: 'eventide', password: props.developmentPassword },
       });
     }
+    const databases = props.databases ?? [];
+    for (const database of databases) {
+      if (!/^[a-z][a-z0-9_]*$/.test(database)) throw new Error(`postgres: database ${database} must be a plain lowercase identifier`);
+      if (props.developmentPassword !== undefined)
+        new k8s.KubeSecret(this, `credentials-${database}`, {
+          metadata: { ...meta, name: Postgres.credentialsSecretOf(database) },
+          type: 'Opaque',
+          stringData: { username: database, password: `${props.developmentPassword}-${database}` },
+        });
+    }
+    if (databases.length > 0)
+      new k8s.KubeConfigMap(this, 'init', { metadata: { ...meta, name: 'postgres-init' }, data: { '10-databases.sh': createDatabases } });
     const secret = (key: string): k8s.EnvVarSource => ({ secretKeyRef: { name: Postgres.credentialsSecret, key } });
     const probe = (periodSeconds: number): k8s.Probe => ({
       exec: { command: ['pg_isready', '-U', 'eventide', '-d', Postgres.database, '-h', '127.0.0.1'] },
@@ -71,6 +109,11 @@ export class Postgres extends Construct {
                   { name: 'POSTGRES_DB', value: Postgres.database },
                   // A subdirectory: the volume's root may hold lost+found, which initdb refuses.
                   { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+                  ...(databases.length > 0 ? [{ name: 'EVENTIDE_DATABASES', value: databases.join(',') }] : []),
+                  ...databases.map((database) => ({
+                    name: databasePasswordVariable(database),
+                    valueFrom: { secretKeyRef: { name: Postgres.credentialsSecretOf(database), key: 'password' } },
+                  })),
                 ],
                 resources: {
                   requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString(props.memory ?? '256Mi') },
@@ -83,12 +126,14 @@ export class Postgres extends Construct {
                   { name: 'data', mountPath: '/var/lib/postgresql/data' },
                   { name: 'run', mountPath: '/var/run/postgresql' },
                   { name: 'tmp', mountPath: '/tmp' },
+                  ...(databases.length > 0 ? [{ name: 'init', mountPath: '/docker-entrypoint-initdb.d', readOnly: true }] : []),
                 ],
               },
             ],
             volumes: [
               { name: 'run', emptyDir: {} },
               { name: 'tmp', emptyDir: {} },
+              ...(databases.length > 0 ? [{ name: 'init', configMap: { name: 'postgres-init', defaultMode: 0o555 } }] : []),
             ],
           },
         },

@@ -22,6 +22,8 @@ export interface Profile {
   kafkaUi: boolean;
   /** Secrets the chart refers to but does not contain: created by whoever runs the cluster. */
   externalSecrets: string[];
+  /** The schools (tenants) onboarding knows: teachers refuses others, identity dead-letters their events. */
+  tenants: string[];
 }
 
 export const kind: Profile = {
@@ -40,6 +42,7 @@ export const kind: Profile = {
   highAvailability: false,
   kafkaUi: true,
   externalSecrets: [],
+  tenants: ['school-a', 'school-b'],
 };
 
 export const production: Profile = {
@@ -50,7 +53,15 @@ export const production: Profile = {
   postgres: { storage: '20Gi', memory: '1Gi' },
   highAvailability: true,
   kafkaUi: false,
-  externalSecrets: ['postgres-credentials', 'elasticsearch-credentials', 'elasticsearch-certs'],
+  externalSecrets: [
+    'postgres-credentials',
+    'postgres-teachers-credentials',
+    'postgres-identity-credentials',
+    'identity-bootstrap-admin',
+    'elasticsearch-credentials',
+    'elasticsearch-certs',
+  ],
+  tenants: ['school-a', 'school-b'],
 };
 
 export const profiles = { kind, production } as const;

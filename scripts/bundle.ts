@@ -11,6 +11,8 @@ export const images: Record<string, Record<string, string>> = {
   operator: { 'operator.js': 'operator/main.ts' },
   catalog: { 'catalog.js': 'services/catalog/main.ts' },
   search: { 'search-api.js': 'services/search/api-main.ts', 'search-indexer.js': 'services/search/indexer-main.ts' },
+  teachers: { 'teachers.js': 'services/teachers/main.ts' },
+  identity: { 'identity.js': 'services/identity/main.ts' },
 };
 
 /** One entry point → one ESM bundle with its dependencies (node_modules as installed, patches applied). */

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import pg from 'pg';
+import { databasePasswordVariable } from '../../cdk8s/postgres.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 
 /** A workload of the chart that a local server answers for. */
@@ -24,7 +25,7 @@ export interface StandIn {
 const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const quoteLiteral = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-/** PostgreSQL: the postgres image creates POSTGRES_USER and POSTGRES_DB on first start; so does this. */
+/** PostgreSQL: the postgres image creates POSTGRES_USER and POSTGRES_DB on first start, and the chart's init script the services' databases; so does this. */
 export function postgresStandIn(superuserUrl: string, describe: string): StandIn {
   const withClient = async <T>(fn: (client: pg.Client) => Promise<T>) => {
     const client = new pg.Client({ connectionString: superuserUrl, connectionTimeoutMillis: 2_000, query_timeout: 5_000 });
@@ -44,11 +45,18 @@ export function postgresStandIn(superuserUrl: string, describe: string): StandIn
         const user = env.POSTGRES_USER ?? 'postgres';
         const database = env.POSTGRES_DB ?? user;
         const password = env.POSTGRES_PASSWORD;
-        const exists = await c.query('select 1 from pg_roles where rolname = $1', [user]);
-        const verb = exists.rowCount ? 'alter' : 'create';
-        await c.query(`${verb} role ${quoteIdent(user)} with login${password ? ` password ${quoteLiteral(password)}` : ''}`);
-        const db = await c.query('select 1 from pg_database where datname = $1', [database]);
-        if (!db.rowCount) await c.query(`create database ${quoteIdent(database)} owner ${quoteIdent(user)}`);
+        const ensure = async (role: string, name: string, secret: string | undefined) => {
+          const exists = await c.query('select 1 from pg_roles where rolname = $1', [role]);
+          await c.query(
+            `${exists.rowCount ? 'alter' : 'create'} role ${quoteIdent(role)} with login${secret ? ` password ${quoteLiteral(secret)}` : ''}`,
+          );
+          const db = await c.query('select 1 from pg_database where datname = $1', [name]);
+          if (!db.rowCount) await c.query(`create database ${quoteIdent(name)} owner ${quoteIdent(role)}`);
+        };
+        await ensure(user, database, password);
+        // The services' own databases, as the chart's init script (cdk8s/postgres.ts) creates them.
+        for (const name of (env.EVENTIDE_DATABASES ?? '').split(',').filter(Boolean))
+          await ensure(name, name, env[databasePasswordVariable(name)]);
       }),
   };
 }

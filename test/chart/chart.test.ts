@@ -57,6 +57,8 @@ for (const profile of Object.values(profiles)) {
           'postgres',
           'search-api',
           'search-indexer',
+          'teachers',
+          'identity',
           ...(profile.kafkaUi ? ['kafka-ui'] : []),
         ].sort(),
       );
@@ -148,13 +150,16 @@ for (const profile of Object.values(profiles)) {
       expect(topics).toEqual([
         ['catalog-events', 'catalog.events'],
         ['search-indexer-dlq', 'search-indexer.dlq'],
+        ['teachers-events', 'teachers.events'],
+        ['identity-events', 'identity.events'],
+        ['identity-dlq', 'identity.dlq'],
       ]);
-      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual(['search-indexer']);
+      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual(['search-indexer', 'identity']);
     });
 
     it('has a Service and an ingress NetworkPolicy for each HTTP service, and no Service for the consumer', () => {
       const services = ours('Service').map((s) => s.metadata.name);
-      expect(services).toEqual(expect.arrayContaining(['catalog', 'search-api', 'eventide-operator']));
+      expect(services).toEqual(expect.arrayContaining(['catalog', 'search-api', 'eventide-operator', 'teachers', 'identity']));
       expect(services).not.toContain('search-indexer');
       const policies = ours('NetworkPolicy').map((p) => p.metadata.name);
       expect(policies).toEqual(expect.arrayContaining(['catalog-clients', 'search-api-clients']));

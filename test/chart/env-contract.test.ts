@@ -12,7 +12,9 @@ import { containerEnv } from '../../devkit/kubelet/pod-env.ts';
 import { localProgram } from '../../devkit/kubelet/program.ts';
 import { configSchema as operatorConfig } from '../../operator/config.ts';
 import { catalogConfig } from '../../services/catalog/config.ts';
+import { identityConfig } from '../../services/identity/config.ts';
 import { apiConfig, indexerConfig } from '../../services/search/config.ts';
+import { teachersConfig } from '../../services/teachers/config.ts';
 import { type KubeObject, parseObjects, strimziSecrets, synthFiles } from './synth.ts';
 
 /** Entry point → the schema its main validates its environment with. */
@@ -21,6 +23,8 @@ const schemas: Record<string, z.ZodObject> = {
   'services/catalog/main.ts': catalogConfig,
   'services/search/api-main.ts': apiConfig,
   'services/search/indexer-main.ts': indexerConfig,
+  'services/teachers/main.ts': teachersConfig,
+  'services/identity/main.ts': identityConfig,
 };
 
 for (const profile of Object.values(profiles)) {
@@ -47,7 +51,9 @@ for (const profile of Object.values(profiles)) {
     for (const name of profile.externalSecrets) {
       const refs = JSON.stringify(objects).matchAll(new RegExp(`"name":"${name}","key":"([^"]+)"|"key":"([^"]+)","name":"${name}"`, 'g'));
       const keys = new Set([...refs].map((m) => m[1] ?? m[2] ?? ''));
-      secrets.set(name, { data: Object.fromEntries([...keys].map((k) => [k, pem])) });
+      // An e-mail key holds an address (identity's bootstrap administrator); every other key a PEM-shaped value.
+      const email = Buffer.from('admin@eventide.example').toString('base64');
+      secrets.set(name, { data: Object.fromEntries([...keys].map((k) => [k, k === 'email' ? email : pem])) });
     }
     const eventide = objects
       .filter((o): o is KubeObject & { spec: { template: { spec: { containers: V1Container[] } } } } => o.kind === 'Deployment')

@@ -76,7 +76,14 @@ describe('production Kafka', () => {
   });
 
   it('gives each workload its own user with the least ACLs', () => {
-    expect([...users.keys()].sort()).toEqual(['catalog', 'eventide-operator', 'search-indexer']);
+    expect([...users.keys()].sort()).toEqual(['catalog', 'eventide-operator', 'identity', 'search-indexer', 'teachers']);
+    expect(acl('teachers')).toEqual(['topic:teachers.events Write,Describe']);
+    expect(acl('identity')).toEqual([
+      'topic:identity.events Write,Describe',
+      'topic:identity.dlq Write,Describe',
+      'topic:teachers.events Read,Describe',
+      'group:identity Read',
+    ]);
     expect(acl('catalog')).toEqual(['topic:catalog.events Write,Describe']);
     expect(acl('search-indexer')).toEqual([
       'topic:search-indexer.dlq Write,Describe',
