@@ -26,6 +26,8 @@ try {
     logDir,
     catalogPort: Number(process.env.CATALOG_PORT ?? 8080),
     searchPort: Number(process.env.SEARCH_PORT ?? 8081),
+    teachersPort: Number(process.env.TEACHERS_PORT ?? 8082),
+    identityPort: Number(process.env.IDENTITY_PORT ?? 8083),
     // One indexer here does ~13k docs/s while the catalog on the same two cores writes a few hundred
     // per second: capped per replica, the indexers fall behind under `make load` and scale by lag.
     env: { 'search-indexer': { MAX_DOCS_PER_SECOND: indexerRate } },
@@ -74,6 +76,7 @@ console.log(
 console.log('  addresses in the manifests → this machine (the one difference from a cluster):');
 for (const line of describeAddresses(p.addresses)) console.log(`    ${line}`);
 console.log(`    service catalog → ${p.catalog.url}   service search-api → ${p.searchApi.url}   (as kubectl port-forward would)`);
+console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: README, "School onboarding")`);
 console.log(`  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_DOCS_PER_SECOND; 0 = no cap) so lag can build up`);
 console.log(`
 Try it:

@@ -6,16 +6,18 @@
  * The local servers stand in for the Strimzi Kafka and the StatefulSets, through one address table.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { type KubeServer, startKubeApiServer } from '../../devkit/kube.ts';
 import type { ServiceAddress } from '../../devkit/kubelet/address-map.ts';
 import { NodeAgent } from '../../devkit/kubelet/agent.ts';
 import type { RestartBackoff } from '../../devkit/kubelet/probe-state.ts';
+import { eventideImage } from '../../devkit/kubelet/program.ts';
 import { ServiceProxy } from '../../devkit/kubelet/service-proxy.ts';
 import { elasticsearchStandIn, KafkaStatusWriter, postgresStandIn } from '../../devkit/kubelet/stand-ins.ts';
 import { repoRoot } from '../../devkit/paths.ts';
@@ -35,6 +37,9 @@ export interface LocalPlatformOptions extends LocalClusterOptions {
   catalogPort?: number;
   /** Local port of the search-api Service; default any free port. */
   searchPort?: number;
+  /** Local ports of the teachers and identity Services; default any free port. */
+  teachersPort?: number;
+  identityPort?: number;
   /** Merged into the search-indexer ConsumerGroup's spec after the deploy. */
   consumerGroup?: Record<string, unknown>;
   /** Deployment name → variables set on it after the deploy (`kubectl set env`, a real rollout). */
@@ -46,6 +51,8 @@ export interface LocalPlatform extends LocalCluster {
   databaseUrl: string;
   catalog: { url: string };
   searchApi: { url: string };
+  teachers: { url: string };
+  identity: { url: string };
   /** The operator Pod that holds the leader lease now, if any. */
   leader(): Promise<string | undefined>;
   /** SIGKILL a Pod's process, as a crash would; the agent restarts it. */
@@ -92,6 +99,26 @@ export function addressTable(servers: {
     { service: 'elasticsearch', namespace, port: 9200, local: hostPort(servers.elasticsearch.endpoint) },
     { service: 'postgres', namespace, port: 5432, local: hostPort(servers.postgres.endpoint) },
   ];
+}
+
+/** The Services of the chart in front of Eventide Deployments, with their ports. */
+export function eventideServices(chartFile: string): { name: string; port: number }[] {
+  interface Doc {
+    kind?: string;
+    metadata?: { name?: string };
+    spec?: { ports?: { port: number }[]; template?: { spec?: { containers?: { image?: string }[] } } };
+  }
+  const docs = parseAllDocuments(readFileSync(chartFile, 'utf8')).map((d) => (d.toJS() ?? {}) as Doc);
+  const ours = new Set(
+    docs
+      .filter(
+        (d) => d.kind === 'Deployment' && (d.spec?.template?.spec?.containers ?? []).some((c) => eventideImage(c.image) !== undefined),
+      )
+      .map((d) => d.metadata?.name),
+  );
+  return docs
+    .filter((d) => d.kind === 'Service' && ours.has(d.metadata?.name))
+    .flatMap((d) => (d.spec?.ports ?? []).map((p) => ({ name: d.metadata?.name ?? '', port: p.port })));
 }
 
 const ok = (url: string) =>
@@ -167,6 +194,18 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     for (const crd of strimzi) await kubectl('apply', '--server-side', '-f', crd);
 
     const addresses = addressTable(servers);
+    // Eventide's own Services, which workloads call one another through (teachers → identity's
+    // JWKS): a local proxy in front of each one's ready Pods, as kube-proxy routes a ClusterIP.
+    for (const service of eventideServices(join(repoRoot, 'charts/kind/10-platform.yaml'))) {
+      const proxy = new ServiceProxy({ ready: () => readyPorts(service.name) });
+      stoppables.push(proxy);
+      addresses.push({ service: service.name, namespace, port: service.port, local: { host: '127.0.0.1', port: await proxy.listen(0) } });
+    }
+    const readyPorts = (app: string) =>
+      agent
+        .pods(app)
+        .filter((p) => p.ready)
+        .flatMap((p) => [...p.ports.values()].slice(0, 1));
     const agent = new NodeAgent({
       kc,
       dir: join(options.logDir, 'node'),
@@ -185,13 +224,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     stoppables.push(kafkaStatus);
     progress(`node ${agent.nodeName} registered`);
     const expose = async (app: string, port = 0) => {
-      const proxy = new ServiceProxy({
-        ready: () =>
-          agent
-            .pods(app)
-            .filter((p) => p.ready)
-            .flatMap((p) => [...p.ports.values()].slice(0, 1)),
-      });
+      const proxy = new ServiceProxy({ ready: () => readyPorts(app) });
       stoppables.push(proxy);
       return { url: `http://127.0.0.1:${await proxy.listen(port)}` };
     };
@@ -232,12 +265,16 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     }
     const catalog = await cluster.expose('catalog', options.catalogPort);
     const searchApi = await cluster.expose('search-api', options.searchPort);
+    const teachers = await cluster.expose('teachers', options.teachersPort);
+    const identity = await cluster.expose('identity', options.identityPort);
     const coordination = cluster.kc.makeApiClient(CoordinationV1Api);
     return {
       ...cluster,
       databaseUrl: Object.assign(new URL(cluster.postgres.endpoint), { pathname: '/eventide' }).toString(),
       catalog,
       searchApi,
+      teachers,
+      identity,
       startupSeconds: (Date.now() - t0) / 1000,
       async leader() {
         const lease = await coordination.readNamespacedLease({ namespace, name: leaseName }).catch(() => undefined);
