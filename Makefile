@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline \
+.PHONY: help dev load dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -64,6 +64,9 @@ bench-catalog: install ## POST throughput and p50/p99 at a fixed rate and at sat
 
 bench-pipeline: install ## API request → searchable: our pipeline beside the seed's synchronous design (fixed rate and saturation)
 	node bench/pipeline/main.ts
+
+bench-onboarding: install ## teachers created → users exist: teachers/s and p50/p99, beside teachers calling identity over HTTP
+	node bench/onboarding/main.ts
 
 bench-indexer: install ## docs/s into Elasticsearch with 1, 2, 4 indexers, beside the bulk ceiling and one-at-a-time
 	node bench/indexer/main.ts

@@ -32,6 +32,31 @@ export class Inbox {
     this.table = checked(table);
   }
 
+  /**
+   * Several events in one transaction, in order: each id not seen before is recorded and its
+   * effects applied; any error rolls all of them back. One commit for a batch instead of one per
+   * event — what bounds a consumer's rate (bench/onboarding).
+   */
+  async onceEach<T>(
+    items: readonly T[],
+    idOf: (item: T) => string,
+    effects: (tx: pg.PoolClient, item: T) => Promise<void>,
+  ): Promise<number> {
+    return inTransaction(this.pool, async (tx) => {
+      let applied = 0;
+      for (const item of items) {
+        const { rowCount } = await tx.query(`INSERT INTO ${this.table} (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+          this.group,
+          idOf(item),
+        ]);
+        if (rowCount === 0) continue;
+        await effects(tx, item);
+        applied++;
+      }
+      return applied;
+    });
+  }
+
   /** Applies effects once per event id: 'applied' the first time, 'duplicate' ever after. */
   async once(eventId: string, effects: (tx: pg.PoolClient) => Promise<void>): Promise<'applied' | 'duplicate'> {
     return inTransaction(this.pool, async (tx) => {

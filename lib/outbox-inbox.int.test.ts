@@ -5,7 +5,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { freshDatabase } from '../services/catalog/testing/fixtures.ts';
-import { ContractRegistry, defineContract, encodeEvent } from './contracts.ts';
+import { EnvelopeError } from './cloudevents.ts';
+import { eachEventOnce } from './consumer/runtime.ts';
+import { ContractRegistry, type DecodedEvent, defineContract, encodeEvent } from './contracts.ts';
 import { Inbox, inboxTableSql } from './inbox.ts';
 import { kafkaClient } from './kafka.ts';
 import { Outbox, OutboxRelay, outboxTableSql } from './outbox.ts';
@@ -124,5 +126,24 @@ describe('the inbox', () => {
     const failing = randomUUID();
     await expect(inbox.once(failing, async () => Promise.reject(new Error('down')))).rejects.toThrow('down');
     expect(await add(failing)).toBe('applied');
+  });
+
+  it('a batch in one transaction: duplicates skipped, a poisoned event rejected alone, the others applied once', async () => {
+    await pool.query('CREATE TABLE batch_tally (id text PRIMARY KEY)');
+    const inbox = new Inbox({ pool, group: 'batch' });
+    const handle = eachEventOnce(inbox, async (tx, event) => {
+      if ((event.data as { n: number }).n < 0) throw new EnvelopeError('negative n');
+      await tx.query('INSERT INTO batch_tally (id) VALUES ($1)', [event.id]);
+    });
+    const event = (n: number) => ({ id: randomUUID(), data: { n } }) as unknown as DecodedEvent;
+    const [a, b, poisoned, c] = [event(1), event(2), event(-1), event(3)] as DecodedEvent[];
+    const context = { partition: 0, heartbeat: async () => undefined };
+    const outcomes = await handle([a, b, b, poisoned, c] as DecodedEvent[], context);
+    expect(outcomes).toEqual([undefined, undefined, undefined, { reject: 'negative n' }, undefined]);
+    // Redelivered with a new one: only the new one has an effect, in the batch's single transaction.
+    const d = event(4);
+    expect(await handle([a, b, c, d] as DecodedEvent[], context)).toEqual([undefined, undefined, undefined, undefined]);
+    const ids = (await pool.query<{ id: string }>('SELECT id FROM batch_tally')).rows.map((r) => r.id).sort();
+    expect(ids).toEqual([a, b, c, d].map((e) => e?.id).sort());
   });
 });

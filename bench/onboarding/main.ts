@@ -23,7 +23,7 @@ import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
-import { inTransaction } from '../../lib/pg.ts';
+import { createPool, inTransaction } from '../../lib/pg.ts';
 import { Accounts } from '../../services/identity/accounts.ts';
 import { identityConfig } from '../../services/identity/config.ts';
 import { identityTopic } from '../../services/identity/events.ts';
@@ -104,10 +104,10 @@ for (let attempt = 0; !adminToken && attempt < 100; attempt++) {
   else await new Promise((r) => setTimeout(r, 200));
 }
 if (!adminToken) throw new Error('the bootstrap administrator could not log in');
-const identityPool = new pg.Pool({ connectionString: identityDb, max: 4 });
+const identityPool = createPool({ url: identityDb, log: quiet('bench'), max: 4 });
 
 // The original design: teachers writes, then calls identity over HTTP, then answers.
-const baselineIdentityPool = new pg.Pool({ connectionString: await databaseUrl('baseline_identity'), max: 20 });
+const baselineIdentityPool = createPool({ url: await databaseUrl('baseline_identity'), log: quiet('bench'), max: 20 });
 await migrateIdentity(baselineIdentityPool);
 const accounts = new Accounts({ tenants: new Set(tenants.split(',')), tokenTtlMs: 72 * 3600_000 });
 const baselineIdentity = new Hono().post('/internal/users', async (c) => {
@@ -126,7 +126,7 @@ const baselineIdentity = new Hono().post('/internal/users', async (c) => {
 });
 const baselineIdentityPort = await freePort();
 const baselineIdentityServer = serve({ fetch: baselineIdentity.fetch, port: baselineIdentityPort, hostname: '127.0.0.1' });
-const baselineTeachersPool = new pg.Pool({ connectionString: await databaseUrl('baseline_teachers'), max: 20 });
+const baselineTeachersPool = createPool({ url: await databaseUrl('baseline_teachers'), log: quiet('bench'), max: 20 });
 await migrateTeachers(baselineTeachersPool);
 const baselineStore = new TeacherStore(baselineTeachersPool);
 const baselineTeachers = new Hono().post('/api/v1/teachers', async (c) => {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { EnvelopeError } from '../cloudevents.ts';
@@ -5,6 +6,7 @@ import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } 
 import type { ContractRegistry, DecodedEvent } from '../contracts.ts';
 import { refusedByDatabase } from '../database-errors.ts';
 import type { Health } from '../health.ts';
+import type { Inbox } from '../inbox.ts';
 import {
   type Consumer,
   type EachBatchPayload,
@@ -460,6 +462,36 @@ export function eachEvent(handle: (event: DecodedEvent) => Promise<unknown>): Ba
         if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;
         outcomes.push({ reject: (error as Error).message });
       }
+    }
+    return outcomes;
+  };
+}
+
+/**
+ * A handler that writes a whole batch through the inbox in one transaction (chunks of
+ * `chunkSize`), each event's effects exactly once. When a chunk fails for an event's content (an
+ * EnvelopeError, ContractError or a refused write), it is applied again one event per
+ * transaction, so only that event is rejected (retried, then dead-lettered) and the others count
+ * as done; any other error means a dependency is unavailable and the batch is retried.
+ */
+export function eachEventOnce(
+  inbox: Inbox,
+  handle: (tx: pg.PoolClient, event: DecodedEvent) => Promise<void>,
+  chunkSize = 200,
+): BatchHandler {
+  const alone = eachEvent((event) => inbox.once(event.id, (tx) => handle(tx, event)));
+  return async (events, context) => {
+    const outcomes: (Rejection | undefined)[] = [];
+    for (let start = 0; start < events.length; start += chunkSize) {
+      const chunk = events.slice(start, start + chunkSize);
+      try {
+        await inbox.onceEach(chunk, (event) => event.id, handle);
+        outcomes.push(...chunk.map(() => undefined));
+      } catch (error) {
+        if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;
+        outcomes.push(...((await alone(chunk, context)) ?? chunk.map(() => undefined)));
+      }
+      await context.heartbeat();
     }
     return outcomes;
   };

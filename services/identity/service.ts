@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import { createLocalJWKSet } from 'jose';
 import { Registry } from 'prom-client';
 import type { z } from 'zod';
-import { EventConsumer, eachEvent } from '../../lib/consumer/runtime.ts';
+import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
 import { Health } from '../../lib/health.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
@@ -83,10 +83,7 @@ export async function startIdentity({
     prepare: async () => {
       if (!setup.migrated()) throw new Error('the database is not migrated yet');
     },
-    handle: eachEvent(async (event) => {
-      const change = teacherChangeOf(event);
-      await inbox.once(event.id, (tx) => accounts.apply(tx, change));
-    }),
+    handle: eachEventOnce(inbox, (tx, event) => accounts.apply(tx, teacherChangeOf(event))),
   });
   consumer.registerMetrics(registry, 'identity');
   const health = new Health().ready('database', async () =>
