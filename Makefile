@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding \
+.PHONY: help dev load activation-token dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -23,6 +23,9 @@ dev: install ## run the platform locally (no cluster needed); Ctrl-C stops every
 
 load: install ## write through the catalog of a running make dev (RATE=250 DURATION=60); prints the scaling timeline
 	node scripts/load.ts
+
+activation-token: install ## the activation token identity sent to EMAIL (read from identity.events of a running make dev)
+	@node scripts/activation-token.ts
 
 dlq-redrive: install ## republish GROUP's dead letters to their dlq-topic (REASON=text|/re/ OFFSETS=[p:]from-to DRY_RUN=1)
 	node scripts/dlq-redrive.ts

@@ -11,7 +11,11 @@
  * Throughput: teachers whose users exist, per second, from the first POST to the last user.
  * Rounds alternate the designs; the table shows the median round of each, and the ratio.
  *
- *   BENCH_TEACHERS (default 1000 per round), BENCH_CONCURRENCY (default 16), BENCH_ROUNDS (default 3)
+ * Two loads: a fixed rate (what the latency means under a normal day) and saturation (the most
+ * each design does on these cores).
+ *
+ *   BENCH_TEACHERS (default 1000 per round), BENCH_RATE (default 100/s), BENCH_CONCURRENCY (default 16
+ *   at saturation), BENCH_ROUNDS (default 3)
  */
 import { randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
@@ -40,6 +44,8 @@ import { median, percentile, table } from '../lib/stats.ts';
 const teachersPerRound = Number(process.env.BENCH_TEACHERS ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rate = Number(process.env.BENCH_RATE ?? 100);
+type Load = 'saturation' | number;
 const tenants = 'school-a,school-b';
 const adminUser = { tenantId: 'platform', email: 'bench@eventide.example', password: 'bench-admin-password' };
 
@@ -141,6 +147,7 @@ const baselineTeachers = new Hono().post('/api/v1/teachers', async (c) => {
 });
 
 interface Round {
+  load: string;
   design: string;
   perSecond: number;
   p50: number;
@@ -148,33 +155,41 @@ interface Round {
   answerP50: number;
 }
 
-/** Creates the round's teachers `concurrency` at a time; returns each one's POST start and answer time. */
-async function createTeachers(request: (body: unknown) => Response | Promise<Response>, round: number) {
+/** Creates the round's teachers, `concurrency` at a time or at a fixed rate; returns each one's POST start and answer time. */
+async function createTeachers(request: (body: unknown) => Response | Promise<Response>, round: number, load: Load) {
   const starts = new Map<string, number>();
   const answers: number[] = [];
   let next = 0;
+  const one = async (i: number) => {
+    const body = {
+      tenantId: i % 2 ? 'school-a' : 'school-b',
+      fullName: `Teacher ${round}.${i}`,
+      email: `t${round}.${i}.${randomUUID().slice(0, 6)}@school.example`,
+      phoneNumber: `+4917${String(round * teachersPerRound + i).padStart(9, '0')}`,
+    };
+    const started = Date.now();
+    const response = await request(body);
+    if (response.status !== 201) throw new Error(`POST /api/v1/teachers answered ${response.status}: ${await response.text()}`);
+    answers.push(Date.now() - started);
+    starts.set(((await response.json()) as { id: string }).id, started);
+  };
   const worker = async () => {
-    while (next < teachersPerRound) {
-      const i = next++;
-      const body = {
-        tenantId: i % 2 ? 'school-a' : 'school-b',
-        fullName: `Teacher ${round}.${i}`,
-        email: `t${round}.${i}.${randomUUID().slice(0, 6)}@school.example`,
-        phoneNumber: `+4917${String(round * teachersPerRound + i).padStart(9, '0')}`,
-      };
-      const started = Date.now();
-      const response = await request(body);
-      if (response.status !== 201) throw new Error(`POST /api/v1/teachers answered ${response.status}: ${await response.text()}`);
-      answers.push(Date.now() - started);
-      starts.set(((await response.json()) as { id: string }).id, started);
-    }
+    while (next < teachersPerRound) await one(next++);
   };
   const first = Date.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  if (load === 'saturation') await Promise.all(Array.from({ length: concurrency }, worker));
+  else {
+    const sent: Promise<void>[] = [];
+    for (let i = 0; i < teachersPerRound; i++) {
+      sent.push(one(i));
+      await new Promise((r) => setTimeout(r, Math.max(0, first + ((i + 1) * 1000) / load - Date.now())));
+    }
+    await Promise.all(sent);
+  }
   return { starts, answers, first };
 }
 
-async function eventDriven(round: number): Promise<Round> {
+async function eventDriven(round: number, load: Load): Promise<Round> {
   const { starts, answers, first } = await createTeachers(
     (body) =>
       teachers.app.request('/api/v1/teachers', {
@@ -183,6 +198,7 @@ async function eventDriven(round: number): Promise<Round> {
         body: JSON.stringify(body),
       }),
     round,
+    load,
   );
   const ids = [...starts.keys()];
   const deadline = Date.now() + 300_000;
@@ -198,6 +214,7 @@ async function eventDriven(round: number): Promise<Round> {
   const latencies = rows.map((r) => r.created_at.getTime() - (starts.get(r.entity_id) ?? 0));
   const last = Math.max(...rows.map((r) => r.created_at.getTime()));
   return {
+    load: loadName(load),
     design: 'event-driven (outbox → Kafka → identity)',
     perSecond: ids.length / ((last - first) / 1000),
     p50: percentile(latencies, 50),
@@ -206,7 +223,7 @@ async function eventDriven(round: number): Promise<Round> {
   };
 }
 
-async function original(round: number): Promise<Round> {
+async function original(round: number, load: Load): Promise<Round> {
   const { answers, first } = await createTeachers(
     (body) =>
       baselineTeachers.request('/api/v1/teachers', {
@@ -215,8 +232,10 @@ async function original(round: number): Promise<Round> {
         body: JSON.stringify(body),
       }),
     round,
+    load,
   );
   return {
+    load: loadName(load),
     design: 'original (teachers calls identity over HTTP)',
     perSecond: teachersPerRound / ((Date.now() - first) / 1000),
     p50: percentile(answers, 50),
@@ -225,21 +244,26 @@ async function original(round: number): Promise<Round> {
   };
 }
 
+const loadName = (load: Load) => (load === 'saturation' ? `saturation (${concurrency} clients)` : `fixed ${load}/s`);
 const results: Round[] = [];
 try {
-  for (let round = 0; round < rounds; round++) {
-    for (const run of round % 2 ? [original, eventDriven] : [eventDriven, original]) {
-      const result = await run(round);
-      results.push(result);
-      console.log(
-        `round ${round + 1}: ${result.design}: ${result.perSecond.toFixed(0)} teachers/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
-      );
+  let round = 0;
+  for (const load of [rate, 'saturation'] as const)
+    for (let r = 0; r < rounds; r++, round++) {
+      for (const run of r % 2 ? [original, eventDriven] : [eventDriven, original]) {
+        const result = await run(round, load);
+        results.push(result);
+        console.log(
+          `${result.load} round ${r + 1}: ${result.design}: ${result.perSecond.toFixed(0)} teachers/s, p50 ${result.p50} ms, p99 ${result.p99} ms`,
+        );
+      }
     }
-  }
-  const of = (design: string) => results.filter((r) => r.design === design);
-  const summary = [...new Set(results.map((r) => r.design))].map((design) => {
-    const runs = of(design);
+  const keys = [...new Set(results.map((r) => `${r.load}\t${r.design}`))];
+  const summary = keys.map((key) => {
+    const [load = '', design = ''] = key.split('\t');
+    const runs = results.filter((r) => r.load === load && r.design === design);
     return {
+      load,
       design,
       perSecond: median(runs.map((r) => r.perSecond)),
       p50: median(runs.map((r) => r.p50)),
@@ -247,17 +271,18 @@ try {
       answerP50: median(runs.map((r) => r.answerP50)),
     };
   });
-  const baseline = summary.find((s) => s.design.startsWith('original'));
+  const baseline = (load: string) => summary.find((s) => s.load === load && s.design.startsWith('original'));
   console.log(
-    `\n${teachersPerRound} teachers per round, ${concurrency} concurrent, ${rounds} rounds each (medians of the rounds)\n${table(
-      ['design', 'teachers/s until users exist', 'user exists p50', 'p99', 'HTTP answer p50', 'throughput vs original'],
+    `\n${teachersPerRound} teachers per round, ${rounds} rounds of each load and design (medians of the rounds)\n${table(
+      ['load', 'design', 'teachers/s until users exist', 'user exists p50', 'p99', 'HTTP answer p50', 'throughput vs original'],
       summary.map((s) => [
+        s.load,
         s.design,
         s.perSecond.toFixed(0),
         `${s.p50} ms`,
         `${s.p99} ms`,
         `${s.answerP50} ms`,
-        baseline ? `${(s.perSecond / baseline.perSecond).toFixed(2)}×` : '',
+        `${(s.perSecond / (baseline(s.load)?.perSecond ?? Number.NaN)).toFixed(2)}×`,
       ]),
     )}`,
   );
