@@ -2,16 +2,13 @@
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createLocalJWKSet } from 'jose';
-import { Registry } from 'prom-client';
 import type { z } from 'zod';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
-import { Health } from '../../lib/health.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import type { ServiceContext } from '../../lib/main.ts';
-import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
-import { createPool, migrateInBackground } from '../../lib/pg.ts';
+import { startPublisher } from '../../lib/publisher.ts';
 import { Accounts } from './accounts.ts';
 import { type IdentityState, identityApi } from './api.ts';
 import { Auth, ensureBootstrapAdmin } from './auth.ts';
@@ -26,23 +23,13 @@ export async function startIdentity({
   log,
   exit,
 }: ServiceContext<z.infer<typeof identityConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
-  const pool = createPool({ url: config.DATABASE_URL, log });
-  const registry = new Registry();
-  new Outbox().registerMetrics(registry, pool, 'identity');
-  const relay = new OutboxRelay({
-    databaseUrl: config.DATABASE_URL,
-    brokers: config.KAFKA_BROKERS,
-    security: kafkaSecurity(config),
-    log,
-    clientId: 'identity-relay',
-    lockKey: 'eventide-identity-outbox-relay',
-    retentionMs: config.OUTBOX_RETENTION_HOURS * 3600_000,
-  });
-  const stopped = new AbortController();
   let state: IdentityState | undefined;
   // The schema, then the signing key and the bootstrap administrator: all need PostgreSQL, which may not be there yet.
-  const setup = migrateInBackground({
-    run: async () => {
+  const publisher = startPublisher({
+    name: 'identity',
+    config,
+    log,
+    setup: async (pool) => {
       const applied = await migrate(pool);
       const key = await loadSigningKey(pool);
       await ensureBootstrapAdmin(pool, {
@@ -65,10 +52,8 @@ export async function startIdentity({
       };
       return applied;
     },
-    log,
-    signal: stopped.signal,
   });
-  void setup.done.then((ready) => ready && relay.start());
+  const { pool, registry, health } = publisher;
 
   const inbox = new Inbox({ pool, group: config.KAFKA_GROUP_ID });
   const accounts = new Accounts({ tenants: new Set(config.TENANTS), tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 });
@@ -81,16 +66,11 @@ export async function startIdentity({
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
     prepare: async () => {
-      if (!setup.migrated()) throw new Error('the database is not migrated yet');
+      if (!publisher.migrated()) throw new Error('the database is not migrated yet');
     },
     handle: eachEventOnce(inbox, (tx, event) => accounts.apply(tx, teacherChangeOf(event))),
   });
   consumer.registerMetrics(registry, 'identity');
-  const health = new Health().ready('database', async () =>
-    setup.migrated()
-      ? { ok: (await pool.query('SELECT 1')).rowCount === 1, detail: 'database unreachable' }
-      : { ok: false, detail: 'migrations not applied yet' },
-  );
   consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
   const app = identityApi({ pool, state: () => state, registry, health, log });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
@@ -100,12 +80,9 @@ export async function startIdentity({
   return {
     app,
     async stop() {
-      stopped.abort();
       await consumer.stop();
       await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-      await setup.done;
-      await relay.stop();
-      await pool.end();
+      await publisher.stop();
     },
   };
 }
