@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey, problemErrors, readJson, replayOrMismatch, requestMetrics } from './hono.ts';
+import { idempotencyKey, limitBody, problemErrors, readJson, replayOrMismatch, requestMetrics } from './hono.ts';
 import { HttpProblem, withHeaders } from './problem.ts';
 
 class Missing extends Error {}
@@ -18,10 +18,12 @@ function app() {
       error instanceof Missing ? withHeaders(new HttpProblem(503, 'Unavailable', 'later'), { 'retry-after': '2' }) : undefined,
   });
   api.post('/echo', async (c) => c.json(await readJson(c)));
+  api.post('/small', limitBody(16), async (c) => c.json(await readJson(c)));
   api.get('/items/:id', (c) => {
     if (c.req.param('id') === 'gone') throw new Missing('db down');
     if (c.req.param('id') === 'bad') throw new HttpProblem(400, 'Invalid request', 'bad id');
     if (c.req.param('id') === 'bug') throw new Error('secret detail of a bug');
+    if (c.req.param('id') === 'pg-down') throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), { code: 'ECONNREFUSED' });
     return c.json({ id: c.req.param('id') });
   });
   return { api, registry };
@@ -35,6 +37,9 @@ describe('Hono basics', () => {
     expect(await bad.json()).toMatchObject({ title: 'Invalid request', detail: 'bad id', instance: '/items/bad' });
     const gone = await api.request('/items/gone');
     expect([gone.status, gone.headers.get('retry-after')]).toEqual([503, '2']);
+    const down = await api.request('/items/pg-down');
+    expect([down.status, down.headers.get('retry-after')]).toEqual([503, '1']);
+    expect(await down.text()).not.toContain('10.0.0.7');
     const bug = await api.request('/items/bug');
     expect(bug.status).toBe(500);
     expect(await bug.text()).not.toContain('secret');
@@ -74,5 +79,13 @@ describe('Hono basics', () => {
     const stored = { hash: first?.hash as string, answer: { id: 'p1' } };
     expect(replayOrMismatch(stored, same as NonNullable<typeof same>)).toEqual({ id: 'p1' });
     expect(() => replayOrMismatch(stored, other as NonNullable<typeof other>)).toThrow(HttpProblem);
+  });
+
+  it('refuses a body over the limit with a 413 problem', async () => {
+    const { api } = app();
+    const post = (body: string) => api.request('/small', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect((await post('{"a":1}')).status).toBe(200);
+    const big = await post(JSON.stringify({ a: 'x'.repeat(100) }));
+    expect([big.status, big.headers.get('content-type')]).toEqual([413, 'application/problem+json']);
   });
 });

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { databaseUnavailable } from '../database-errors.ts';
 import { HttpProblem, problemResponse } from './problem.ts';
 
 /**
  * Every error as RFC 9457 problem+json: an HttpProblem as it is, what `translate` recognises (a
- * service's domain errors, a dependency down) as it says, anything else a logged 500 that shows
- * nothing of the cause; unknown routes are 404 problems too.
+ * service's domain errors, a dependency down) as it says, PostgreSQL unreachable as 503 with
+ * Retry-After, anything else a logged 500 that shows nothing of the cause; unknown routes are 404
+ * problems too.
  */
 export function problemErrors(
   app: Hono,
@@ -16,11 +19,23 @@ export function problemErrors(
   app.onError((error, c) => {
     const problem = error instanceof HttpProblem ? error : translate?.(error, c);
     if (problem) return problemResponse(c, problem.problem, problem.headers);
+    if (databaseUnavailable(error)) {
+      log.warn({ err: error, path: c.req.path }, 'database unavailable');
+      const unavailable = new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly');
+      return problemResponse(c, unavailable.problem, { 'Retry-After': '1' });
+    }
     log.error({ err: error, path: c.req.path }, 'request failed');
     return problemResponse(c, new HttpProblem(500, 'Internal error', 'the request failed; it was logged').problem);
   });
   app.notFound((c) => problemResponse(c, new HttpProblem(404, 'Not found', `no route for ${c.req.method} ${c.req.path}`).problem));
 }
+
+/** Refuses bodies over `maxBytes` with a 413 problem. */
+export const limitBody = (maxBytes: number): MiddlewareHandler =>
+  bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => problemResponse(c, new HttpProblem(413, 'Payload too large', `bodies are limited to ${maxBytes} bytes`).problem),
+  });
 
 /** http_requests_total and http_request_duration_seconds by route (the template, not the path). */
 export function requestMetrics(registry: Registry): MiddlewareHandler {

@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { badInputForDatabase, databaseUnavailable } from '../../lib/database-errors.ts';
+import { badInputForDatabase } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
-import { idempotencyKey, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
-import { HttpProblem, invalid, problemResponse, withHeaders } from '../../lib/http/problem.ts';
+import { idempotencyKey, limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
@@ -44,12 +43,6 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
         deps.log.warn({ err: error, path: c.req.path }, 'input the database refused got past validation');
         return new HttpProblem(400, 'Invalid request', `the database refused a value: ${(error as Error).message}`);
       }
-      if (databaseUnavailable(error)) {
-        deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
-        return withHeaders(new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly'), {
-          'Retry-After': '1',
-        });
-      }
       return undefined;
     },
   });
@@ -58,16 +51,7 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   const api = new Hono();
-  api.use(
-    bodyLimit({
-      maxSize: deps.maxBodyBytes ?? 64 * 1024,
-      onError: (c) =>
-        problemResponse(
-          c,
-          new HttpProblem(413, 'Payload too large', `bodies are limited to ${deps.maxBodyBytes ?? 64 * 1024} bytes`).problem,
-        ),
-    }),
-  );
+  api.use(limitBody(deps.maxBodyBytes ?? 64 * 1024));
   const id = (raw: string) => {
     if (!z.uuid().safeParse(raw).success) throw new HttpProblem(404, 'Not found', `no event ${raw} (event ids are UUIDs)`);
     return raw;

@@ -1,16 +1,14 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { JWK } from 'jose';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { databaseUnavailable } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
-import { problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
-import { HttpProblem, invalid, problemResponse, withHeaders } from '../../lib/http/problem.ts';
+import { limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid, withHeaders } from '../../lib/http/problem.ts';
 import { email, phoneNumber, tenantId } from '../teachers/schema.ts';
 import { publicUser, type UserRow } from './accounts.ts';
 import { type Auth, InvalidActivation, LoginRefused, TooManyAttempts, WeakPassword } from './auth.ts';
@@ -62,19 +60,13 @@ export function identityApi(deps: IdentityApiDeps): Hono {
   app.use(requestMetrics(deps.registry));
   problemErrors(app, {
     log: deps.log,
-    translate(error, c) {
+    translate(error) {
       if (error instanceof InvalidActivation) return new HttpProblem(400, 'Invalid activation', error.message);
       if (error instanceof WeakPassword) return new HttpProblem(422, 'Password refused', error.message);
       if (error instanceof LoginRefused)
         return withHeaders(new HttpProblem(401, 'Unauthorized', error.message), { 'WWW-Authenticate': 'Bearer' });
       if (error instanceof TooManyAttempts)
         return withHeaders(new HttpProblem(429, 'Too many requests', error.message), { 'Retry-After': String(error.retryAfterSeconds) });
-      if (databaseUnavailable(error)) {
-        deps.log.warn({ path: c.req.path, code: (error as { code?: string }).code }, 'database unavailable');
-        return withHeaders(new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly'), {
-          'Retry-After': '1',
-        });
-      }
       return undefined;
     },
   });
@@ -88,12 +80,7 @@ export function identityApi(deps: IdentityApiDeps): Hono {
   app.get('/.well-known/jwks.json', (c) => c.json(state().jwks, 200, { 'cache-control': 'public, max-age=300' }));
 
   const api = new Hono();
-  api.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => problemResponse(c, new HttpProblem(413, 'Payload too large', `bodies are limited to ${maxBodyBytes} bytes`).problem),
-    }),
-  );
+  api.use(limitBody(maxBodyBytes));
 
   api.post('/auth/activate', async (c) => {
     const parsed = activation.safeParse(await readJson(c));

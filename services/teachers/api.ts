@@ -1,14 +1,12 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import { databaseUnavailable } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { etag, expectedVersion } from '../../lib/http/conditional.ts';
-import { problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
-import { HttpProblem, invalid, problemResponse, withHeaders } from '../../lib/http/problem.ts';
+import { limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { listQuery, teacherInput, teacherPatch } from './schema.ts';
 import { decodeCursor, EmailTaken, NotFound, type TeacherStore, VersionConflict } from './store.ts';
 
@@ -31,29 +29,18 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
   app.use(requestMetrics(deps.registry));
   problemErrors(app, {
     log: deps.log,
-    translate(error, c) {
+    translate(error, _c) {
       if (error instanceof NotFound) return new HttpProblem(404, 'Not found', error.message);
       if (error instanceof EmailTaken) return new HttpProblem(409, 'E-mail taken', error.message);
       if (error instanceof VersionConflict)
         return new HttpProblem(412, 'Precondition failed', error.message, { currentVersion: error.current });
-      if (databaseUnavailable(error)) {
-        deps.log.warn({ err: error, path: c.req.path }, 'database unavailable');
-        return withHeaders(new HttpProblem(503, 'Service unavailable', 'the database is unavailable; retry shortly'), {
-          'Retry-After': '1',
-        });
-      }
       return undefined;
     },
   });
   healthRoutes(app, deps);
 
   const api = new Hono<{ Variables: { principal: { sub: string } } }>();
-  api.use(
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => problemResponse(c, new HttpProblem(413, 'Payload too large', `bodies are limited to ${maxBodyBytes} bytes`).problem),
-    }),
-  );
+  api.use(limitBody(maxBodyBytes));
   api.use(requireRole(deps.verify, 'admin'));
   const knownTenant = (tenantId: string) => {
     if (!deps.tenants.has(tenantId)) throw new HttpProblem(422, 'Unknown tenant', `no tenant ${tenantId}`);
