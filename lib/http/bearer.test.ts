@@ -56,6 +56,19 @@ describe('requireRole', () => {
   });
 });
 
+describe('jwtVerifier when the key set cannot be fetched', () => {
+  it('answers 503 with Retry-After, not 401: identity being down says nothing about the token', async () => {
+    const down = new Hono();
+    problemErrors(down, { log: pino({ level: 'silent' }) });
+    const unreachable = async () => Promise.reject(new TypeError('fetch failed'));
+    down.get('/admin', requireRole(jwtVerifier(unreachable), 'admin'), (c) => c.text('no'));
+    const response = await down.request('/admin', {
+      headers: { authorization: `Bearer ${await sign({ tenant: 'platform', role: 'admin' })}` },
+    });
+    expect([response.status, response.headers.get('retry-after')]).toEqual([503, '2']);
+  });
+});
+
 describe('bearerToken', () => {
   it('reads "Bearer <token>" and nothing else', () => {
     expect(bearerToken('Bearer abc.def-_')).toBe('abc.def-_');
