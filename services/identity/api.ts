@@ -26,6 +26,8 @@ export interface IdentityApiDeps {
   pool: pg.Pool;
   /** Undefined until start-up has reached the database: until then every route but health is 503. */
   state: () => IdentityState | undefined;
+  /** Requests come through a proxy of ours that appends to X-Forwarded-For (an ingress). Default false. */
+  trustProxy?: boolean;
   registry: Registry;
   health: Health;
   log: Logger;
@@ -41,14 +43,19 @@ const lookup = z
 
 const maxBodyBytes = 8 * 1024;
 
-/** The caller's address as the socket sees it (a proxy's X-Forwarded-For is not trusted: anyone can send one). */
-const clientAddress = (c: Context) => {
+/**
+ * The caller's address: the socket's, or behind a proxy we run (trustProxy), the last address that
+ * proxy appended to X-Forwarded-For — the earlier ones anyone can send.
+ */
+export function clientAddress(c: Context, trustProxy = false): string {
+  const forwarded = c.req.header('x-forwarded-for');
+  if (trustProxy && forwarded) return forwarded.split(',').at(-1)?.trim() || 'unknown';
   try {
     return getConnInfo(c).remote.address ?? 'unknown';
   } catch {
     return 'unknown';
   }
-};
+}
 
 /**
  * identity's HTTP API. Public: POST /api/v1/auth/activate, POST /api/v1/auth/login,
@@ -85,14 +92,14 @@ export function identityApi(deps: IdentityApiDeps): Hono {
   api.post('/auth/activate', async (c) => {
     const parsed = activation.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
-    await state().auth.activate(parsed.data.token, parsed.data.password);
+    await state().auth.activate(parsed.data.token, parsed.data.password, clientAddress(c, deps.trustProxy));
     return c.body(null, 204);
   });
 
   api.post('/auth/login', async (c) => {
     const parsed = login.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
-    return c.json(await state().auth.login(parsed.data, clientAddress(c)), 200, { 'cache-control': 'no-store' });
+    return c.json(await state().auth.login(parsed.data, clientAddress(c, deps.trustProxy)), 200, { 'cache-control': 'no-store' });
   });
 
   api.get(

@@ -58,8 +58,10 @@ export class Auth {
     this.now = now;
   }
 
-  /** Sets the password of the token's user, who becomes Active; the token is spent. */
-  async activate(token: string, password: string): Promise<void> {
+  /** Sets the password of the token's user, who becomes Active; the token is spent. Attempts count against the address's login budget. */
+  async activate(token: string, password: string, clientAddress: string): Promise<void> {
+    const verdict = this.addresses.attempt(clientAddress, this.now());
+    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
     if (!activationTokenPattern.test(token)) throw new InvalidActivation();
     await inTransaction(this.pool, async (tx) => {
       const { rows } = await tx.query<UserRow & { token_user: string }>(

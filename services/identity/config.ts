@@ -29,6 +29,11 @@ export const identityConfig = z
     LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
     /** Login attempts per client address per minute. */
     LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(60),
+    /** "true" behind an ingress that appends the caller to X-Forwarded-For: the per-address login limit then counts callers, not the ingress. */
+    TRUST_PROXY: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
     MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
   })
   .superRefine(requirePostgres);

@@ -319,7 +319,7 @@ describe('school onboarding on real Kafka and PostgreSQL', () => {
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
-  it('login is limited per client address', async () => {
+  it('login and activation are limited per client address', async () => {
     let status = 0;
     for (let i = 0; i < 250 && status !== 429; i++) {
       const response = await fetch(
@@ -330,6 +330,12 @@ describe('school onboarding on real Kafka and PostgreSQL', () => {
       if (status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     }
     expect(status).toBe(429);
+    // Guessing activation tokens from the same address draws on the same budget.
+    const guess = await fetch(
+      `${identityUrl}/api/v1/auth/activate`,
+      json('POST', { token: 'A'.repeat(43), password: 'a long enough pass' }),
+    );
+    expect(guess.status).toBe(429);
   }, 120_000);
 
   it('the teachers API: 401 without a token, 404/409/412/422 problems for bad requests', async () => {

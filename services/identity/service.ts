@@ -72,7 +72,7 @@ export async function startIdentity({
   });
   consumer.registerMetrics(registry, 'identity');
   consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
-  const app = identityApi({ pool, state: () => state, registry, health, log });
+  const app = identityApi({ pool, state: () => state, trustProxy: config.TRUST_PROXY, registry, health, log });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
     log.info({ port: info.port }, 'identity listening'),
   );
