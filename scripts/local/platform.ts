@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { EventideOperator } from '../../cdk8s/operator.ts';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { type KubeServer, startKubeApiServer } from '../../devkit/kube.ts';
@@ -30,7 +31,6 @@ import { deploy } from '../deploy.ts';
 const run = promisify(execFile);
 export const namespace = 'eventide';
 export const indexerDeployment = 'search-indexer';
-export const leaseName = 'eventide-operator-leader';
 
 export interface LocalPlatformOptions extends LocalClusterOptions {
   /** Local port of the catalog Service; default any free port. */
@@ -277,7 +277,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       identity,
       startupSeconds: (Date.now() - t0) / 1000,
       async leader() {
-        const lease = await coordination.readNamespacedLease({ namespace, name: leaseName }).catch(() => undefined);
+        const lease = await coordination.readNamespacedLease({ namespace, name: EventideOperator.leaseName }).catch(() => undefined);
         return lease?.spec?.holderIdentity ?? undefined;
       },
       killPod(name) {
