@@ -1,0 +1,66 @@
+import { Hono } from 'hono';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { type Health, healthRoutes } from '../../lib/health.ts';
+import { problemErrors, requestMetrics } from '../../lib/http/hono.ts';
+import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { minorFromDb } from '../payments/money.ts';
+import { balanceOf } from './ledger.ts';
+
+const entriesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+});
+const encodeCursor = (createdAt: Date, id: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+function decodeCursor(cursor: string): [string, string] | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(value) && value.length === 2 && z.iso.datetime().safeParse(value[0]).success && z.uuid().safeParse(value[1]).success)
+      return value as [string, string];
+  } catch {}
+  return undefined;
+}
+
+/** The ledger's read API: a merchant's balances and journal, plus health and metrics. */
+export function ledgerApi({ db, registry, health, log }: { db: pg.Pool; registry: Registry; health: Health; log: Logger }): Hono {
+  const app = new Hono();
+  app.use(requestMetrics(registry));
+  problemErrors(app, { log });
+  healthRoutes(app, { health, registry });
+  const merchant = (raw: string) => {
+    if (!z.uuid().safeParse(raw).success) throw new HttpProblem(404, 'Not found', `no merchant ${raw} (merchant ids are UUIDs)`);
+    return raw;
+  };
+
+  app.get('/api/v1/merchants/:id/balance', async (c) => {
+    const balance = await balanceOf(db, merchant(c.req.param('id')));
+    if (!balance) throw new HttpProblem(404, 'Not found', `the ledger has no accounts for merchant ${c.req.param('id')} yet`);
+    return c.json(balance);
+  });
+
+  app.get('/api/v1/merchants/:id/entries', async (c) => {
+    const id = merchant(c.req.param('id'));
+    const parsed = entriesQuery.safeParse(c.req.query());
+    if (!parsed.success) throw invalid(parsed.error, 'query');
+    const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
+    if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
+    const { rows } = await db.query<{ id: string; description: string; created_at: Date; lines: { account: string; amount: string }[] }>(
+      `SELECT t.id, t.description, t.created_at, json_agg(json_build_object('account', l.account, 'amount', l.amount::text)) AS lines
+       FROM journal_transactions t JOIN journal_lines l ON l.transaction_id = t.id
+       WHERE t.merchant_id = $1 AND ($2::timestamptz IS NULL OR (t.created_at, t.id) > ($2::timestamptz, $3::uuid))
+       GROUP BY t.id ORDER BY t.created_at, t.id LIMIT $4`,
+      [id, after?.[0] ?? null, after?.[1] ?? null, parsed.data.limit + 1],
+    );
+    const items = rows.slice(0, parsed.data.limit).map((r) => ({
+      id: r.id,
+      description: r.description,
+      createdAt: r.created_at.toISOString(),
+      lines: r.lines.map((l) => ({ account: l.account, amountMinor: minorFromDb(l.amount) })),
+    }));
+    const last = rows[parsed.data.limit - 1];
+    return c.json(rows.length > parsed.data.limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items });
+  });
+  return app;
+}

@@ -1,0 +1,6 @@
+/** ledger: the double-entry journal and the withdrawal saga, from payments.events. */
+import { runService } from '../../lib/main.ts';
+import { ledgerConfig } from './config.ts';
+import { startLedger } from './service.ts';
+
+await runService({ name: 'ledger', config: ledgerConfig, start: startLedger });

@@ -1,0 +1,73 @@
+/** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's timer, and its read API. */
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import type { z } from 'zod';
+import { sleep } from '../../lib/backoff.ts';
+import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { Inbox } from '../../lib/inbox.ts';
+import { kafkaSecurity } from '../../lib/kafka.ts';
+import type { ServiceContext } from '../../lib/main.ts';
+import { startPublisher } from '../../lib/publisher.ts';
+import { paymentEvents } from '../payments/events.ts';
+import { ledgerApi } from './api.ts';
+import type { ledgerConfig } from './config.ts';
+import { Ledger } from './ledger.ts';
+import { migrate } from './migrations.ts';
+
+/** Starts the service on its port; stop() drains and closes it. The app is for tests' in-process requests. */
+export async function startLedger({
+  config,
+  log,
+  exit,
+}: ServiceContext<z.infer<typeof ledgerConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
+  const publisher = startPublisher({ name: 'ledger', config, log, setup: migrate });
+  const { pool, registry, health } = publisher;
+  const ledger = new Ledger({ settlementWindowMs: config.SETTLEMENT_WINDOW_SECONDS * 1000 });
+  const inbox = new Inbox({ pool, group: config.KAFKA_GROUP_ID });
+  const consumer = new EventConsumer({
+    brokers: config.KAFKA_BROKERS,
+    security: kafkaSecurity(config),
+    groupId: config.KAFKA_GROUP_ID,
+    topic: config.KAFKA_TOPIC,
+    contracts: paymentEvents,
+    log,
+    maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
+    prepare: async () => {
+      if (!publisher.migrated()) throw new Error('the database is not migrated yet');
+    },
+    handle: eachEventOnce(inbox, (tx, event) => ledger.apply(tx, event)),
+  });
+  consumer.registerMetrics(registry, 'ledger');
+  consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
+
+  // The saga's timer: every replica looks, SKIP LOCKED gives each expired withdrawal to one of them.
+  const stopped = new AbortController();
+  const compensating = (async () => {
+    while (!stopped.signal.aborted) {
+      await sleep(5_000, stopped.signal);
+      if (stopped.signal.aborted || !publisher.migrated()) continue;
+      try {
+        const released = await ledger.compensateExpired(pool, config.COMPENSATION_GRACE_SECONDS * 1000);
+        if (released > 0) log.warn({ released }, 'released reservations of withdrawals not settled in time');
+      } catch (error) {
+        log.warn({ err: error }, 'could not look for expired withdrawals; retrying');
+      }
+    }
+  })();
+
+  const app = ledgerApi({ db: pool, registry, health, log });
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
+    log.info({ port: info.port }, 'ledger listening'),
+  );
+  consumer.start().catch((error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`));
+  return {
+    app,
+    async stop() {
+      stopped.abort();
+      await consumer.stop();
+      await compensating;
+      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      await publisher.stop();
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { env, kafkaEnv } from '../../lib/config.ts';
+import { postgresEnv, requirePostgres } from '../../lib/pg.ts';
+
+export const paymentsConfig = z
+  .object({
+    ...kafkaEnv,
+    ...postgresEnv,
+    PORT: env.port,
+    LOG_LEVEL: env.logLevel,
+    /** The consumer of the ledger's answers (approved, rejected, failed). */
+    KAFKA_GROUP_ID: z.string().min(1).default('payments'),
+    KAFKA_TOPIC: z.string().min(1).default('ledger.events'),
+    OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(168),
+    /** The largest single payment or withdrawal, in minor units. Default 10,000,000 (100,000.00). */
+    MAX_AMOUNT_MINOR: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(10_000_000),
+  })
+  .superRefine(requirePostgres);

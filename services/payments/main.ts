@@ -1,0 +1,6 @@
+/** payments: merchants, payments and withdrawals, published through the outbox; settles what the ledger approves. */
+import { runService } from '../../lib/main.ts';
+import { paymentsConfig } from './config.ts';
+import { startPayments } from './service.ts';
+
+await runService({ name: 'payments', config: paymentsConfig, start: startPayments });

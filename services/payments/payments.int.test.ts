@@ -1,0 +1,266 @@
+// @needs kafka postgres
+/**
+ * Payments and the ledger on real Kafka and PostgreSQL, both services in this process as their
+ * mains start them: money in, money out through the withdrawal saga, bad input, idempotency keys,
+ * redeliveries, and the invariants (every journal transaction sums to zero; available + reserved
+ * = completed payments − settled withdrawals; no negative balance).
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../devkit/ports.ts';
+import { loadConfig } from '../../lib/config.ts';
+import type { DecodedEvent } from '../../lib/contracts.ts';
+import { kafkaClient } from '../../lib/kafka.ts';
+import { createLogger } from '../../lib/log.ts';
+import { inTransaction } from '../../lib/pg.ts';
+import { freshDatabase } from '../catalog/testing/fixtures.ts';
+import { ledgerConfig } from '../ledger/config.ts';
+import { ledgerTopic } from '../ledger/events.ts';
+import { balanceOf, Ledger } from '../ledger/ledger.ts';
+import { migrate as migrateLedger } from '../ledger/migrations.ts';
+import { startLedger } from '../ledger/service.ts';
+import { paymentsConfig } from './config.ts';
+import { paymentContracts, paymentsTopic } from './events.ts';
+import { startPayments } from './service.ts';
+
+const brokers = inject('kafkaBrokers');
+const kafka = kafkaClient({ clientId: 'payments-test', brokers: brokers.split(',') });
+const admin = kafka.admin();
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+const suffix = randomUUID().slice(0, 8);
+const groups = { ledger: `ledger-${suffix}`, payments: `payments-${suffix}` };
+const quiet = (name: string) => createLogger(name, 'warn');
+const exit = (code: number, reason: string) => {
+  throw new Error(`a service asked to exit ${code}: ${reason}`);
+};
+
+let payments: Awaited<ReturnType<typeof startPayments>>;
+let ledger: Awaited<ReturnType<typeof startLedger>>;
+let ledgerDb: pg.Pool;
+let paymentsDb: pg.Pool;
+
+async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const post = (path: string, body: unknown, key: string | null = randomUUID()) =>
+  payments.app.request(`/api/v1${path}`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+  });
+const json = async <T>(response: Response | Promise<Response>, status: number): Promise<T> => {
+  const r = await response;
+  const text = await r.text();
+  expect(r.status, text).toBe(status);
+  return JSON.parse(text) as T;
+};
+const merchant = async (currency = 'EUR') =>
+  (await json<{ id: string }>(post('/merchants', { name: 'Kiosk', email: 'kiosk@shop.example', currency }), 201)).id;
+async function paidIn(merchantId: string, amountMinor: number) {
+  const payment = await json<{ id: string }>(post(`/merchants/${merchantId}/payments`, { amountMinor, currency: 'EUR' }), 201);
+  await json(post(`/merchants/${merchantId}/payments/${payment.id}/complete`, null), 200);
+  return payment.id;
+}
+const balance = (merchantId: string) => balanceOf(ledgerDb, merchantId);
+const withdrawal = async (merchantId: string, id: string) =>
+  json<{ status: string; reason?: string }>(payments.app.request(`/api/v1/merchants/${merchantId}/withdrawals/${id}`), 200);
+
+/** The invariants, for every merchant the ledger knows. */
+async function invariants() {
+  const unbalanced = await ledgerDb.query('SELECT transaction_id FROM journal_lines GROUP BY transaction_id HAVING sum(amount) <> 0');
+  const negative = await ledgerDb.query('SELECT * FROM accounts WHERE balance < 0');
+  const held = await ledgerDb.query<{ merchant_id: string; held: string }>(
+    'SELECT merchant_id, sum(balance)::text AS held FROM accounts GROUP BY merchant_id',
+  );
+  const owed = await paymentsDb.query<{ merchant_id: string; owed: string }>(
+    `SELECT m.id AS merchant_id,
+            ((SELECT coalesce(sum(amount), 0) FROM payments p WHERE p.merchant_id = m.id AND p.status = 'completed')
+           - (SELECT coalesce(sum(amount), 0) FROM withdrawals w WHERE w.merchant_id = m.id AND w.status = 'settled'))::text AS owed
+     FROM merchants m`,
+  );
+  const owedBy = new Map(owed.rows.map((r) => [r.merchant_id, r.owed]));
+  return {
+    unbalanced: unbalanced.rowCount,
+    negative: negative.rowCount,
+    drift: held.rows
+      .filter((r) => owedBy.get(r.merchant_id) !== r.held)
+      .map((r) => `${r.merchant_id}: ledger ${r.held}, payments ${owedBy.get(r.merchant_id)}`),
+  };
+}
+
+beforeAll(async () => {
+  await admin.connect();
+  await producer.connect();
+  const existing = await admin.listTopics();
+  await admin.createTopics({
+    topics: [paymentsTopic, ledgerTopic, `${groups.ledger}.dlq`, `${groups.payments}.dlq`]
+      .filter((t) => !existing.includes(t))
+      .map((topic) => ({ topic, numPartitions: topic.endsWith('.dlq') ? 1 : 3, replicationFactor: 1 })),
+    waitForLeaders: true,
+  });
+  const server = inject('databaseUrl');
+  const ledgerUrl = await freshDatabase(server);
+  const paymentsUrl = await freshDatabase(server);
+  ledger = await startLedger({
+    config: loadConfig('ledger', ledgerConfig, {
+      KAFKA_BROKERS: brokers,
+      DATABASE_URL: ledgerUrl,
+      PORT: String(await freePort()),
+      KAFKA_GROUP_ID: groups.ledger,
+    }),
+    log: quiet('ledger'),
+    exit,
+  });
+  payments = await startPayments({
+    config: loadConfig('payments', paymentsConfig, {
+      KAFKA_BROKERS: brokers,
+      DATABASE_URL: paymentsUrl,
+      PORT: String(await freePort()),
+      KAFKA_GROUP_ID: groups.payments,
+      MAX_AMOUNT_MINOR: '1000000',
+    }),
+    log: quiet('payments'),
+    exit,
+  });
+  ledgerDb = new pg.Pool({ connectionString: ledgerUrl, max: 3 });
+  paymentsDb = new pg.Pool({ connectionString: paymentsUrl, max: 3 });
+  await eventually(async () => (await payments.app.request('/readyz')).status === 200, 'payments ready');
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([payments?.stop(), ledger?.stop()]);
+  await Promise.allSettled([producer.disconnect(), admin.disconnect(), ledgerDb?.end(), paymentsDb?.end()]);
+});
+
+describe('payments and the ledger on real Kafka and PostgreSQL', () => {
+  it('a completed payment credits available; a covered withdrawal is reserved, settled and paid out', async () => {
+    const m = await merchant();
+    await paidIn(m, 10_000);
+    await eventually(async () => (await balance(m))?.availableMinor === 10_000, 'the payment credited');
+    const w = await json<{ id: string; status: string }>(post(`/merchants/${m}/withdrawals`, { amountMinor: 3_000 }), 202);
+    expect(w.status).toBe('requested');
+    await eventually(async () => (await withdrawal(m, w.id)).status === 'settled', 'the withdrawal settled');
+    await eventually(async () => {
+      const b = await balance(m);
+      return b?.availableMinor === 7_000 && b.reservedMinor === 0;
+    }, 'the payout debited from the reservation');
+    const entries = await json<{ items: { lines: { account: string; amountMinor: number }[] }[] }>(
+      ledger.app.request(`/api/v1/merchants/${m}/entries`),
+      200,
+    );
+    expect(entries.items.map((e) => e.lines.reduce((sum, l) => sum + l.amountMinor, 0))).toEqual([0, 0, 0]);
+    expect(await invariants()).toEqual({ unbalanced: 0, negative: 0, drift: [] });
+  });
+
+  it('a withdrawal over the balance is accepted (202), then rejected by the saga: never a negative balance', async () => {
+    const m = await merchant();
+    await paidIn(m, 1_000);
+    const w = await json<{ id: string }>(post(`/merchants/${m}/withdrawals`, { amountMinor: 1_001 }), 202);
+    const rejected = await eventually(async () => {
+      const now = await withdrawal(m, w.id);
+      return now.status === 'rejected' && now;
+    }, 'the withdrawal rejected');
+    expect(rejected.reason).toMatch(/insufficient funds/);
+    expect(await balance(m)).toMatchObject({ availableMinor: 1_000, reservedMinor: 0 });
+  });
+
+  it('bad input: 400 for amounts, 422 for another currency or a reused key, 404, 409; never a 500', async () => {
+    const m = await merchant();
+    for (const amountMinor of [0, -5, 12.5, 1_000_001, '100'])
+      expect((await post(`/merchants/${m}/payments`, { amountMinor, currency: 'EUR' })).status, String(amountMinor)).toBe(400);
+    expect((await post(`/merchants/${m}/payments`, { amountMinor: 100, currency: 'USD' })).status).toBe(422);
+    expect((await post(`/merchants/${m}/payments`, { amountMinor: 100, currency: 'EUR' }, null)).status).toBe(400);
+    expect((await post(`/merchants/${randomUUID()}/payments`, { amountMinor: 100, currency: 'EUR' })).status).toBe(404);
+    expect((await post('/merchants/nope/withdrawals', { amountMinor: 100 })).status).toBe(404);
+    const key = randomUUID();
+    const first = await json<{ id: string }>(post(`/merchants/${m}/payments`, { amountMinor: 100, currency: 'EUR' }, key), 201);
+    const again = await post(`/merchants/${m}/payments`, { amountMinor: 100, currency: 'EUR' }, key);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(first.id);
+    expect((await post(`/merchants/${m}/payments`, { amountMinor: 200, currency: 'EUR' }, key)).status).toBe(422);
+    await json(post(`/merchants/${m}/payments/${first.id}/complete`, null), 200);
+    expect((await post(`/merchants/${m}/payments/${first.id}/complete`, null)).status).toBe(409);
+    const count = await paymentsDb.query('SELECT count(*)::int AS n FROM payments WHERE merchant_id = $1', [m]);
+    expect(count.rows[0].n).toBe(1);
+  });
+
+  it('a redelivered completion credits once', async () => {
+    const m = await merchant();
+    const paymentId = await paidIn(m, 2_500);
+    await eventually(async () => (await balance(m))?.availableMinor === 2_500, 'the payment credited');
+    const { rows } = await paymentsDb.query<{ key: string; value: string; headers: Record<string, string>; topic: string }>(
+      "SELECT topic, key, value, headers FROM outbox WHERE headers->>'ce_type' = $1 AND value::jsonb->>'paymentId' = $2",
+      [paymentContracts.paymentCompleted.type, paymentId],
+    );
+    expect(rows).toHaveLength(1);
+    const record = rows[0] as { key: string; value: string; headers: Record<string, string>; topic: string };
+    await producer.send({ topic: record.topic, acks: -1, messages: [record, record] });
+    const marker = await merchant();
+    await paidIn(marker, 1);
+    await eventually(async () => (await balance(marker))?.availableMinor === 1, 'a later event applied');
+    expect((await balance(m))?.availableMinor).toBe(2_500);
+    expect(await invariants()).toEqual({ unbalanced: 0, negative: 0, drift: [] });
+  });
+});
+
+describe('the saga on the ledger alone (real PostgreSQL)', () => {
+  it('an approved withdrawal not settled in its window is released and failed; a late settlement then pays out of available', async () => {
+    const db = new pg.Pool({ connectionString: await freshDatabase(inject('databaseUrl')), max: 2 });
+    try {
+      await migrateLedger(db);
+      const book = new Ledger({ settlementWindowMs: 0 });
+      const merchantId = randomUUID();
+      const withdrawalId = randomUUID();
+      const event = (contract: { type: string }, data: Record<string, unknown>) =>
+        ({
+          id: randomUUID(),
+          type: contract.type,
+          key: merchantId,
+          data: { merchantId, currency: 'EUR', ...data },
+        }) as unknown as DecodedEvent;
+      const apply = (e: DecodedEvent) => inTransaction(db, (tx) => book.apply(tx, e));
+      await apply(event(paymentContracts.paymentCompleted, { paymentId: randomUUID(), amountMinor: 900 }));
+      await apply(event(paymentContracts.withdrawalRequested, { withdrawalId, amountMinor: 600 }));
+      expect(await balanceOf(db, merchantId)).toMatchObject({ availableMinor: 300, reservedMinor: 600 });
+      expect(await book.compensateExpired(db, 0)).toBe(1);
+      expect(await balanceOf(db, merchantId)).toMatchObject({ availableMinor: 900, reservedMinor: 0 });
+      expect(await book.compensateExpired(db, 0)).toBe(0);
+      const published = await db.query<{ headers: { ce_type: string } }>('SELECT headers FROM outbox ORDER BY id');
+      expect(published.rows.map((r) => r.headers.ce_type)).toEqual([
+        'dev.eventide.ledger.withdrawal.approved.v1',
+        'dev.eventide.ledger.withdrawal.failed.v1',
+      ]);
+      await apply(event(paymentContracts.withdrawalSettled, { withdrawalId, amountMinor: 600 }));
+      expect(await balanceOf(db, merchantId)).toMatchObject({ availableMinor: 300, reservedMinor: 0 });
+      // A second withdrawal the ledger never approved cannot be settled, and nothing moves.
+      await expect(apply(event(paymentContracts.withdrawalSettled, { withdrawalId: randomUUID(), amountMinor: 100 }))).rejects.toThrow(
+        /never approved/,
+      );
+      const sums = await db.query('SELECT transaction_id FROM journal_lines GROUP BY transaction_id HAVING sum(amount) <> 0');
+      expect(sums.rowCount).toBe(0);
+      // The database itself refuses a negative balance and an unbalanced transaction.
+      await expect(db.query("UPDATE accounts SET balance = -1 WHERE kind = 'available'")).rejects.toThrow(/balance_never_negative/);
+      await expect(
+        inTransaction(db, async (tx) => {
+          const id = randomUUID();
+          await tx.query("INSERT INTO journal_transactions (id, event_id, merchant_id, description) VALUES ($1, 'x', $2, 'bad')", [
+            id,
+            merchantId,
+          ]);
+          await tx.query("INSERT INTO journal_lines (transaction_id, account, amount) VALUES ($1, 'external:payments', 5)", [id]);
+        }),
+      ).rejects.toThrow(/does not sum to zero/);
+    } finally {
+      await db.end();
+    }
+  });
+});
