@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load activation-token dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding \
+.PHONY: help dev load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -26,6 +26,9 @@ load: install ## write through the catalog of a running make dev (RATE=250 DURAT
 
 activation-token: install ## the activation token identity sent to EMAIL (read from identity.events of a running make dev)
 	@node scripts/activation-token.ts
+
+reconcile: install ## every merchant's money from the journal, the balances, the payments database and payments.events; exit 1 on drift
+	@node scripts/reconcile.ts
 
 dlq-redrive: install ## republish GROUP's dead letters to their dlq-topic (REASON=text|/re/ OFFSETS=[p:]from-to DRY_RUN=1)
 	node scripts/dlq-redrive.ts

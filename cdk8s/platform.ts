@@ -60,7 +60,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     storage: profile.postgres.storage,
     memory: profile.postgres.memory,
     developmentPassword: development(Postgres.credentialsSecret) ? 'eventide-dev' : undefined,
-    databases: ['teachers', 'identity'],
+    databases: ['teachers', 'identity', 'payments', 'ledger'],
   });
   /** A service's own database on the platform's PostgreSQL, with its own credentials. */
   const ownDatabase = (database: string): Record<string, EnvValue> => ({
@@ -154,10 +154,39 @@ export function platformApp(profile: Profile, outdir: string): App {
     ],
     consumes: { topics: ['teachers.events'], maxReplicas: 6, lagThreshold: 200, offsetResetPolicy: 'earliest' },
   });
+  // Money: both topics keyed by merchant id, so one merchant's movements stay in order.
+  const moneyTopic = (topicName: string) => ({ topicName, partitions: 6, config: { 'retention.ms': String(30 * 24 * 60 * 60 * 1000) } });
+  const payments = new EventDrivenService(chart, 'payments', {
+    name: 'payments',
+    image: image('payments'),
+    command: ['node', 'payments.js'],
+    spread: profile.highAvailability,
+    http: true,
+    env: ownDatabase('payments'),
+    kafka,
+    produces: [moneyTopic('payments.events')],
+    // Its consumer of the ledger's answers settles approved withdrawals.
+    consumes: { topics: ['ledger.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },
+  });
+  const ledger = new EventDrivenService(chart, 'ledger', {
+    name: 'ledger',
+    image: image('ledger'),
+    command: ['node', 'ledger.js'],
+    spread: profile.highAvailability,
+    http: true,
+    env: ownDatabase('ledger'),
+    kafka,
+    produces: [moneyTopic('ledger.events')],
+    consumes: { topics: ['payments.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },
+  });
   new EventideOperator(chart, 'operator', { image: image('operator'), kafka: cluster, spread: profile.highAvailability });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
   new NetworkPolicies(chart, 'network-policies', [
-    { backend: Postgres.serviceName, port: Postgres.port, clients: [catalog.name, teachers.name, identity.name] },
+    {
+      backend: Postgres.serviceName,
+      port: Postgres.port,
+      clients: [catalog.name, teachers.name, identity.name, payments.name, ledger.name],
+    },
     { backend: Elasticsearch.serviceName, port: Elasticsearch.port, clients: [searchApi.name, indexer.name], peerPorts: [9300] },
   ]);
   return app;

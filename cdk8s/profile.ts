@@ -57,6 +57,8 @@ export const production: Profile = {
     'postgres-credentials',
     'postgres-teachers-credentials',
     'postgres-identity-credentials',
+    'postgres-payments-credentials',
+    'postgres-ledger-credentials',
     'identity-bootstrap-admin',
     'elasticsearch-credentials',
     'elasticsearch-certs',

@@ -13,6 +13,8 @@ export const images: Record<string, Record<string, string>> = {
   search: { 'search-api.js': 'services/search/api-main.ts', 'search-indexer.js': 'services/search/indexer-main.ts' },
   teachers: { 'teachers.js': 'services/teachers/main.ts' },
   identity: { 'identity.js': 'services/identity/main.ts' },
+  payments: { 'payments.js': 'services/payments/main.ts' },
+  ledger: { 'ledger.js': 'services/ledger/main.ts' },
 };
 
 /** One entry point → one ESM bundle with its dependencies (node_modules as installed, patches applied). */

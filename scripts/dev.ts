@@ -28,6 +28,8 @@ try {
     searchPort: Number(process.env.SEARCH_PORT ?? 8081),
     teachersPort: Number(process.env.TEACHERS_PORT ?? 8082),
     identityPort: Number(process.env.IDENTITY_PORT ?? 8083),
+    paymentsPort: Number(process.env.PAYMENTS_PORT ?? 8084),
+    ledgerPort: Number(process.env.LEDGER_PORT ?? 8085),
     // One indexer here does ~13k docs/s while the catalog on the same two cores writes a few hundred
     // per second: capped per replica, the indexers fall behind under `make load` and scale by lag.
     env: { 'search-indexer': { MAX_DOCS_PER_SECOND: indexerRate } },
@@ -77,6 +79,7 @@ console.log('  addresses in the manifests → this machine (the one difference f
 for (const line of describeAddresses(p.addresses)) console.log(`    ${line}`);
 console.log(`    service catalog → ${p.catalog.url}   service search-api → ${p.searchApi.url}   (as kubectl port-forward would)`);
 console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: README, "School onboarding")`);
+console.log(`    service payments → ${p.payments.url}   service ledger → ${p.ledger.url}   (README, "Payments")`);
 console.log(`  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_DOCS_PER_SECOND; 0 = no cap) so lag can build up`);
 console.log(`
 Try it:

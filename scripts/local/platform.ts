@@ -40,6 +40,9 @@ export interface LocalPlatformOptions extends LocalClusterOptions {
   /** Local ports of the teachers and identity Services; default any free port. */
   teachersPort?: number;
   identityPort?: number;
+  /** Local ports of the payments and ledger Services; default any free port. */
+  paymentsPort?: number;
+  ledgerPort?: number;
   /** Merged into the search-indexer ConsumerGroup's spec after the deploy. */
   consumerGroup?: Record<string, unknown>;
   /** Deployment name → variables set on it after the deploy (`kubectl set env`, a real rollout). */
@@ -53,6 +56,8 @@ export interface LocalPlatform extends LocalCluster {
   searchApi: { url: string };
   teachers: { url: string };
   identity: { url: string };
+  payments: { url: string };
+  ledger: { url: string };
   /** The operator Pod that holds the leader lease now, if any. */
   leader(): Promise<string | undefined>;
   /** SIGKILL a Pod's process, as a crash would; the agent restarts it. */
@@ -267,6 +272,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const searchApi = await cluster.expose('search-api', options.searchPort);
     const teachers = await cluster.expose('teachers', options.teachersPort);
     const identity = await cluster.expose('identity', options.identityPort);
+    const payments = await cluster.expose('payments', options.paymentsPort);
+    const ledger = await cluster.expose('ledger', options.ledgerPort);
     const coordination = cluster.kc.makeApiClient(CoordinationV1Api);
     return {
       ...cluster,
@@ -275,6 +282,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       searchApi,
       teachers,
       identity,
+      payments,
+      ledger,
       startupSeconds: (Date.now() - t0) / 1000,
       async leader() {
         const lease = await coordination.readNamespacedLease({ namespace, name: EventideOperator.leaseName }).catch(() => undefined);

@@ -19,6 +19,7 @@ import { ledgerConfig } from '../ledger/config.ts';
 import { ledgerTopic } from '../ledger/events.ts';
 import { balanceOf, Ledger } from '../ledger/ledger.ts';
 import { migrate as migrateLedger } from '../ledger/migrations.ts';
+import { fromEvents, fromLedger, fromPayments, reconcile } from '../ledger/reconcile.ts';
 import { startLedger } from '../ledger/service.ts';
 import { paymentsConfig } from './config.ts';
 import { paymentContracts, paymentsTopic } from './events.ts';
@@ -209,6 +210,39 @@ describe('payments and the ledger on real Kafka and PostgreSQL', () => {
     await eventually(async () => (await balance(marker))?.availableMinor === 1, 'a later event applied');
     expect((await balance(m))?.availableMinor).toBe(2_500);
     expect(await invariants()).toEqual({ unbalanced: 0, negative: 0, drift: [] });
+  });
+});
+
+describe('reconciliation', () => {
+  it('finds the journal, the balances, the payments database and payments.events in agreement, and a drift when there is one', async () => {
+    await eventually(
+      async () => (await paymentsDb.query('SELECT 1 FROM outbox WHERE sent_at IS NULL')).rowCount === 0,
+      'the outbox drained',
+    );
+    const read = async () => {
+      const [books, owed, events] = await Promise.all([fromLedger(ledgerDb), fromPayments(paymentsDb), fromEvents(kafka)]);
+      return {
+        drift: reconcile({ journal: books.journal, accounts: books.accounts, payments: owed, events: events.holdings }),
+        books,
+        events,
+      };
+    };
+    const agreed = await eventually(async () => {
+      const now = await read();
+      return now.drift.length === 0 && now;
+    }, 'the books to agree');
+    expect(agreed.books).toMatchObject({ unbalanced: 0, negative: 0 });
+    expect(agreed.events.duplicates).toBe(2);
+    // A settled withdrawal the ledger never saw is a drift of exactly its amount.
+    const m = (await paymentsDb.query<{ id: string }>('SELECT id FROM merchants LIMIT 1')).rows[0]?.id;
+    await paymentsDb.query("INSERT INTO withdrawals (id, merchant_id, amount, currency, status) VALUES ($1, $2, 7, 'EUR', 'settled')", [
+      randomUUID(),
+      m,
+    ]);
+    const drifted = await read();
+    expect(drifted.drift).toHaveLength(1);
+    const [only] = drifted.drift;
+    expect((only?.values.journal ?? 0) - (only?.values.payments ?? 0)).toBe(7);
   });
 });
 

@@ -59,6 +59,8 @@ for (const profile of Object.values(profiles)) {
           'search-indexer',
           'teachers',
           'identity',
+          'payments',
+          'ledger',
           ...(profile.kafkaUi ? ['kafka-ui'] : []),
         ].sort(),
       );
@@ -153,13 +155,19 @@ for (const profile of Object.values(profiles)) {
         ['teachers-events', 'teachers.events'],
         ['identity-events', 'identity.events'],
         ['identity-dlq', 'identity.dlq'],
+        ['payments-events', 'payments.events'],
+        ['payments-dlq', 'payments.dlq'],
+        ['ledger-events', 'ledger.events'],
+        ['ledger-dlq', 'ledger.dlq'],
       ]);
-      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual(['search-indexer', 'identity']);
+      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual(['search-indexer', 'identity', 'payments', 'ledger']);
     });
 
     it('has a Service and an ingress NetworkPolicy for each HTTP service, and no Service for the consumer', () => {
       const services = ours('Service').map((s) => s.metadata.name);
-      expect(services).toEqual(expect.arrayContaining(['catalog', 'search-api', 'eventide-operator', 'teachers', 'identity']));
+      expect(services).toEqual(
+        expect.arrayContaining(['catalog', 'search-api', 'eventide-operator', 'teachers', 'identity', 'payments', 'ledger']),
+      );
       expect(services).not.toContain('search-indexer');
       const policies = ours('NetworkPolicy').map((p) => p.metadata.name);
       expect(policies).toEqual(expect.arrayContaining(['catalog-clients', 'search-api-clients']));

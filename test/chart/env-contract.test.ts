@@ -13,6 +13,8 @@ import { localProgram } from '../../devkit/kubelet/program.ts';
 import { configSchema as operatorConfig } from '../../operator/config.ts';
 import { catalogConfig } from '../../services/catalog/config.ts';
 import { identityConfig } from '../../services/identity/config.ts';
+import { ledgerConfig } from '../../services/ledger/config.ts';
+import { paymentsConfig } from '../../services/payments/config.ts';
 import { apiConfig, indexerConfig } from '../../services/search/config.ts';
 import { teachersConfig } from '../../services/teachers/config.ts';
 import { type KubeObject, parseObjects, strimziSecrets, synthFiles } from './synth.ts';
@@ -25,6 +27,8 @@ const schemas: Record<string, z.ZodObject> = {
   'services/search/indexer-main.ts': indexerConfig,
   'services/teachers/main.ts': teachersConfig,
   'services/identity/main.ts': identityConfig,
+  'services/payments/main.ts': paymentsConfig,
+  'services/ledger/main.ts': ledgerConfig,
 };
 
 for (const profile of Object.values(profiles)) {

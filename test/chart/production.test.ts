@@ -76,7 +76,21 @@ describe('production Kafka', () => {
   });
 
   it('gives each workload its own user with the least ACLs', () => {
-    expect([...users.keys()].sort()).toEqual(['catalog', 'eventide-operator', 'identity', 'search-indexer', 'teachers']);
+    expect([...users.keys()].sort()).toEqual([
+      'catalog',
+      'eventide-operator',
+      'identity',
+      'ledger',
+      'payments',
+      'search-indexer',
+      'teachers',
+    ]);
+    expect(acl('ledger')).toEqual([
+      'topic:ledger.events Write,Describe',
+      'topic:ledger.dlq Write,Describe',
+      'topic:payments.events Read,Describe',
+      'group:ledger Read',
+    ]);
     expect(acl('teachers')).toEqual(['topic:teachers.events Write,Describe']);
     expect(acl('identity')).toEqual([
       'topic:identity.events Write,Describe',
