@@ -66,7 +66,15 @@ it('make deploy completes on a fresh cluster, and the platform it started works'
   const eventide = (await list('deployments')).items.filter((d) =>
     d.spec?.template?.spec?.containers.some((c) => c.image.startsWith('eventide/')),
   );
-  expect(eventide.map((d) => d.metadata.name).sort()).toEqual(['catalog', 'eventide-operator', 'search-api', 'search-indexer']);
+  // Every Eventide Deployment of the chart, from the chart itself.
+  const charted = manifests(join(repoRoot, 'charts/kind/10-platform.yaml'))
+    .filter((m) => m.kind === 'Deployment' && JSON.stringify(m).includes('"image":"eventide/'))
+    .map((m) => m.metadata.name)
+    .sort();
+  expect(charted).toEqual(
+    expect.arrayContaining(['catalog', 'eventide-operator', 'identity', 'ledger', 'payments', 'search-api', 'search-indexer', 'teachers']),
+  );
+  expect(eventide.map((d) => d.metadata.name).sort()).toEqual(charted);
   for (const deployment of eventide) {
     expect(condition(deployment, 'Available'), `Deployment ${deployment.metadata.name}`).toBe('True');
     expect(deployment.status?.availableReplicas ?? 0).toBeGreaterThan(0);
