@@ -74,14 +74,16 @@ describe('payments under chaos', () => {
     const pending: { merchant: string; payment: string }[] = [];
     const inFlight = new Set<Promise<unknown>>();
     const faults: string[][] = [];
+    const faultErrors: string[] = [];
     const fault = async (name: string, act: () => Promise<void>) => {
       const started = Date.now();
-      await act();
+      await act().catch((error: unknown) => void faultErrors.push(`${name}: ${(error as Error).message}`));
       faults.push([name, `${((Date.now() - started) / 1000).toFixed(1)} s`]);
     };
+    // A running process, Ready or not: Kafka coming back may have taken its readiness for the moment.
     const killPod = (app: string) => async () => {
-      const victim = platform.agent.pods(app).find((p) => p.ready);
-      if (!victim) throw new Error(`no ready ${app} Pod to kill`);
+      const victim = platform.agent.pods(app).find((p) => p.pid !== undefined);
+      if (!victim) throw new Error(`no running ${app} Pod to kill`);
       platform.killPod(victim.name);
       await sleep(1_000);
     };
@@ -134,6 +136,7 @@ describe('payments under chaos', () => {
       await sleep(5);
     }
     await Promise.all(faulting);
+    expect(faultErrors, 'every fault struck').toEqual([]);
     await Promise.all(inFlight);
     const seconds = (Date.now() - started) / 1000;
     console.log(
