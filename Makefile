@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding \
+.PHONY: help dev load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -73,6 +73,9 @@ bench-pipeline: install ## API request → searchable: our pipeline beside the s
 
 bench-onboarding: install ## teachers created → users exist: teachers/s and p50/p99, beside teachers calling identity over HTTP
 	node bench/onboarding/main.ts
+
+bench-payments: install ## completion acked → balance reflects it, and double credits after a consumer SIGKILL, beside publish-after-commit
+	node bench/payments/main.ts
 
 bench-indexer: install ## docs/s into Elasticsearch with 1, 2, 4 indexers, beside the bulk ceiling and one-at-a-time
 	node bench/indexer/main.ts
