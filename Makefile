@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments \
+.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -26,6 +26,9 @@ load: install ## write through the catalog of a running make dev (RATE=250 DURAT
 
 activation-token: install ## the activation token identity sent to EMAIL (read from identity.events of a running make dev)
 	@node scripts/activation-token.ts
+
+payments-load: install ## mixed money movements against the payments API of a running make dev (RATE=200 DURATION=30), clients retrying with their keys
+	node scripts/payments-load.ts
 
 reconcile: install ## every merchant's money from the journal, the balances, the payments database and payments.events; exit 1 on drift
 	@node scripts/reconcile.ts
@@ -59,7 +62,10 @@ typecheck: install
 bench-kafka-clients: install ## producer/consumer throughput: kafkajs vs @platformatic/kafka on a real broker
 	node bench/kafka-clients/main.ts
 
-bench-topic-reconcile: install ## apply N Topics, time until Ready and in Kafka (N = 1, 50, 200), operator RSS
+bench-topic-payments-load: install ## mixed money movements against the payments API of a running make dev (RATE=200 DURATION=30), clients retrying with their keys
+	node scripts/payments-load.ts
+
+reconcile: install ## apply N Topics, time until Ready and in Kafka (N = 1, 50, 200), operator RSS
 	node bench/topic-reconcile/main.ts
 
 bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) and flapping, beside KEDA's defaults

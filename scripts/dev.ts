@@ -46,6 +46,7 @@ const p = platform as LocalPlatform;
 const state: DevState = {
   catalogUrl: p.catalog.url,
   searchUrl: p.searchApi.url,
+  paymentsUrl: p.payments.url,
   kubeconfig: p.kube.kubeconfig,
   kubectl: p.kube.kubectl,
   kafkaBrokers: p.kafka.endpoint,

@@ -16,6 +16,7 @@ const lifecycle = devLifecycle({
 lifecycle.publish({
   catalogUrl: 'http://127.0.0.1:1',
   searchUrl: 'http://127.0.0.1:2',
+  paymentsUrl: 'http://127.0.0.1:6',
   kubeconfig: '/dev/null',
   kubectl: 'kubectl',
   kafkaBrokers: '127.0.0.1:3',

@@ -8,6 +8,7 @@ export const devStateFile = join(repoRoot, '.eventide/dev.json');
 export interface DevState {
   catalogUrl: string;
   searchUrl: string;
+  paymentsUrl: string;
   kubeconfig: string;
   kubectl: string;
   kafkaBrokers: string;

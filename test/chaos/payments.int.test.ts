@@ -1,13 +1,3 @@
-/**
- * Payments under chaos on the local platform (the kind chart's payments and ledger Pods, run by
- * the node agent): ~200 money movements per second from clients that retry with their
- * Idempotency-Key, while the ledger is SIGKILLed mid-batch, Kafka is SIGKILLed and restarted,
- * PostgreSQL restarts and payments (with its relay) is SIGKILLed. Afterwards the invariants hold
- * exactly: the journal, the balances, the payments database and payments.events agree for every
- * merchant to the minor unit, every journal transaction sums to zero, no balance is negative, no
- * event was applied twice, and both dead-letter topics are empty.
- */
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../bench/lib/stats.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
+import { runPaymentsLoad } from '../../scripts/local/payments-load.ts';
 import { type LocalPlatform, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { fromEvents, fromLedger, fromPayments, reconcile } from '../../services/ledger/reconcile.ts';
 
@@ -31,48 +22,8 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => platform?.stop(), 120_000);
 
-interface Outcome {
-  ok: number;
-  retried: number;
-  gaveUp: number;
-  statuses: Record<string, number>;
-}
-
-/** One money movement as a careful client sends it: the same Idempotency-Key until it gets an answer. */
-async function movement(outcome: Outcome, path: string, body: unknown): Promise<Response | undefined> {
-  const key = randomUUID();
-  for (let attempt = 0; attempt < 40; attempt++) {
-    const response = await fetch(`${platform.payments.url}/api/v1${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(5_000),
-    }).catch(() => undefined);
-    const status = response ? String(response.status) : 'network';
-    if (response && response.status < 500) {
-      outcome.statuses[status] = (outcome.statuses[status] ?? 0) + 1;
-      outcome.ok++;
-      return response;
-    }
-    outcome.statuses[status] = (outcome.statuses[status] ?? 0) + 1;
-    outcome.retried++;
-    await sleep(500);
-  }
-  outcome.gaveUp++;
-  return undefined;
-}
-
 describe('payments under chaos', () => {
   it('~200 movements/s through SIGKILLs of ledger, Kafka and payments and a PostgreSQL restart: the books agree exactly', async () => {
-    const outcome: Outcome = { ok: 0, retried: 0, gaveUp: 0, statuses: {} };
-    const merchants: string[] = [];
-    for (let i = 0; i < 20; i++) {
-      const created = await movement(outcome, '/merchants', { name: `Shop ${i}`, email: `shop${i}@shop.example`, currency: 'EUR' });
-      if (created?.status !== 201) throw new Error(`creating a merchant answered ${created?.status}`);
-      merchants.push(((await created.json()) as { id: string }).id);
-    }
-    const pending: { merchant: string; payment: string }[] = [];
-    const inFlight = new Set<Promise<unknown>>();
     const faults: string[][] = [];
     const faultErrors: string[] = [];
     const fault = async (name: string, act: () => Promise<void>) => {
@@ -110,37 +61,22 @@ describe('payments under chaos', () => {
       { at: 23_000, name: 'SIGKILL payments (relay inside)', act: killPod('payments') },
     ];
     const faulting: Promise<void>[] = [];
-    const started = Date.now();
-    for (let i = 0; Date.now() - started < 30_000; i++) {
-      const next = schedule[0];
-      if (next && Date.now() - started >= next.at) {
-        schedule.shift();
-        faulting.push(fault(next.name, next.act));
-      }
-      // Each merchant in turn gets ten operations: payments, completions and withdrawals.
-      const merchant = merchants[Math.floor(i / 10) % merchants.length] as string;
-      const roll = i % 10;
-      const op =
-        roll < 4
-          ? movement(outcome, `/merchants/${merchant}/payments`, { amountMinor: 100 + (i % 900), currency: 'EUR' }).then(async (r) => {
-              if (r?.status === 201) pending.push({ merchant, payment: ((await r.json()) as { id: string }).id });
-            })
-          : roll < 8 && pending.length > 0
-            ? (() => {
-                const { merchant: m, payment } = pending.shift() as { merchant: string; payment: string };
-                return movement(outcome, `/merchants/${m}/payments/${payment}/complete`, null);
-              })()
-            : movement(outcome, `/merchants/${merchant}/withdrawals`, { amountMinor: 50 + (i % 400) });
-      inFlight.add(op);
-      void op.finally(() => inFlight.delete(op));
-      await sleep(5);
-    }
+    const outcome = await runPaymentsLoad({
+      paymentsUrl: platform.payments.url,
+      rate: 200,
+      durationSeconds: 30,
+      onTick: (elapsed) => {
+        const next = schedule[0];
+        if (next && elapsed >= next.at) {
+          schedule.shift();
+          faulting.push(fault(next.name, next.act));
+        }
+      },
+    });
     await Promise.all(faulting);
     expect(faultErrors, 'every fault struck').toEqual([]);
-    await Promise.all(inFlight);
-    const seconds = (Date.now() - started) / 1000;
     console.log(
-      `[payments chaos] ${outcome.ok} movements answered in ${seconds.toFixed(0)} s, ${outcome.retried} retries, statuses ${JSON.stringify(outcome.statuses)}`,
+      `[payments chaos] ${outcome.ok} movements answered in ${outcome.seconds.toFixed(0)} s, ${outcome.retried} retries, statuses ${JSON.stringify(outcome.statuses)}`,
     );
     expect(outcome.gaveUp).toBe(0);
     expect(Object.keys(outcome.statuses).filter((s) => !['200', '201', '202', '409', '503', 'network'].includes(s))).toEqual([]);

@@ -1,0 +1,94 @@
+/**
+ * Mixed money movements against a payments API, as careful clients send them: payments created,
+ * then completed, and withdrawals, each retried with its own Idempotency-Key until it gets an
+ * answer (a 5xx or no answer is retried, anything else is the answer). Used by `make
+ * payments-load` and the payments chaos suite.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface PaymentsLoadResult {
+  /** Movements that got an answer. */
+  ok: number;
+  retried: number;
+  /** Movements that never got an answer (40 attempts). */
+  gaveUp: number;
+  /** Every answer's status, and "network" for no answer. */
+  statuses: Record<string, number>;
+  seconds: number;
+}
+
+export interface PaymentsLoadOptions {
+  /** e.g. http://127.0.0.1:8084 */
+  paymentsUrl: string;
+  /** Movements per second started (default 200). */
+  rate?: number;
+  durationSeconds: number;
+  /** Default 20. */
+  merchants?: number;
+  /** Called about every 100 ms with the elapsed time, to strike faults or print progress. */
+  onTick?: (elapsedMs: number) => void;
+}
+
+export async function runPaymentsLoad(options: PaymentsLoadOptions): Promise<PaymentsLoadResult> {
+  const result: PaymentsLoadResult = { ok: 0, retried: 0, gaveUp: 0, statuses: {}, seconds: 0 };
+  const count = (status: string) => {
+    result.statuses[status] = (result.statuses[status] ?? 0) + 1;
+  };
+  const movement = async (path: string, body: unknown): Promise<Response | undefined> => {
+    const key = randomUUID();
+    for (let attempt = 0; attempt < 40; attempt++) {
+      const response = await fetch(`${options.paymentsUrl}/api/v1${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(5_000),
+      }).catch(() => undefined);
+      count(response ? String(response.status) : 'network');
+      if (response && response.status < 500) {
+        result.ok++;
+        return response;
+      }
+      result.retried++;
+      await sleep(500);
+    }
+    result.gaveUp++;
+    return undefined;
+  };
+
+  const merchants: string[] = [];
+  for (let i = 0; i < (options.merchants ?? 20); i++) {
+    const created = await movement('/merchants', { name: `Shop ${i}`, email: `shop${i}@shop.example`, currency: 'EUR' });
+    if (created?.status !== 201) throw new Error(`creating a merchant answered ${created?.status ?? 'nothing'}`);
+    merchants.push(((await created.json()) as { id: string }).id);
+  }
+  const pending: { merchant: string; payment: string }[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  const intervalMs = 1000 / (options.rate ?? 200);
+  const started = Date.now();
+  let lastTick = 0;
+  for (let i = 0; Date.now() - started < options.durationSeconds * 1000; i++) {
+    if (Date.now() - lastTick >= 100) {
+      lastTick = Date.now();
+      options.onTick?.(lastTick - started);
+    }
+    // Each merchant in turn gets ten operations: four payments, four completions, two withdrawals.
+    const merchant = merchants[Math.floor(i / 10) % merchants.length] as string;
+    const roll = i % 10;
+    const next = roll >= 4 && roll < 8 ? pending.shift() : undefined;
+    const op =
+      roll < 4
+        ? movement(`/merchants/${merchant}/payments`, { amountMinor: 100 + (i % 900), currency: 'EUR' }).then(async (r) => {
+            if (r?.status === 201) pending.push({ merchant, payment: ((await r.json()) as { id: string }).id });
+          })
+        : next
+          ? movement(`/merchants/${next.merchant}/payments/${next.payment}/complete`, null)
+          : movement(`/merchants/${merchant}/withdrawals`, { amountMinor: 50 + (i % 400) });
+    inFlight.add(op);
+    void op.finally(() => inFlight.delete(op));
+    await sleep(Math.max(0, started + (i + 1) * intervalMs - Date.now()));
+  }
+  await Promise.all(inFlight);
+  result.seconds = (Date.now() - started) / 1000;
+  return result;
+}
