@@ -62,10 +62,7 @@ typecheck: install
 bench-kafka-clients: install ## producer/consumer throughput: kafkajs vs @platformatic/kafka on a real broker
 	node bench/kafka-clients/main.ts
 
-bench-topic-payments-load: install ## mixed money movements against the payments API of a running make dev (RATE=200 DURATION=30), clients retrying with their keys
-	node scripts/payments-load.ts
-
-reconcile: install ## apply N Topics, time until Ready and in Kafka (N = 1, 50, 200), operator RSS
+bench-topic-reconcile: install ## apply N Topics, time until Ready and in Kafka (N = 1, 50, 200), operator RSS
 	node bench/topic-reconcile/main.ts
 
 bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) and flapping, beside KEDA's defaults
