@@ -298,3 +298,47 @@ describe('the saga on the ledger alone (real PostgreSQL)', () => {
     }
   });
 });
+
+describe('what the ledger refuses', () => {
+  it('a malformed record, another currency and a settlement never approved go to ledger.dlq with their reasons; nothing moves', async () => {
+    const reasons: string[] = [];
+    const reader = kafka.consumer({ groupId: `dlq-reader-${randomUUID()}` });
+    await reader.connect();
+    await reader.subscribe({ topic: `${groups.ledger}.dlq`, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void reasons.push(message.headers?.['dlq-reason']?.toString() ?? '') });
+    try {
+      const m = await merchant();
+      await paidIn(m, 500);
+      await eventually(async () => (await balance(m))?.availableMinor === 500, 'the payment credited');
+      const event = (type: string, data: Record<string, unknown>) => ({
+        key: m,
+        value: JSON.stringify({ merchantId: m, ...data }),
+        headers: {
+          ce_specversion: '1.0',
+          ce_id: randomUUID(),
+          ce_type: type,
+          ce_source: '/payments',
+          ce_subject: String(data.withdrawalId ?? data.paymentId),
+          ce_time: new Date().toISOString(),
+          'content-type': 'application/json',
+        },
+      });
+      await producer.send({
+        topic: paymentsTopic,
+        acks: -1,
+        messages: [
+          { key: m, value: '{"not":', headers: { ce_type: paymentContracts.paymentCompleted.type } },
+          event(paymentContracts.paymentCompleted.type, { paymentId: randomUUID(), amountMinor: 100, currency: 'USD' }),
+          event(paymentContracts.withdrawalSettled.type, { withdrawalId: randomUUID(), amountMinor: 100, currency: 'EUR' }),
+        ],
+      });
+      await eventually(async () => reasons.length >= 3, 'three dead letters', 60_000);
+      const all = reasons.join('\n');
+      expect(all).toMatch(/keeps EUR, not USD/);
+      expect(all).toMatch(/never approved/);
+      expect(await balance(m)).toMatchObject({ availableMinor: 500, reservedMinor: 0 });
+    } finally {
+      await reader.disconnect();
+    }
+  });
+});
