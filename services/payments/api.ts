@@ -61,6 +61,11 @@ export function paymentsApi(deps: PaymentsApiDeps): Hono {
     const body = await readJson(c);
     return answer(c, await deps.store.createMerchant(parse(merchantInput, body), keyOf(c, body, false)));
   });
+  api.get('/merchants', async (c) => {
+    const query = pageQuery.safeParse(c.req.query());
+    if (!query.success) throw invalid(query.error, 'query');
+    return c.json(await deps.store.merchants(query.data.limit, query.data.cursor));
+  });
   api.get('/merchants/:id', async (c) => {
     const merchant = await deps.store.merchant(uuid(c.req.param('id'), 'merchant'));
     if (!merchant) throw new NotFound(`no merchant ${c.req.param('id')}`);

@@ -190,6 +190,13 @@ describe('payments and the ledger on real Kafka and PostgreSQL', () => {
     expect((await post(`/merchants/${m}/payments`, { amountMinor: 200, currency: 'EUR' }, key)).status).toBe(422);
     await json(post(`/merchants/${m}/payments/${first.id}/complete`, null), 200);
     expect((await post(`/merchants/${m}/payments/${first.id}/complete`, null)).status).toBe(409);
+    // Lists page with cursors; a cursor that is not an id is 400.
+    await merchant();
+    const page = await json<{ items: unknown[]; nextCursor?: string }>(payments.app.request('/api/v1/merchants?limit=2'), 200);
+    expect(page.items).toHaveLength(2);
+    expect((await payments.app.request(`/api/v1/merchants?limit=2&cursor=${page.nextCursor}`)).status).toBe(200);
+    expect((await payments.app.request('/api/v1/merchants?cursor=zzz')).status).toBe(400);
+    expect((await json<{ items: unknown[] }>(payments.app.request(`/api/v1/merchants/${m}/payments`), 200)).items).toHaveLength(1);
     const count = await paymentsDb.query('SELECT count(*)::int AS n FROM payments WHERE merchant_id = $1', [m]);
     expect(count.rows[0].n).toBe(1);
   });

@@ -120,6 +120,16 @@ export class PaymentStore {
     return rows[0] ? merchantOf(rows[0]) : undefined;
   }
 
+  async merchants(limit: number, after?: string): Promise<{ items: Merchant[]; nextCursor?: string }> {
+    const { rows } = await this.pool.query<MerchantRow>(
+      'SELECT * FROM merchants WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2',
+      [after ?? null, limit + 1],
+    );
+    const items = rows.slice(0, limit).map(merchantOf);
+    const last = items.at(-1);
+    return rows.length > limit && last ? { items, nextCursor: last.id } : { items };
+  }
+
   private async lockMerchant(tx: pg.PoolClient, id: string): Promise<MerchantRow> {
     const { rows } = await tx.query<MerchantRow>('SELECT * FROM merchants WHERE id = $1 FOR SHARE', [id]);
     if (!rows[0]) throw new NotFound(`no merchant ${id}`);
