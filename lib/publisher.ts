@@ -22,6 +22,8 @@ export interface Publisher {
   /** Ready once set-up has run and while the database answers. */
   health: Health;
   migrated: () => boolean;
+  /** For a consumer's prepare: throws (so it retries with backoff) until set-up has run. */
+  requireSetUp: () => Promise<void>;
   /** Settles once set-up has run (true) or the publisher stopped first (false). */
   setUp: Promise<boolean>;
   /** After the server has closed: stops set-up retries, flushes and stops the relay, closes the pool. */
@@ -74,6 +76,9 @@ export function startPublisher({
     registry,
     health,
     migrated: migration.migrated,
+    async requireSetUp() {
+      if (!migration.migrated()) throw new Error('the database is not migrated yet');
+    },
     setUp: migration.done,
     async stop() {
       stopped.abort();

@@ -1,9 +1,9 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login and JWKS, in one process. */
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { createLocalJWKSet } from 'jose';
 import type { z } from 'zod';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
@@ -65,24 +65,10 @@ export async function startIdentity({
     contracts: teacherEvents,
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
-    prepare: async () => {
-      if (!publisher.migrated()) throw new Error('the database is not migrated yet');
-    },
+    prepare: publisher.requireSetUp,
     handle: eachEventOnce(inbox, (tx, event) => accounts.apply(tx, teacherChangeOf(event))),
   });
-  consumer.registerMetrics(registry, 'identity');
-  consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
   const app = identityApi({ pool, state: () => state, trustProxy: config.TRUST_PROXY, registry, health, log });
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
-    log.info({ port: info.port }, 'identity listening'),
-  );
-  consumer.start().catch((error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`));
-  return {
-    app,
-    async stop() {
-      await consumer.stop();
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-      await publisher.stop();
-    },
-  };
+  const running = serveAndConsume({ name: 'identity', app, port: config.PORT, consumer, publisher, log, exit });
+  return { app, stop: running.stop };
 }

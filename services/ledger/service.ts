@@ -1,9 +1,9 @@
 /** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's timer, and its read API. */
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { sleep } from '../../lib/backoff.ts';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import type { ServiceContext } from '../../lib/main.ts';
@@ -32,14 +32,9 @@ export async function startLedger({
     contracts: paymentEvents,
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
-    prepare: async () => {
-      if (!publisher.migrated()) throw new Error('the database is not migrated yet');
-    },
+    prepare: publisher.requireSetUp,
     handle: eachEventOnce(inbox, (tx, event) => ledger.apply(tx, event)),
   });
-  consumer.registerMetrics(registry, 'ledger');
-  consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
-
   // The saga's timer: every replica looks, SKIP LOCKED gives each expired withdrawal to one of them.
   const stopped = new AbortController();
   const compensating = (async () => {
@@ -56,18 +51,13 @@ export async function startLedger({
   })();
 
   const app = ledgerApi({ db: pool, registry, health, log });
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
-    log.info({ port: info.port }, 'ledger listening'),
-  );
-  consumer.start().catch((error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`));
+  const running = serveAndConsume({ name: 'ledger', app, port: config.PORT, consumer, publisher, log, exit });
   return {
     app,
     async stop() {
       stopped.abort();
-      await consumer.stop();
       await compensating;
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-      await publisher.stop();
+      await running.stop();
     },
   };
 }

@@ -1,8 +1,8 @@
 /** The payments process: the merchants' API over PostgreSQL, the relay to payments.events, and the settlement step on ledger.events. */
-import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import type { ServiceContext } from '../../lib/main.ts';
@@ -31,9 +31,7 @@ export async function startPayments({
     topic: config.KAFKA_TOPIC,
     contracts: ledgerEvents,
     log,
-    prepare: async () => {
-      if (!publisher.migrated()) throw new Error('the database is not migrated yet');
-    },
+    prepare: publisher.requireSetUp,
     handle: eachEventOnce(new Inbox({ pool, group: config.KAFKA_GROUP_ID }), (tx, event) =>
       store.applyLedgerOutcome(tx, {
         kind: outcomes.get(event.type) ?? 'failed',
@@ -41,19 +39,7 @@ export async function startPayments({
       }),
     ),
   });
-  consumer.registerMetrics(registry, 'payments');
-  consumer.watch(health, (reason) => exit(1, `the consumer is not live: ${reason}`));
   const app = paymentsApi({ store, maxAmountMinor: config.MAX_AMOUNT_MINOR, registry, health, log });
-  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
-    log.info({ port: info.port }, 'payments listening'),
-  );
-  consumer.start().catch((error: unknown) => exit(1, `the consumer could not run: ${(error as Error).message}`));
-  return {
-    app,
-    async stop() {
-      await consumer.stop();
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-      await publisher.stop();
-    },
-  };
+  const running = serveAndConsume({ name: 'payments', app, port: config.PORT, consumer, publisher, log, exit });
+  return { app, stop: running.stop };
 }
