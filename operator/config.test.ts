@@ -11,6 +11,8 @@ describe('loadConfig', () => {
       LEASE_NAMESPACE: 'eventide',
       LEASE_DURATION_SECONDS: 15,
       RESYNC_SECONDS: 60,
+      TOPIC_WORKERS: 8,
+      CONSUMER_GROUP_WORKERS: 4,
       PORT: 8080,
     });
   });

@@ -9,6 +9,9 @@ export const configSchema = z.object({
   LEASE_NAME: z.string().min(1).default('eventide-operator-leader'),
   LEASE_DURATION_SECONDS: z.coerce.number().int().min(2).max(300).default(15),
   PORT: env.port,
+  /** Workers per controller: different keys reconcile in parallel, one key never twice at once. */
+  TOPIC_WORKERS: z.coerce.number().int().min(1).max(256).default(8),
+  CONSUMER_GROUP_WORKERS: z.coerce.number().int().min(1).max(256).default(4),
   RESYNC_SECONDS: z.coerce.number().int().min(1).max(86400).default(60),
   LOG_LEVEL: env.logLevel,
 });

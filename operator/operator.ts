@@ -84,6 +84,7 @@ export class Operator {
       this.metrics,
       this.log,
       resyncMs,
+      config.TOPIC_WORKERS,
     );
     this.topics.onChange((topic) => topicLoop.enqueue(keyOf(topic)));
     this.loops.push(topicLoop);
@@ -102,6 +103,7 @@ export class Operator {
       this.metrics,
       this.log,
       resyncMs,
+      config.CONSUMER_GROUP_WORKERS,
     );
     // Polls drive scaling; our own status writes must not wake the group again (that would poll
     // Kafka in a loop), so only spec, annotation and deletion changes do.

@@ -20,7 +20,8 @@ export interface Reconciler {
 
 /**
  * Runs one reconciler: a de-duplicating queue fed by watch events and a periodic resync, drained
- * by a single worker so one controller never works on two keys at once.
+ * by `workers` concurrent workers. The queue never hands one key to two workers, so a key is
+ * reconciled by one worker at a time while different keys proceed in parallel.
  */
 export class ControllerLoop {
   readonly queue = new WorkQueue();
@@ -28,14 +29,16 @@ export class ControllerLoop {
   private readonly metrics: OperatorMetrics;
   private readonly log: Logger;
   private readonly resyncMs: number;
-  private worker: Promise<void> | undefined;
+  private readonly workers: number;
+  private running: Promise<void>[] = [];
   private resync: NodeJS.Timeout | undefined;
 
-  constructor(reconciler: Reconciler, metrics: OperatorMetrics, log: Logger, resyncMs: number) {
+  constructor(reconciler: Reconciler, metrics: OperatorMetrics, log: Logger, resyncMs: number, workers = 1) {
     this.reconciler = reconciler;
     this.metrics = metrics;
     this.log = log.child({ controller: reconciler.name });
     this.resyncMs = resyncMs;
+    this.workers = workers;
   }
 
   enqueue(key: string): void {
@@ -49,7 +52,7 @@ export class ControllerLoop {
       for (const key of this.reconciler.keys()) this.enqueue(key);
     }, this.resyncMs);
     this.resync.unref();
-    this.worker = this.work();
+    this.running = Array.from({ length: this.workers }, () => this.work());
   }
 
   private async work(): Promise<void> {
@@ -79,10 +82,10 @@ export class ControllerLoop {
     }
   }
 
-  /** Takes no new keys, lets the current reconcile finish. */
+  /** Takes no new keys, lets the reconciles in flight finish. */
   async stop(): Promise<void> {
     if (this.resync) clearInterval(this.resync);
     this.queue.shutdown();
-    await this.worker;
+    await Promise.all(this.running);
   }
 }
