@@ -67,3 +67,35 @@ describe('ControllerLoop', () => {
     expect(seen.maxInFlight).toBe(1);
   });
 });
+
+describe('poll lateness', () => {
+  it('is observed once per requeued reconcile, as the delay past the requeue time', async () => {
+    let calls = 0;
+    const metrics = new OperatorMetrics();
+    const loop = new ControllerLoop(
+      {
+        name: 'poller',
+        keys: () => [],
+        async reconcile() {
+          calls++;
+          return { requeueAfterMs: 20 };
+        },
+      },
+      metrics,
+      log,
+      60_000,
+    );
+    loop.start();
+    loop.enqueue('ns/g');
+    const deadline = Date.now() + 5_000;
+    while (calls < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await loop.stop();
+    const histogram = (await metrics.pollLateness.get()).values;
+    const count = histogram.find((v) => v.metricName === 'eventide_poll_lateness_seconds_count')?.value ?? 0;
+    const sum = histogram.find((v) => v.metricName === 'eventide_poll_lateness_seconds_sum')?.value ?? Number.NaN;
+    // The first reconcile was not requeued, so it is not a poll.
+    expect(count).toBe(calls - 1);
+    expect(sum).toBeGreaterThanOrEqual(0);
+    expect(sum / count).toBeLessThan(1);
+  });
+});

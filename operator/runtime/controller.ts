@@ -32,6 +32,8 @@ export class ControllerLoop {
   private readonly workers: number;
   private running: Promise<void>[] = [];
   private resync: NodeJS.Timeout | undefined;
+  /** Key → when its requested requeue falls due, to measure how late the reconcile came. */
+  private readonly due = new Map<string, number>();
 
   constructor(reconciler: Reconciler, metrics: OperatorMetrics, log: Logger, resyncMs: number, workers = 1) {
     this.reconciler = reconciler;
@@ -61,6 +63,11 @@ export class ControllerLoop {
       const key = await this.queue.get();
       this.metrics.queueDepth.set({ controller }, this.queue.depth);
       if (key === undefined) return;
+      const dueAt = this.due.get(key);
+      if (dueAt !== undefined) {
+        this.due.delete(key);
+        this.metrics.pollLateness.observe({ controller }, Math.max(0, Date.now() - dueAt) / 1000);
+      }
       const log = this.log.child({ key });
       const stopTimer = this.metrics.reconcileDuration.startTimer({ controller });
       try {
@@ -68,7 +75,10 @@ export class ControllerLoop {
         this.queue.forget(key);
         this.metrics.retryDelay.remove({ controller, key });
         this.metrics.reconciles.inc({ controller, result: 'success' });
-        if (result?.requeueAfterMs !== undefined) this.queue.addAfter(key, result.requeueAfterMs);
+        if (result?.requeueAfterMs !== undefined) {
+          this.due.set(key, Date.now() + result.requeueAfterMs);
+          this.queue.addAfter(key, result.requeueAfterMs);
+        }
       } catch (error) {
         const delay = this.queue.addRateLimited(key);
         this.metrics.reconciles.inc({ controller, result: 'error' });

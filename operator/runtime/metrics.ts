@@ -34,6 +34,13 @@ export class OperatorMetrics {
     labelNames: ['controller', 'key'] as const,
     registers: [this.registry],
   });
+  readonly pollLateness = new Histogram({
+    name: 'eventide_poll_lateness_seconds',
+    help: 'How long after its requeue time (e.g. a ConsumerGroup poll interval) a key was reconciled.',
+    labelNames: ['controller'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'eventide_leader',
     help: '1 while this replica holds the leader lease.',
