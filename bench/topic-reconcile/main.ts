@@ -71,16 +71,25 @@ try {
       await core.createNamespace({ body: { metadata: { name: namespace } } });
       const names = Array.from({ length: size }, (_, i) => `t${i}-${randomUUID().slice(0, 6)}`);
       const readyAt = new Map<string, number>();
-      const watch = await new Watch(kc).watch(
-        `/apis/eventide.dev/v1alpha1/namespaces/${namespace}/topics`,
-        {},
-        (_type, topic: Topic) => {
-          const name = topic.metadata?.name ?? '';
-          if (!readyAt.has(name) && topic.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-            readyAt.set(name, performance.now());
-        },
-        () => undefined,
-      );
+      // A watch can end (the API server closes it, or its storage re-initializes); it is opened
+      // again until every Topic is Ready, or a run waits for events that were never delivered.
+      let watch: AbortController | undefined;
+      let finished = false;
+      const follow = async (): Promise<void> => {
+        watch = await new Watch(kc).watch(
+          `/apis/eventide.dev/v1alpha1/namespaces/${namespace}/topics`,
+          {},
+          (_type, topic: Topic) => {
+            const name = topic.metadata?.name ?? '';
+            if (!readyAt.has(name) && topic.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+              readyAt.set(name, performance.now());
+          },
+          () => {
+            if (!finished) setTimeout(() => void follow().catch(() => undefined), 100);
+          },
+        );
+      };
+      await follow();
       const manifest = names
         .map((name) =>
           JSON.stringify({ apiVersion: 'eventide.dev/v1alpha1', kind: 'Topic', metadata: { name, namespace }, spec: { partitions: 3 } }),
@@ -90,7 +99,8 @@ try {
       await kubectl(['apply', '--server-side', '-f', '-'], manifest);
       while (readyAt.size < size) await new Promise((r) => setTimeout(r, 20));
       const batch = performance.now() - t0;
-      watch.abort();
+      finished = true;
+      watch?.abort();
       const inKafka = new Set(await admin.listTopics());
       const missing = names.filter((n) => !inKafka.has(n));
       if (missing.length > 0) throw new Error(`${missing.length} Topics were Ready but missing from Kafka`);
