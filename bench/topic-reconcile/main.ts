@@ -75,15 +75,26 @@ try {
       // again until every Topic is Ready, or a run waits for events that were never delivered.
       let watch: AbortController | undefined;
       let finished = false;
+      const markReady = (topic: Topic) => {
+        const name = topic.metadata?.name ?? '';
+        if (!readyAt.has(name) && topic.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+          readyAt.set(name, performance.now());
+      };
       const follow = async (): Promise<void> => {
+        // What turned Ready while no watch was open.
+        const list = (await custom.listNamespacedCustomObject({
+          group: 'eventide.dev',
+          version: 'v1alpha1',
+          plural: 'topics',
+          namespace,
+        })) as {
+          items: Topic[];
+        };
+        for (const topic of list.items) markReady(topic);
         watch = await new Watch(kc).watch(
           `/apis/eventide.dev/v1alpha1/namespaces/${namespace}/topics`,
           {},
-          (_type, topic: Topic) => {
-            const name = topic.metadata?.name ?? '';
-            if (!readyAt.has(name) && topic.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-              readyAt.set(name, performance.now());
-          },
+          (_type, topic: Topic) => markReady(topic),
           () => {
             if (!finished) setTimeout(() => void follow().catch(() => undefined), 100);
           },
