@@ -10,13 +10,13 @@ import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
+import { kafkaTopicName, managedAnnotation, TopicClaims } from './topic-claims.ts';
 import { desiredConfig, type ObservedTopic, owner, planTopic, type TopicAction } from './topic-plan.ts';
 
 export type Topic = CustomResource<TopicSpec, TopicStatus>;
 
 export const topicFinalizer = 'eventide.dev/delete-kafka-topic';
 export const pausedAnnotation = 'eventide.dev/paused';
-export const managedAnnotation = 'eventide.dev/managed';
 
 export interface TopicControllerDeps {
   topics: Watched<Topic>;
@@ -26,8 +26,6 @@ export interface TopicControllerDeps {
   metrics: OperatorMetrics;
   now?: () => Date;
 }
-
-const kafkaTopicName = (topic: Topic) => topic.spec.topicName ?? topic.metadata.name;
 
 function describeAction(action: TopicAction): { reason: string; message: string } {
   switch (action.kind) {
@@ -50,10 +48,12 @@ export class TopicController implements Reconciler {
   private readonly now: () => Date;
   /** Key → `uid/generation/reason` of the last refusal recorded as an Event. */
   private readonly refusalsTold = new Map<string, string>();
+  private readonly claims = new TopicClaims();
 
   constructor(deps: TopicControllerDeps) {
     this.deps = deps;
     this.now = deps.now ?? (() => new Date());
+    deps.topics.onChange((topic, deleted) => this.claims.observe(topic, deleted));
   }
 
   keys(): string[] {
@@ -201,9 +201,7 @@ export class TopicController implements Reconciler {
   }
 
   private claimsOn(topicName: string): Topic[] {
-    return this.deps.topics
-      .list()
-      .filter((t) => kafkaTopicName(t) === topicName && t.metadata.annotations?.[managedAnnotation] !== 'false');
+    return this.claims.on(topicName);
   }
 
   private ownsTopic(topic: Topic): boolean {
