@@ -11,8 +11,12 @@ describe('loadConfig', () => {
       LEASE_NAMESPACE: 'eventide',
       LEASE_DURATION_SECONDS: 15,
       RESYNC_SECONDS: 60,
-      TOPIC_WORKERS: 8,
-      CONSUMER_GROUP_WORKERS: 4,
+      TOPIC_WORKERS: 100,
+      CONSUMER_GROUP_WORKERS: 50,
+      KAFKA_BATCH_LINGER_MS: 10,
+      KAFKA_BATCH_SIZE: 100,
+      KUBE_API_QPS: 200,
+      KUBE_API_BURST: 400,
       PORT: 8080,
     });
   });

@@ -6,6 +6,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
   type KubernetesListObject,
+  type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { Health, startHealthServer } from '../lib/health.ts';
 import { kafkaSecurity } from '../lib/kafka.ts';
@@ -18,13 +19,14 @@ import { type ConsumerGroup, ConsumerGroupController } from './controllers/consu
 import { type Topic, TopicController } from './controllers/topic.ts';
 import { KafkaLag } from './kafka/lag.ts';
 import { KafkaTopics } from './kafka/topics.ts';
+import { KubeClients, resourceOf } from './kube/client.ts';
 import { CustomResourceWriter } from './kube/custom-resources.ts';
 import { ScaleTargets } from './kube/scale-target.ts';
 import { ControllerLoop } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
-import { keyOf, Watched } from './runtime/watched.ts';
+import { Watched } from './runtime/watched.ts';
 
 /**
  * The operator process: caches fill as soon as it starts (so a standby takes over warm), but only
@@ -40,6 +42,7 @@ export class Operator {
   private readonly kafka: KafkaTopics;
   private readonly topics: Watched<Topic>;
   private readonly groups: Watched<ConsumerGroup>;
+  private readonly autoscalers: Watched<V2HorizontalPodAutoscaler>;
   private readonly lag: KafkaLag;
   private readonly leader: LeaderElector;
   private readonly loops: ControllerLoop[] = [];
@@ -54,8 +57,19 @@ export class Operator {
     this.log = log ?? createLogger(program, config.LOG_LEVEL);
     this.kc = kc ?? new KubeConfig();
     if (!kc) this.kc.loadFromDefault();
-    this.kafka = new KafkaTopics(config.KAFKA_BROKERS, kafkaSecurity(config));
-    const custom = this.kc.makeApiClient(CustomObjectsApi);
+    const batch = { lingerMs: config.KAFKA_BATCH_LINGER_MS, maxBatch: config.KAFKA_BATCH_SIZE };
+    const countKafka = (client: string) => (api: string) => this.metrics.kafkaRequests.inc({ client, api });
+    this.kafka = new KafkaTopics(config.KAFKA_BROKERS, {
+      security: kafkaSecurity(config),
+      onRequest: countKafka('topics'),
+      batch,
+    });
+    const clients = new KubeClients(this.kc, {
+      qps: config.KUBE_API_QPS,
+      burst: config.KUBE_API_BURST,
+      onResponse: (method, url, status) => this.metrics.kubeRequests.inc({ method, resource: resourceOf(url), code: String(status) }),
+    });
+    const custom = clients.make(CustomObjectsApi);
     const watch = <T extends Topic | ConsumerGroup>(plural: string) =>
       new Watched<T>(
         this.kc,
@@ -69,7 +83,19 @@ export class Operator {
         },
         this.log.child({ resource: plural }),
       );
-    const events = new EventRecorder(this.kc.makeApiClient(CoreV1Api), this.log);
+    const autoscaling = clients.make(AutoscalingV2Api);
+    this.autoscalers = new Watched<V2HorizontalPodAutoscaler>(
+      this.kc,
+      {
+        clusterPath: '/apis/autoscaling/v2/horizontalpodautoscalers',
+        namespacedPath: (ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
+        listCluster: () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+        listNamespaced: (namespace) => autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
+        namespaces: config.WATCH_NAMESPACES,
+      },
+      this.log.child({ resource: 'horizontalpodautoscalers' }),
+    );
+    const events = new EventRecorder(clients.make(CoreV1Api), this.log);
     const resyncMs = config.RESYNC_SECONDS * 1000;
 
     this.topics = watch<Topic>(topicNames.plural);
@@ -86,16 +112,16 @@ export class Operator {
       resyncMs,
       config.TOPIC_WORKERS,
     );
-    this.topics.onChange((topic) => topicLoop.enqueue(keyOf(topic)));
+    this.topics.onSpecChange((key) => topicLoop.enqueue(key));
     this.loops.push(topicLoop);
 
     this.groups = watch<ConsumerGroup>(consumerGroupNames.plural);
-    this.lag = new KafkaLag(config.KAFKA_BROKERS, kafkaSecurity(config));
+    this.lag = new KafkaLag(config.KAFKA_BROKERS, { security: kafkaSecurity(config), onRequest: countKafka('lag'), batch });
     const groupLoop = new ControllerLoop(
       new ConsumerGroupController({
         groups: this.groups,
         lag: this.lag,
-        targets: new ScaleTargets(this.kc.makeApiClient(AppsV1Api), this.kc.makeApiClient(AutoscalingV2Api)),
+        targets: new ScaleTargets(clients.make(AppsV1Api), this.autoscalers),
         writer: new CustomResourceWriter<ConsumerGroupSpec, ConsumerGroupStatus>(custom, consumerGroupNames.plural),
         events,
         metrics: this.metrics,
@@ -106,15 +132,12 @@ export class Operator {
       config.CONSUMER_GROUP_WORKERS,
     );
     // Polls drive scaling; our own status writes must not wake the group again (that would poll
-    // Kafka in a loop), so only spec, annotation and deletion changes do.
-    const seen = new Map<string, ConsumerGroup>();
-    this.groups.onChange((consumerGroup) => {
-      const key = keyOf(consumerGroup);
-      if (ConsumerGroupController.changedEnough(seen.get(key), consumerGroup)) groupLoop.enqueue(key);
-      seen.set(key, consumerGroup);
-    });
+    // Kafka in a loop).
+    this.groups.onSpecChange((key) => groupLoop.enqueue(key));
     this.loops.push(groupLoop);
 
+    // The lease has its own client, outside the rate limit: renewals must not queue behind the
+    // status writes of thousands of resources.
     this.leader = new LeaderElector(
       this.kc.makeApiClient(CoordinationV1Api),
       {
@@ -145,7 +168,7 @@ export class Operator {
 
   async start(): Promise<void> {
     this.http = await startHealthServer({ port: this.config.PORT, health: this.health, registry: this.metrics.registry });
-    await Promise.all([this.topics.start(), this.groups.start()]);
+    await Promise.all([this.topics.start(), this.groups.start(), this.autoscalers.start()]);
     // Stopped while the caches filled: it must not go on to take the lease.
     if (this.stopping) return;
     this.synced = true;
@@ -161,7 +184,7 @@ export class Operator {
     this.stopping = true;
     await Promise.all(this.loops.map((loop) => loop.stop()));
     await this.leader.release();
-    await Promise.all([this.topics.stop(), this.groups.stop()]);
+    await Promise.all([this.topics.stop(), this.groups.stop(), this.autoscalers.stop()]);
     await Promise.all([this.kafka.close(), this.lag.close()]);
     await this.http?.close();
     this.log.info('stopped');

@@ -133,7 +133,8 @@ export const consumerGroupStatusSchema = {
     lastLagReadTime: {
       type: 'string',
       format: 'date-time',
-      description: 'When lag was last read from Kafka: how fresh totalLag and partitions are.',
+      description:
+        'When lag was last read from Kafka: how fresh totalLag and partitions are. While nothing else in the status changes it is written at most once a minute, so an idle group costs no write per poll; Ready says when lag cannot be read.',
     },
     lastScaleTime: { type: 'string', format: 'date-time', description: 'When the operator last changed the number of replicas.' },
     conditions: conditionsSchema,

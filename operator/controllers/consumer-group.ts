@@ -26,6 +26,9 @@ export interface ConsumerGroupControllerDeps {
   now?: () => Date;
 }
 
+/** How stale lastLagReadTime may grow while nothing else in the status changes. */
+const lagReadRefreshMs = 60_000;
+
 type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 const limitMessages = {
@@ -121,6 +124,11 @@ export class ConsumerGroupController implements Reconciler {
     const targetName = `${target.kind} ${namespace}/${target.name}`;
     const paused = spec.paused || group.metadata.annotations?.['eventide.dev/paused'] === 'true';
 
+    // Lag and replicas are read side by side: a poll waits for the slower of them, not their sum.
+    const lagRead = Promise.all([this.deps.lag.offsets(groupId, spec.topics), this.deps.lag.members(groupId)]).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
     const current = await this.deps.targets.replicas(namespace, target);
     if (current === undefined) {
       await this.writeStatus(group, {}, [
@@ -133,7 +141,7 @@ export class ConsumerGroupController implements Reconciler {
       ]);
       return poll;
     }
-    const hpa = await this.deps.targets.competingAutoscaler(namespace, target);
+    const hpa = this.deps.targets.competingAutoscaler(namespace, target);
     if (hpa) {
       await this.writeStatus(group, { currentReplicas: current }, [
         {
@@ -147,11 +155,9 @@ export class ConsumerGroupController implements Reconciler {
     }
 
     const now = this.now().getTime();
-    let offsets: Awaited<ReturnType<KafkaLag['offsets']>>;
-    let members: number;
-    try {
-      [offsets, members] = await Promise.all([this.deps.lag.offsets(groupId, spec.topics), this.deps.lag.members(groupId)]);
-    } catch (error) {
+    const read = await lagRead;
+    if (!read.ok) {
+      const { error } = read;
       // Never scale on missing data: hold what runs, say why, and look again next poll.
       log.warn({ err: error }, 'cannot read lag; holding replicas');
       await this.writeStatus(group, { currentReplicas: current, desiredReplicas: current }, [
@@ -164,6 +170,7 @@ export class ConsumerGroupController implements Reconciler {
       ]);
       return poll;
     }
+    const [offsets, members] = read.value;
 
     const before = this.memory.get(key) ?? memoryAfterRestart(current, now);
     const { decision, memory } = decide(spec, offsets, before, now, { members, replicas: current });
@@ -281,16 +288,6 @@ export class ConsumerGroupController implements Reconciler {
       await this.deps.events.record(refTo(consumerGroupNames.kind, group), 'Normal', 'ConsumingAgain', consuming.message);
   }
 
-  /** Scaling needs no watch events after the first: polls drive it. Spec or annotation changes do. */
-  static changedEnough(previous: ConsumerGroup | undefined, next: ConsumerGroup): boolean {
-    return (
-      !previous ||
-      previous.metadata.generation !== next.metadata.generation ||
-      !isDeepStrictEqual(previous.metadata.annotations, next.metadata.annotations) ||
-      previous.metadata.deletionTimestamp !== next.metadata.deletionTimestamp
-    );
-  }
-
   private async writeStatus(group: ConsumerGroup, fields: Partial<ConsumerGroupStatus>, conditions: NewCondition[]): Promise<void> {
     const previous = group.status ?? {};
     let list = previous.conditions as Condition[] | undefined;
@@ -298,6 +295,17 @@ export class ConsumerGroupController implements Reconciler {
       list = setCondition(list, { ...condition, observedGeneration: group.metadata.generation }, this.now());
     const status: ConsumerGroupStatus = { ...previous, ...fields, observedGeneration: group.metadata.generation, conditions: list };
     if (isDeepStrictEqual(status, previous)) return;
+    // A poll that found everything as it was only moves lastLagReadTime: written once a minute,
+    // not every poll, so a thousand idle groups do not write their status every few seconds.
+    const { lastLagReadTime: readNow, ...rest } = status;
+    const { lastLagReadTime: readBefore, ...restBefore } = previous;
+    if (
+      readNow !== undefined &&
+      readBefore !== undefined &&
+      Date.parse(readNow) - Date.parse(readBefore) < lagReadRefreshMs &&
+      isDeepStrictEqual(rest, restBefore)
+    )
+      return;
     await this.deps.writer.patchStatus(group, status);
   }
 }

@@ -1,21 +1,67 @@
 import { type Admin, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
+import { Batcher, type BatcherOptions, type Outcome } from '../runtime/batcher.ts';
 import type { PartitionOffsets } from '../scaling/rule.ts';
 
-/** Reads what the scaling rule needs: end, start and committed offsets of a group's partitions. */
+type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
+
+export interface KafkaLagOptions {
+  security?: KafkaSecurity;
+  clientId?: string;
+  /** Each Kafka request this client sends, by API name, for metrics and benchmarks. */
+  onRequest?: (api: string) => void;
+  batch?: Pick<BatcherOptions<unknown>, 'lingerMs' | 'maxBatch'>;
+}
+
+const answered = <T>(value: T): Outcome<T> => ({ ok: true, value });
+
+/**
+ * Reads what the scaling rule needs: end, start and committed offsets of a group's partitions, and
+ * its members. Groups polled close together share requests: one topic's end offsets are read once
+ * for every group that consumes it, and one DescribeGroups asks about all of them.
+ */
 export class KafkaLag {
   private readonly admin: Admin;
   private connected: Promise<void> | undefined;
+  private readonly ends: Batcher<string, TopicOffsets>;
+  private readonly describes: Batcher<string, number>;
 
-  constructor(brokers: string[], security: KafkaSecurity = {}, clientId = 'eventide-operator-lag') {
+  constructor(brokers: string[], options: KafkaLagOptions = {}) {
     // Few retries: a poll that cannot read lag holds the replicas and tries again next poll.
     this.admin = kafkaClient({
-      clientId,
+      clientId: options.clientId ?? 'eventide-operator-lag',
       brokers,
-      ...security,
+      ...options.security,
       connectionTimeout: 2_000,
       requestTimeout: 5_000,
       retry: { retries: 1 },
     }).admin();
+    const { onRequest } = options;
+    if (onRequest) this.admin.on(this.admin.events.REQUEST, (event) => onRequest(event.payload.apiName));
+    const batch = options.batch ?? {};
+    this.ends = new Batcher(
+      async (topics) => {
+        await this.connect();
+        // kafkajs reads one topic's offsets per call; the batch still reads each topic once.
+        return Promise.all(
+          topics.map((topic) =>
+            this.admin.fetchTopicOffsets(topic).then(answered, (error: unknown): Outcome<TopicOffsets> => ({ ok: false, error })),
+          ),
+        );
+      },
+      { ...batch, key: (topic) => topic },
+    );
+    this.describes = new Batcher(
+      async (groupIds) => {
+        await this.connect();
+        const { groups } = await this.admin.describeGroups(groupIds);
+        const byId = new Map(groups.map((g) => [g.groupId, g]));
+        return groupIds.map((id) => {
+          const group = byId.get(id);
+          return answered(!group || group.state === 'Empty' || group.state === 'Dead' ? 0 : group.members.length);
+        });
+      },
+      { ...batch, key: (groupId) => groupId },
+    );
   }
 
   private async connect(): Promise<void> {
@@ -29,7 +75,7 @@ export class KafkaLag {
   async offsets(groupId: string, topics: string[]): Promise<PartitionOffsets[]> {
     await this.connect();
     const [ends, committed] = await Promise.all([
-      Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.admin.fetchTopicOffsets(topic) }))),
+      Promise.all(topics.map(async (topic) => ({ topic, partitions: await this.ends.call(topic) }))),
       this.admin.fetchOffsets({ groupId, topics }),
     ]);
     const committedBy = new Map(
@@ -53,12 +99,8 @@ export class KafkaLag {
    * Members of the group now: 0 when it is Empty or Dead (every consumer crashed, hangs or lost
    * Kafka), which no offset alone tells apart from a partition that is merely stuck.
    */
-  async members(groupId: string): Promise<number> {
-    await this.connect();
-    const { groups } = await this.admin.describeGroups([groupId]);
-    const group = groups.find((g) => g.groupId === groupId);
-    if (!group || group.state === 'Empty' || group.state === 'Dead') return 0;
-    return group.members.length;
+  members(groupId: string): Promise<number> {
+    return this.describes.call(groupId);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { ApiException, type AppsV1Api, type AutoscalingV2Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, type AppsV1Api, PatchStrategy, setHeaderOptions, type V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 
 export interface TargetRef {
   kind: 'Deployment' | 'StatefulSet';
@@ -10,11 +10,12 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Reads and sets the replicas of a workload through its scale subresource. */
 export class ScaleTargets {
   private readonly apps: AppsV1Api;
-  private readonly autoscaling: AutoscalingV2Api;
+  private readonly autoscalers: { list(): V2HorizontalPodAutoscaler[] };
 
-  constructor(apps: AppsV1Api, autoscaling: AutoscalingV2Api) {
+  /** `autoscalers`: the HorizontalPodAutoscalers from a watch, so a poll costs no list request. */
+  constructor(apps: AppsV1Api, autoscalers: { list(): V2HorizontalPodAutoscaler[] }) {
     this.apps = apps;
-    this.autoscaling = autoscaling;
+    this.autoscalers = autoscalers;
   }
 
   /** The current replica count, or undefined when the workload does not exist. */
@@ -38,9 +39,14 @@ export class ScaleTargets {
   }
 
   /** A HorizontalPodAutoscaler that also scales this workload, if any: two scalers would fight. */
-  async competingAutoscaler(namespace: string, target: TargetRef): Promise<string | undefined> {
-    const list = await this.autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace });
-    return list.items.find((hpa) => hpa.spec?.scaleTargetRef.kind === target.kind && hpa.spec.scaleTargetRef.name === target.name)?.metadata
-      ?.name;
+  competingAutoscaler(namespace: string, target: TargetRef): string | undefined {
+    return this.autoscalers
+      .list()
+      .find(
+        (hpa) =>
+          hpa.metadata?.namespace === namespace &&
+          hpa.spec?.scaleTargetRef.kind === target.kind &&
+          hpa.spec.scaleTargetRef.name === target.name,
+      )?.metadata?.name;
   }
 }

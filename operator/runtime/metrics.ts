@@ -41,6 +41,18 @@ export class OperatorMetrics {
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly kafkaRequests = new Counter({
+    name: 'eventide_kafka_requests_total',
+    help: 'Requests sent to Kafka by client (topics, lag) and API (Metadata, CreateTopics, ListOffsets, …).',
+    labelNames: ['client', 'api'] as const,
+    registers: [this.registry],
+  });
+  readonly kubeRequests = new Counter({
+    name: 'eventide_kube_requests_total',
+    help: 'Requests to the API server (watches excepted) by method, resource (e.g. topics/status) and HTTP status.',
+    labelNames: ['method', 'resource', 'code'] as const,
+    registers: [this.registry],
+  });
   readonly leader = new Gauge({
     name: 'eventide_leader',
     help: '1 while this replica holds the leader lease.',

@@ -101,7 +101,7 @@ export class ScalingObserver {
 
   constructor(options: ObserverOptions) {
     this.options = options;
-    this.lag = new KafkaLag(options.brokers, {}, 'eventide-scaling-observer');
+    this.lag = new KafkaLag(options.brokers, { clientId: 'eventide-scaling-observer' });
   }
 
   async sample(): Promise<ScalingSample> {
