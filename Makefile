@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments \
+.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -64,6 +64,9 @@ bench-kafka-clients: install ## producer/consumer throughput: kafkajs vs @platfo
 
 bench-topic-reconcile: install ## apply N Topics, time until Ready and in Kafka (N = 1, 50, 200), operator RSS
 	node bench/topic-reconcile/main.ts
+
+bench-operator-scale: install ## 1,000 and 10,000 Topics → Ready, a resync's writes, 1,000 ConsumerGroups' poll lateness and lag step → scaled; before and after
+	node bench/operator-scale/main.ts
 
 bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) and flapping, beside KEDA's defaults
 	node bench/scaling-reaction/main.ts

@@ -13,6 +13,7 @@ import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { decide, memoryAfterRestart, type ScalingDecision, type ScalingMemory } from '../scaling/rule.ts';
+import { untilNextRound } from './poll-rounds.ts';
 
 export type ConsumerGroup = CustomResource<ConsumerGroupSpec, ConsumerGroupStatus>;
 
@@ -118,7 +119,7 @@ export class ConsumerGroupController implements Reconciler {
       return undefined;
     }
     const spec = group.spec;
-    const poll = { requeueAfterMs: spec.pollIntervalSeconds * 1000 };
+    const poll = { requeueAfterMs: untilNextRound(this.now().getTime(), spec.pollIntervalSeconds * 1000) };
     const groupId = spec.groupId ?? name;
     const target: TargetRef = { kind: spec.scaleTargetRef.kind, name: spec.scaleTargetRef.name };
     const targetName = `${target.kind} ${namespace}/${target.name}`;

@@ -1,5 +1,5 @@
 import { type Admin, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
-import { Batcher, type BatcherOptions, type Outcome } from '../runtime/batcher.ts';
+import { Batcher, type BatcherOptions, eachOrAlone, type Outcome } from '../runtime/batcher.ts';
 import type { PartitionOffsets } from '../scaling/rule.ts';
 
 type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
@@ -16,8 +16,10 @@ const answered = <T>(value: T): Outcome<T> => ({ ok: true, value });
 
 /**
  * Reads what the scaling rule needs: end, start and committed offsets of a group's partitions, and
- * its members. Groups polled close together share requests: one topic's end offsets are read once
- * for every group that consumes it, and one DescribeGroups asks about all of them.
+ * its members. Groups polled together (a poll round) share requests: one ListOffsets per broker
+ * reads the end offsets of all their topics, and one DescribeGroups asks about all the groups.
+ * Committed offsets stay one OffsetFetch per group: kafkajs speaks no OffsetFetch version that
+ * takes several groups.
  */
 export class KafkaLag {
   private readonly admin: Admin;
@@ -41,11 +43,15 @@ export class KafkaLag {
     this.ends = new Batcher(
       async (topics) => {
         await this.connect();
-        // kafkajs reads one topic's offsets per call; the batch still reads each topic once.
-        return Promise.all(
-          topics.map((topic) =>
-            this.admin.fetchTopicOffsets(topic).then(answered, (error: unknown): Outcome<TopicOffsets> => ({ ok: false, error })),
-          ),
+        // One ListOffsets per broker for each side (our kafkajs patch); a missing topic fails that
+        // request, so then each topic is read alone and only its own groups lack lag.
+        return eachOrAlone(
+          topics,
+          async (all) => {
+            const byTopic = new Map((await this.admin.fetchTopicsOffsets(all)).map((t) => [t.topic, t.partitions]));
+            return all.map((topic) => byTopic.get(topic) ?? []);
+          },
+          (topic) => this.admin.fetchTopicOffsets(topic),
         );
       },
       { ...batch, key: (topic) => topic },

@@ -1,3 +1,4 @@
+import { sleep } from '../../lib/backoff.ts';
 import { type Admin, ConfigResourceTypes, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
 import type { ObservedTopic } from '../controllers/topic-plan.ts';
 import { Batcher, type BatcherOptions, eachOrAlone, type Outcome } from '../runtime/batcher.ts';
@@ -188,18 +189,43 @@ export class KafkaTopics {
           replicationFactor: t.replicationFactor,
           configEntries: entries(t.config),
         })),
-        waitForLeaders: true,
+        waitForLeaders: false,
       });
+      await this.leadersOf(topics.map((t) => t.name));
       return topics.map(() => ({ ok: true, value: undefined }));
     } catch (error) {
       const perTopic = (error as { errors?: { topic?: string; type?: string }[] }).errors;
       if (!perTopic?.every((e) => typeof e.topic === 'string')) throw error;
-      return topics.map((t) => {
+      const outcomes: Outcome<void>[] = topics.map((t) => {
         const own = perTopic.filter((e) => e.topic === t.name && e.type !== 'TOPIC_ALREADY_EXISTS');
         return own.length === 0
           ? { ok: true, value: undefined }
           : { ok: false, error: Object.assign(new Error((error as Error).message), { errors: own }) };
       });
+      await this.leadersOf(topics.filter((_, i) => outcomes[i]?.ok).map((t) => t.name));
+      return outcomes;
+    }
+  }
+
+  /**
+   * Waits until Kafka names a leader for every partition of topics it has just created. kafkajs's
+   * own wait gives up when the broker's metadata does not know a new topic yet (KRaft publishes it
+   * a moment later), which failed whole batches of topics that had in fact been created.
+   */
+  private async leadersOf(names: string[], timeoutMs = 10_000): Promise<void> {
+    if (names.length === 0) return;
+    const admin = await this.ready();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: names });
+        if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+      } catch (error) {
+        const type = (error as { type?: string }).type;
+        if (type !== 'UNKNOWN_TOPIC_OR_PARTITION' && type !== 'LEADER_NOT_AVAILABLE') throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`created, but Kafka had not named every partition's leader within ${timeoutMs} ms`);
+      await sleep(100);
     }
   }
 
