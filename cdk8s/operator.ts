@@ -23,6 +23,12 @@ export interface EventideOperatorProps {
 export class EventideOperator extends Construct {
   static readonly serviceName = 'eventide-operator';
   static readonly leaseName = 'eventide-operator-leader';
+  /**
+   * V8's heap kept small and collected early: without a cap, Node sizes its heap from the node's
+   * memory and the operator's resident memory grew to several times what it holds (bench/operator-scale:
+   * 10,000 Topics hold about 60 MiB of heap).
+   */
+  static readonly nodeOptions = '--max-old-space-size=128 --max-semi-space-size=2';
 
   constructor(scope: Construct, id: string, props: EventideOperatorProps) {
     super(scope, id);
@@ -79,8 +85,11 @@ export class EventideOperator extends Construct {
       replicas: props.replicas ?? 2,
       serviceAccountName: name,
       spread: props.spread,
+      // Above the 256 MiB the operator stays under at 10,000 Topics and 1,000 ConsumerGroups.
+      resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '320Mi' } },
       env: {
         ...kafka,
+        NODE_OPTIONS: EventideOperator.nodeOptions,
         LEASE_NAMESPACE: namespace,
         LEASE_NAME: EventideOperator.leaseName,
         POD_NAME: { field: 'metadata.name' },

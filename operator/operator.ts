@@ -136,10 +136,10 @@ export class Operator {
     this.groups.onSpecChange((key) => groupLoop.enqueue(key));
     this.loops.push(groupLoop);
 
-    // The lease has its own client, outside the rate limit: renewals must not queue behind the
-    // status writes of thousands of resources.
+    // The lease has clients of its own, outside the controllers' rate limit: renewals must not
+    // queue behind the status writes of thousands of resources.
     this.leader = new LeaderElector(
-      this.kc.makeApiClient(CoordinationV1Api),
+      new KubeClients(this.kc, { qps: 10, burst: 10, retries: 0 }).make(CoordinationV1Api),
       {
         namespace: config.LEASE_NAMESPACE,
         name: config.LEASE_NAME,

@@ -24,6 +24,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
+import { EventideOperator } from '../../cdk8s/operator.ts';
 import { startKafka } from '../../devkit/kafka.ts';
 import { startKubeApiServer } from '../../devkit/kube.ts';
 import { repoRoot, versions } from '../../devkit/paths.ts';
@@ -151,7 +152,8 @@ async function measure(variant: Variant): Promise<void> {
     kubeconfig: kube.kubeconfig,
     brokers: kafka.endpoint,
     root: variant.root,
-    env: { PORT: String(port), RESYNC_SECONDS: String(resyncSeconds) },
+    // Both operators run with the V8 settings the chart gives the operator now.
+    env: { PORT: String(port), RESYNC_SECONDS: String(resyncSeconds), NODE_OPTIONS: EventideOperator.nodeOptions },
   });
   const scrape = async (): Promise<Sample[]> => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
   try {
