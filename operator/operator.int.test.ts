@@ -19,11 +19,12 @@ const running: Launched[] = [];
 let ns: string;
 
 /** The operator as users run it: its own process, configured by environment. */
-function startOperator(podName: string, leaseName: string): Launched {
+function startOperator(podName: string, leaseName: string, settings: Record<string, string> = {}): Launched {
   const proc = launchProgram('operator/main.ts', {
     name: podName,
     logDir: logs,
     env: {
+      ...settings,
       KUBECONFIG: kubeconfig,
       KAFKA_BROKERS: brokers,
       POD_NAME: podName,
@@ -91,7 +92,9 @@ describe('the operator process', () => {
     const lease = `lease-${randomUUID().slice(0, 8)}`;
     const names = Array.from({ length: 40 }, (_, i) => `crash-${i}`);
     for (const name of names) await h.applyTopic(ns, name, { partitions: 2, config: { 'retention.ms': 3600000 } });
-    const first = startOperator('crashy', lease);
+    // One worker and one topic per Kafka request, so the kill lands while most are still to do
+    // (a hundred workers in batches made all 40 Ready before it).
+    const first = startOperator('crashy', lease, { TOPIC_WORKERS: '1', KAFKA_BATCH_SIZE: '1' });
     await eventually(async () => (await Promise.all(names.slice(0, 40).map(isReady))).some(Boolean), { what: 'some Topics Ready' });
     await first.kill();
     const readyAtCrash = (await Promise.all(names.map(isReady))).filter(Boolean).length;
