@@ -55,13 +55,11 @@ const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const client = new kafkajs.Kafka({ clientId: 'bench', brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING });
 const admin = client.admin();
-const producer = client.producer();
 
 execFileSync(kube.kubectl, ['--kubeconfig', kube.kubeconfig, 'apply', '--server-side', '-f', join(repoRoot, 'charts/kind/00-crds.yaml')]);
 execFileSync(kube.kubectl, ['--kubeconfig', kube.kubeconfig, 'wait', '--for=condition=Established', 'crd/topics.eventide.dev']);
 await core.createNamespace({ body: { metadata: { name: 'eventide' } } });
 await admin.connect();
-await producer.connect();
 
 /** Runs `task` over `items`, `concurrency` at a time. */
 async function pool<T>(items: T[], concurrency: number, task: (item: T) => Promise<unknown>): Promise<void> {
@@ -235,6 +233,7 @@ async function topics(variant: Variant, size: number, pid: number, scrape: () =>
       statusWrites: modified - modifiedBefore,
       kafka: kafkaApis.length === 0 ? 'not counted' : kafkaCounts.map(([a, n]) => `${a} ${n}`).join(', ') || 'none',
     });
+    console.log(`  ${variant.label}: resync of ${size} Topics: ${JSON.stringify(resyncRuns.at(-1))}`);
   }
   stop();
   await custom.deleteCollectionNamespacedCustomObject({ ...api, plural: 'topics', namespace });
@@ -332,7 +331,10 @@ async function groups(variant: Variant, pid: number, scrape: () => Promise<Sampl
   };
   const polls = Math.max(0, ...buckets.map((b) => b.count));
 
-  // Lag steps: ten groups share each topic, so one step moves ten groups.
+  // Lag steps: ten groups share each topic, so one step moves ten groups. A producer of its own:
+  // kafkajs keeps refreshing every topic a producer ever wrote to, and the last run's are deleted.
+  const producer = client.producer();
+  await producer.connect();
   const reactions: number[] = [];
   let missed = 0;
   for (let step = 0; step < Math.min(lagSteps, topicNames.length); step++) {
@@ -350,6 +352,7 @@ async function groups(variant: Variant, pid: number, scrape: () => Promise<Sampl
     await sleep(500);
   }
   stop();
+  await producer.disconnect();
   groupRuns.push({
     variant: variant.label,
     latenessP50: bucketPercentile(buckets, 50),
@@ -363,7 +366,7 @@ async function groups(variant: Variant, pid: number, scrape: () => Promise<Sampl
     rss: rssMiB(pid),
     heap: heapMiB(await scrape()),
   });
-  console.log(`  ${variant.label}: ${groupCount} ConsumerGroups measured`);
+  console.log(`  ${variant.label}: ${groupCount} ConsumerGroups: ${JSON.stringify(groupRuns.at(-1))}`);
   // No namespace controller runs here, so the namespace would never empty: delete what is in it.
   await custom.deleteCollectionNamespacedCustomObject({ ...api, plural: 'consumergroups', namespace });
   await apps.deleteCollectionNamespacedDeployment({ namespace });
@@ -390,7 +393,6 @@ try {
   for (const variant of all)
     if (variant.root !== repoRoot)
       execFileSync('git', ['-C', repoRoot, 'worktree', 'remove', '--force', variant.root], { stdio: 'ignore' });
-  await producer.disconnect();
   await admin.disconnect();
   await kube.dispose();
   await kafka.dispose();
