@@ -6,6 +6,8 @@ import {
   CustomObjectsApi,
   KubeConfig,
   type KubernetesListObject,
+  type V1Deployment,
+  type V1StatefulSet,
   type V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { Health, startHealthServer } from '../lib/health.ts';
@@ -43,6 +45,8 @@ export class Operator {
   private readonly topics: Watched<Topic>;
   private readonly groups: Watched<ConsumerGroup>;
   private readonly autoscalers: Watched<V2HorizontalPodAutoscaler>;
+  private readonly deployments: Watched<V1Deployment>;
+  private readonly statefulSets: Watched<V1StatefulSet>;
   private readonly lag: KafkaLag;
   private readonly leader: LeaderElector;
   private readonly loops: ControllerLoop[] = [];
@@ -83,6 +87,29 @@ export class Operator {
         },
         this.log.child({ resource: plural }),
       );
+    const apps = clients.make(AppsV1Api);
+    this.deployments = new Watched<V1Deployment>(
+      this.kc,
+      {
+        clusterPath: '/apis/apps/v1/deployments',
+        namespacedPath: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
+        listCluster: () => apps.listDeploymentForAllNamespaces(),
+        listNamespaced: (namespace) => apps.listNamespacedDeployment({ namespace }),
+        namespaces: config.WATCH_NAMESPACES,
+      },
+      this.log.child({ resource: 'deployments' }),
+    );
+    this.statefulSets = new Watched<V1StatefulSet>(
+      this.kc,
+      {
+        clusterPath: '/apis/apps/v1/statefulsets',
+        namespacedPath: (ns) => `/apis/apps/v1/namespaces/${ns}/statefulsets`,
+        listCluster: () => apps.listStatefulSetForAllNamespaces(),
+        listNamespaced: (namespace) => apps.listNamespacedStatefulSet({ namespace }),
+        namespaces: config.WATCH_NAMESPACES,
+      },
+      this.log.child({ resource: 'statefulsets' }),
+    );
     const autoscaling = clients.make(AutoscalingV2Api);
     this.autoscalers = new Watched<V2HorizontalPodAutoscaler>(
       this.kc,
@@ -121,7 +148,11 @@ export class Operator {
       new ConsumerGroupController({
         groups: this.groups,
         lag: this.lag,
-        targets: new ScaleTargets(clients.make(AppsV1Api), this.autoscalers),
+        targets: new ScaleTargets(
+          clients.make(AppsV1Api),
+          { deployments: this.deployments, statefulSets: this.statefulSets },
+          this.autoscalers,
+        ),
         writer: new CustomResourceWriter<ConsumerGroupSpec, ConsumerGroupStatus>(custom, consumerGroupNames.plural),
         events,
         metrics: this.metrics,
@@ -168,7 +199,13 @@ export class Operator {
 
   async start(): Promise<void> {
     this.http = await startHealthServer({ port: this.config.PORT, health: this.health, registry: this.metrics.registry });
-    await Promise.all([this.topics.start(), this.groups.start(), this.autoscalers.start()]);
+    await Promise.all([
+      this.topics.start(),
+      this.groups.start(),
+      this.autoscalers.start(),
+      this.deployments.start(),
+      this.statefulSets.start(),
+    ]);
     // Stopped while the caches filled: it must not go on to take the lease.
     if (this.stopping) return;
     this.synced = true;
@@ -184,7 +221,7 @@ export class Operator {
     this.stopping = true;
     await Promise.all(this.loops.map((loop) => loop.stop()));
     await this.leader.release();
-    await Promise.all([this.topics.stop(), this.groups.stop(), this.autoscalers.stop()]);
+    await Promise.all([this.topics.stop(), this.groups.stop(), this.autoscalers.stop(), this.deployments.stop(), this.statefulSets.stop()]);
     await Promise.all([this.kafka.close(), this.lag.close()]);
     await this.http?.close();
     this.log.info('stopped');

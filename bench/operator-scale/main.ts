@@ -306,7 +306,9 @@ async function groups(variant: Variant, pid: number, scrape: () => Promise<Sampl
     ).length;
   const settleStart = performance.now();
   while ((await polled()) < groupCount && performance.now() - settleStart < capMs) await sleep(1_000);
-  await sleep(2 * pollSeconds * 1000);
+  // The groups have no members (nothing consumes here): each turns NoActiveMembers after
+  // stallAfterPolls polls, one status write and one Warning Event; let that pass first.
+  await sleep(6 * pollSeconds * 1000);
 
   // A steady minute.
   const steadySeconds = 60;

@@ -130,7 +130,7 @@ export class ConsumerGroupController implements Reconciler {
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    const current = await this.deps.targets.replicas(namespace, target);
+    const current = this.deps.targets.replicas(namespace, target);
     if (current === undefined) {
       await this.writeStatus(group, {}, [
         {
