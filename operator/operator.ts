@@ -6,6 +6,7 @@ import {
   CustomObjectsApi,
   KubeConfig,
   type KubernetesListObject,
+  type KubernetesObject,
   type V1Deployment,
   type V1StatefulSet,
   type V2HorizontalPodAutoscaler,
@@ -44,9 +45,7 @@ export class Operator {
   private readonly kafka: KafkaTopics;
   private readonly topics: Watched<Topic>;
   private readonly groups: Watched<ConsumerGroup>;
-  private readonly autoscalers: Watched<V2HorizontalPodAutoscaler>;
-  private readonly deployments: Watched<V1Deployment>;
-  private readonly statefulSets: Watched<V1StatefulSet>;
+  private readonly caches: Watched<KubernetesObject>[] = [];
   private readonly lag: KafkaLag;
   private readonly leader: LeaderElector;
   private readonly loops: ControllerLoop[] = [];
@@ -73,59 +72,60 @@ export class Operator {
       burst: config.KUBE_API_BURST,
       onResponse: (method, url, status) => this.metrics.kubeRequests.inc({ method, resource: resourceOf(url), code: String(status) }),
     });
-    const custom = clients.make(CustomObjectsApi);
-    const watch = <T extends Topic | ConsumerGroup>(plural: string) =>
-      new Watched<T>(
+    // One cache per kind the controllers read: our resources, and the workloads and HPAs a
+    // ConsumerGroup looks at on each poll (so a poll makes no API request).
+    const watch = <T extends KubernetesObject>(
+      apiPath: string,
+      plural: string,
+      listCluster: () => Promise<KubernetesListObject<T>>,
+      listNamespaced: (namespace: string) => Promise<KubernetesListObject<T>>,
+    ) => {
+      const watched = new Watched<T>(
         this.kc,
         {
-          clusterPath: `/apis/${group}/${version}/${plural}`,
-          namespacedPath: (ns) => `/apis/${group}/${version}/namespaces/${ns}/${plural}`,
-          listCluster: () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<T>>,
-          listNamespaced: (namespace) =>
-            custom.listNamespacedCustomObject({ group, version, namespace, plural }) as Promise<KubernetesListObject<T>>,
+          clusterPath: `${apiPath}/${plural}`,
+          namespacedPath: (ns) => `${apiPath}/namespaces/${ns}/${plural}`,
+          listCluster,
+          listNamespaced,
           namespaces: config.WATCH_NAMESPACES,
         },
         this.log.child({ resource: plural }),
       );
+      this.caches.push(watched);
+      return watched;
+    };
+    const custom = clients.make(CustomObjectsApi);
+    const watchOurs = <T extends Topic | ConsumerGroup>(plural: string) =>
+      watch<T>(
+        `/apis/${group}/${version}`,
+        plural,
+        () => custom.listClusterCustomObject({ group, version, plural }) as Promise<KubernetesListObject<T>>,
+        (namespace) => custom.listNamespacedCustomObject({ group, version, namespace, plural }) as Promise<KubernetesListObject<T>>,
+      );
     const apps = clients.make(AppsV1Api);
-    this.deployments = new Watched<V1Deployment>(
-      this.kc,
-      {
-        clusterPath: '/apis/apps/v1/deployments',
-        namespacedPath: (ns) => `/apis/apps/v1/namespaces/${ns}/deployments`,
-        listCluster: () => apps.listDeploymentForAllNamespaces(),
-        listNamespaced: (namespace) => apps.listNamespacedDeployment({ namespace }),
-        namespaces: config.WATCH_NAMESPACES,
-      },
-      this.log.child({ resource: 'deployments' }),
-    );
-    this.statefulSets = new Watched<V1StatefulSet>(
-      this.kc,
-      {
-        clusterPath: '/apis/apps/v1/statefulsets',
-        namespacedPath: (ns) => `/apis/apps/v1/namespaces/${ns}/statefulsets`,
-        listCluster: () => apps.listStatefulSetForAllNamespaces(),
-        listNamespaced: (namespace) => apps.listNamespacedStatefulSet({ namespace }),
-        namespaces: config.WATCH_NAMESPACES,
-      },
-      this.log.child({ resource: 'statefulsets' }),
-    );
     const autoscaling = clients.make(AutoscalingV2Api);
-    this.autoscalers = new Watched<V2HorizontalPodAutoscaler>(
-      this.kc,
-      {
-        clusterPath: '/apis/autoscaling/v2/horizontalpodautoscalers',
-        namespacedPath: (ns) => `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers`,
-        listCluster: () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
-        listNamespaced: (namespace) => autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
-        namespaces: config.WATCH_NAMESPACES,
-      },
-      this.log.child({ resource: 'horizontalpodautoscalers' }),
+    const deployments = watch<V1Deployment>(
+      '/apis/apps/v1',
+      'deployments',
+      () => apps.listDeploymentForAllNamespaces(),
+      (namespace) => apps.listNamespacedDeployment({ namespace }),
+    );
+    const statefulSets = watch<V1StatefulSet>(
+      '/apis/apps/v1',
+      'statefulsets',
+      () => apps.listStatefulSetForAllNamespaces(),
+      (namespace) => apps.listNamespacedStatefulSet({ namespace }),
+    );
+    const autoscalers = watch<V2HorizontalPodAutoscaler>(
+      '/apis/autoscaling/v2',
+      'horizontalpodautoscalers',
+      () => autoscaling.listHorizontalPodAutoscalerForAllNamespaces(),
+      (namespace) => autoscaling.listNamespacedHorizontalPodAutoscaler({ namespace }),
     );
     const events = new EventRecorder(clients.make(CoreV1Api), this.log);
     const resyncMs = config.RESYNC_SECONDS * 1000;
 
-    this.topics = watch<Topic>(topicNames.plural);
+    this.topics = watchOurs<Topic>(topicNames.plural);
     const topicLoop = new ControllerLoop(
       new TopicController({
         topics: this.topics,
@@ -142,17 +142,13 @@ export class Operator {
     this.topics.onSpecChange((key) => topicLoop.enqueue(key));
     this.loops.push(topicLoop);
 
-    this.groups = watch<ConsumerGroup>(consumerGroupNames.plural);
+    this.groups = watchOurs<ConsumerGroup>(consumerGroupNames.plural);
     this.lag = new KafkaLag(config.KAFKA_BROKERS, { security: kafkaSecurity(config), onRequest: countKafka('lag'), batch });
     const groupLoop = new ControllerLoop(
       new ConsumerGroupController({
         groups: this.groups,
         lag: this.lag,
-        targets: new ScaleTargets(
-          clients.make(AppsV1Api),
-          { deployments: this.deployments, statefulSets: this.statefulSets },
-          this.autoscalers,
-        ),
+        targets: new ScaleTargets(apps, { deployments, statefulSets }, autoscalers),
         writer: new CustomResourceWriter<ConsumerGroupSpec, ConsumerGroupStatus>(custom, consumerGroupNames.plural),
         events,
         metrics: this.metrics,
@@ -199,13 +195,7 @@ export class Operator {
 
   async start(): Promise<void> {
     this.http = await startHealthServer({ port: this.config.PORT, health: this.health, registry: this.metrics.registry });
-    await Promise.all([
-      this.topics.start(),
-      this.groups.start(),
-      this.autoscalers.start(),
-      this.deployments.start(),
-      this.statefulSets.start(),
-    ]);
+    await Promise.all(this.caches.map((cache) => cache.start()));
     // Stopped while the caches filled: it must not go on to take the lease.
     if (this.stopping) return;
     this.synced = true;
@@ -221,7 +211,7 @@ export class Operator {
     this.stopping = true;
     await Promise.all(this.loops.map((loop) => loop.stop()));
     await this.leader.release();
-    await Promise.all([this.topics.stop(), this.groups.stop(), this.autoscalers.stop(), this.deployments.stop(), this.statefulSets.stop()]);
+    await Promise.all(this.caches.map((cache) => cache.stop()));
     await Promise.all([this.kafka.close(), this.lag.close()]);
     await this.http?.close();
     this.log.info('stopped');
