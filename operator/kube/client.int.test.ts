@@ -41,11 +41,20 @@ beforeAll(async () => {
   for (let i = 0; i < 100; i++)
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: `cm-${i}` }, data: { filler } } });
   // API Priority and Fairness: this service account's requests get the smallest share there is,
-  // and what does not fit is refused with 429 at once (no queue).
+  // may not borrow seats from idle levels (unset, borrowing is unlimited and a quiet server serves
+  // the whole burst), and what does not fit is refused with 429 at once (no queue).
   await flowcontrol.createPriorityLevelConfiguration({
     body: {
       metadata: { name: level },
-      spec: { type: 'Limited', limited: { nominalConcurrencyShares: 1, lendablePercent: 0, limitResponse: { type: 'Reject' } } },
+      spec: {
+        type: 'Limited',
+        limited: {
+          nominalConcurrencyShares: 1,
+          lendablePercent: 0,
+          borrowingLimitPercent: 0,
+          limitResponse: { type: 'Reject' },
+        },
+      },
     },
   });
   await flowcontrol.createFlowSchema({

@@ -16,14 +16,17 @@ describe('resourceOf', () => {
 });
 
 describe('retryDelayMs', () => {
-  it("waits as long as the API server's Retry-After asks", () => {
-    expect(retryDelayMs('3', 0)).toBe(3000);
+  it("waits at least as long as the API server's Retry-After asks, plus a share of a backoff", () => {
+    expect(retryDelayMs('3', 0, () => 0)).toBe(3250);
+    expect(retryDelayMs('3', 0, () => 1)).toBe(3000);
+  });
+  it('spreads the retries of one burst instead of sending them back together', () => {
+    const delays = new Set(Array.from({ length: 20 }, () => retryDelayMs('1', 3)));
+    expect(delays.size).toBeGreaterThan(10);
   });
   it('backs off by itself without one, growing with each attempt', () => {
-    const first = retryDelayMs(undefined, 0);
-    expect(first).toBeGreaterThan(0);
-    expect(first).toBeLessThanOrEqual(250);
-    expect(retryDelayMs(undefined, 4)).toBeGreaterThan(250 * 2 ** 4 * 0.79);
+    expect(retryDelayMs(undefined, 0, () => 0)).toBe(250);
+    expect(retryDelayMs(undefined, 4, () => 0)).toBe(250 * 2 ** 4);
   });
   it('never waits more than 30 s, whatever is asked', () => {
     expect(retryDelayMs('3600', 0)).toBe(30_000);

@@ -23,11 +23,14 @@ export interface KubeClientOptions {
   onResponse?: (method: string, url: string, status: number) => void;
 }
 
-/** How long a 429 asks us to wait: its Retry-After (seconds), else our own backoff. */
-export function retryDelayMs(retryAfter: string | undefined, attempt: number): number {
+/**
+ * How long to wait after a 429: what its Retry-After asks (seconds), plus a random share of our own
+ * backoff — the requests one burst had refused come back spread out instead of as the same burst.
+ */
+export function retryDelayMs(retryAfter: string | undefined, attempt: number, random = Math.random): number {
   const seconds = Number(retryAfter);
   const asked = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
-  return Math.min(30_000, Math.max(asked, backoffMs(attempt, { baseMs: 250, maxMs: 10_000 })));
+  return Math.min(30_000, asked + backoffMs(attempt, { baseMs: 250, maxMs: 10_000, jitter: 1, random }));
 }
 
 /**
