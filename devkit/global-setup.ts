@@ -11,6 +11,8 @@ declare module 'vitest' {
     databaseUrl: string;
     kubeconfig: string;
     kubectl: string;
+    jaegerUrl: string;
+    otlpEndpoint: string;
   }
 }
 
@@ -36,6 +38,10 @@ const starters: Record<ServerKind, () => Promise<Started>> = {
   async kube() {
     const server = await (await import('./kube.ts')).startKubeApiServer();
     return { server, provided: { kubeconfig: server.kubeconfig, kubectl: server.kubectl } };
+  },
+  async jaeger() {
+    const server = await (await import('./jaeger.ts')).startJaeger();
+    return { server, provided: { jaegerUrl: server.url, otlpEndpoint: server.otlpEndpoint } };
   },
 };
 

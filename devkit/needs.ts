@@ -1,5 +1,5 @@
 /** The servers an integration suite can ask for. */
-export const serverKinds = ['kafka', 'elasticsearch', 'postgres', 'kube'] as const;
+export const serverKinds = ['kafka', 'elasticsearch', 'postgres', 'kube', 'jaeger'] as const;
 export type ServerKind = (typeof serverKinds)[number];
 
 const directive = /^\s*\/\/\s*@needs\s+(.+)$/m;

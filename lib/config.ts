@@ -49,6 +49,37 @@ export const kafkaEnv = {
   KAFKA_SASL_PASSWORD: env.kafkaSaslPassword,
 };
 
+const samplers = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+] as const;
+
+/**
+ * OpenTelemetry's standard variables, read by every program (runService validates them beside the
+ * program's own schema). Tracing is on when an OTLP endpoint is set (lib/tracing.ts).
+ */
+export const tracingEnv = {
+  OTEL_SDK_DISABLED: z.enum(['true', 'false'], { error: 'OTEL_SDK_DISABLED must be true or false' }).optional(),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'none'], { error: 'OTEL_TRACES_EXPORTER must be otlp or none' }).optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ error: 'OTEL_EXPORTER_OTLP_ENDPOINT must be a URL, e.g. http://jaeger:4318' }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z
+    .url({ error: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT must be a URL, e.g. http://jaeger:4318/v1/traces' })
+    .optional(),
+  OTEL_TRACES_SAMPLER: z.enum(samplers, { error: `OTEL_TRACES_SAMPLER must be one of ${samplers.join(', ')}` }).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce
+    .number({ error: 'OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1' })
+    .min(0, 'OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1')
+    .max(1, 'OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1')
+    .optional(),
+};
+export const tracingSchema = z.object(tracingEnv);
+export type TracingConfig = z.infer<typeof tracingSchema>;
+
 /** The environment does not fit the program's schema; the message names every problem. */
 export class ConfigError extends Error {
   readonly problems: string[];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type CloudEvent, EnvelopeError, fromKafkaRecord, type KafkaRecord, type ReceivedRecord, toKafkaRecord } from './cloudevents.ts';
+import { traceparentOf } from './tracing.ts';
 
 /**
  * An event contract: one CloudEvents type, the topic it travels on and the schema of its data.
@@ -37,6 +38,7 @@ const problems = (error: z.ZodError) => error.issues.map((i) => `${i.path.join('
 export interface EventMeta {
   id?: string;
   time?: Date;
+  /** The cause's W3C traceparent (e.g. the request's header); with tracing on, the active span's wins. */
   traceparent?: string;
 }
 
@@ -49,6 +51,8 @@ export function encodeEvent<S extends z.ZodType>(
   const parsed = contract.data.safeParse(data);
   if (!parsed.success) throw new ContractError(`${contract.type}: the data breaks its contract: ${problems(parsed.error)}`);
   const value = parsed.data as z.output<S>;
+  // The span that caused the event (a request, a handled event) when tracing is on; else what the caller passed on.
+  const traceparent = traceparentOf() ?? meta.traceparent;
   const event: CloudEvent = {
     id: meta.id ?? randomUUID(),
     type: contract.type,
@@ -56,7 +60,7 @@ export function encodeEvent<S extends z.ZodType>(
     subject: contract.subject(value),
     time: meta.time ?? new Date(),
     data: value,
-    ...(meta.traceparent ? { traceparent: meta.traceparent } : {}),
+    ...(traceparent ? { traceparent } : {}),
   };
   return { topic: contract.topic, ...toKafkaRecord(event, (contract.key ?? contract.subject)(value)) };
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, type TracingConfig, tracingSchema } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
+import { startTracing } from './tracing.ts';
 
 export type StopOutcome = 'stopped' | 'failed' | 'deadline';
 
@@ -48,15 +49,33 @@ export interface ServiceOptions<C> {
 export async function runService<C>(options: ServiceOptions<C>): Promise<void> {
   const { name, shutdownDeadlineMs = 25_000 } = options;
   let config: C;
+  let tracingConfig: TracingConfig;
   try {
-    config = loadConfig(name, options.config);
+    // One error naming every problem, the program's own and OpenTelemetry's variables alike.
+    const problems: string[] = [];
+    const attempt = <T>(load: () => T): T | undefined => {
+      try {
+        return load();
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        problems.push(...error.problems);
+        return undefined;
+      }
+    };
+    const programConfig = attempt(() => loadConfig(name, options.config));
+    const otel = attempt(() => loadConfig(name, tracingSchema));
+    if (problems.length > 0 || otel === undefined) throw new ConfigError(name, problems);
+    config = programConfig as C;
+    tracingConfig = otel;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
+  const tracing = startTracing(name, tracingConfig);
   const level = (config as { LOG_LEVEL?: unknown } | undefined)?.LOG_LEVEL;
   const log = createLogger(name, typeof level === 'string' ? level : 'info');
+  if (tracing.endpoint) log.info({ endpoint: tracing.endpoint }, 'tracing on: spans go to OTLP');
 
   let shuttingDown = false;
   let started: Promise<{ stop: () => Promise<void> }> | undefined;
@@ -73,9 +92,11 @@ export async function runService<C>(options: ServiceOptions<C>): Promise<void> {
         throw error;
       }
     };
-    void stopWithin(stop, shutdownDeadlineMs).then((outcome) => {
+    void stopWithin(stop, shutdownDeadlineMs).then(async (outcome) => {
       if (outcome === 'deadline') log.error({ deadlineMs: shutdownDeadlineMs }, 'stop did not finish in time');
       else log.info({ outcome }, 'stopped');
+      // The spans of the last requests and batches; a collector that does not answer costs at most 2 s.
+      await stopWithin(tracing.shutdown, 2_000);
       process.exit(outcome === 'stopped' ? code : code || 1);
     });
   };

@@ -5,6 +5,7 @@ import { backoffMs } from './backoff.ts';
 import type { KafkaRecord } from './cloudevents.ts';
 import { type KafkaSecurity, kafkaClient, Partitioners, type Producer } from './kafka.ts';
 import { sqlIdentifier } from './pg.ts';
+import { contextOfTraceparent, failed, type Span, SpanKind, startSpan, traceparentOfSpan, tracingOn } from './tracing.ts';
 
 /**
  * The transactional outbox: a service writes its change and the change's record in one
@@ -119,6 +120,27 @@ export interface RelayOptions extends OutboxLocation {
   pollMs?: number;
   /** Sent rows are deleted after this long. */
   retentionMs?: number;
+}
+
+/**
+ * The relay's span for one row: the child of the span that wrote it (the traceparent the row
+ * stores), so a trace shows how long the record waited in the outbox; the record carries this
+ * span's traceparent on to its consumers. Rows written without a trace get none.
+ */
+function publishSpan(row: OutboxRow): Span | undefined {
+  if (!tracingOn() || !row.headers.traceparent) return undefined;
+  return startSpan(`${row.topic} publish`, {
+    kind: SpanKind.PRODUCER,
+    parent: contextOfTraceparent(row.headers.traceparent),
+    attributes: {
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': row.topic,
+      'messaging.message.id': row.headers.ce_id ?? '',
+      'messaging.kafka.message.key': row.key,
+      'eventide.outbox.id': row.id,
+    },
+  });
 }
 
 interface OutboxRow {
@@ -288,15 +310,22 @@ export class OutboxRelay {
       [this.options.batchSize],
     );
     if (rows.length === 0) return 0;
-    const byTopic = new Map<string, OutboxRow[]>();
-    for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, batch]) => ({
-        topic,
-        messages: batch.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
-      })),
-    });
+    const spans = rows.map((row) => publishSpan(row));
+    const byTopic = new Map<string, { key: string; value: string; headers: Record<string, string> }[]>();
+    for (const [i, row] of rows.entries()) {
+      const span = spans[i];
+      const traceparent = span && traceparentOfSpan(span);
+      const message = { key: row.key, value: row.value, headers: traceparent ? { ...row.headers, traceparent } : row.headers };
+      byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), message]);
+    }
+    try {
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    } catch (error) {
+      for (const span of spans) failed(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span?.end();
+    }
     await client.query(`UPDATE ${this.outbox.table} SET sent_at = now() WHERE id = ANY($1::bigint[])`, [rows.map((r) => r.id)]);
     return rows.length;
   }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { backoffMs, sleep } from './backoff.ts';
+import { failed, inTrace, SpanKind, startSpan, tracingOn } from './tracing.ts';
 
 /**
  * A pool whose connections can fail without crashing the process. pg-pool's query() listens for
@@ -12,8 +13,58 @@ import { backoffMs, sleep } from './backoff.ts';
 export function createPool({ url, log, max = 20 }: { url?: string; log: Logger; max?: number }): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max });
   pool.on('error', (error) => log.warn({ err: error }, 'idle database connection failed'));
-  pool.on('connect', (client) => client.on('error', (error) => log.debug({ err: error }, 'database connection failed')));
+  if (tracingOn()) traceQueries(pool);
+  pool.on('connect', (client) => {
+    client.on('error', (error) => log.debug({ err: error }, 'database connection failed'));
+    if (tracingOn()) traceQueries(client);
+  });
   return pool;
+}
+
+/**
+ * What a statement does, for its span's name: its first keyword, or for a WITH the first change
+ * its CTEs make (INSERT, UPDATE, DELETE), else SELECT.
+ */
+export function sqlOperation(text: string): string {
+  const first = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase();
+  if (first !== 'WITH') return first ?? 'QUERY';
+  return /\b(INSERT|UPDATE|DELETE|MERGE)\b/i.exec(text)?.[1]?.toUpperCase() ?? 'SELECT';
+}
+
+/**
+ * A span per query made inside a trace (a request, a handled event), with its SQL text (the
+ * parameters, which may be personal data, are not recorded). Queries outside any trace (health
+ * checks, metrics) make none. Callback-style calls pass through untraced: Eventide awaits its
+ * queries, and pool.query's own call of its client is one of them (no second span).
+ */
+function traceQueries(client: pg.Pool | pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    if (!inTrace() || typeof args.at(-1) === 'function') return query(...args);
+    const config = args[0] as string | { text?: string } | undefined;
+    const text = typeof config === 'string' ? config : (config?.text ?? '');
+    const operation = sqlOperation(text);
+    const span = startSpan(`pg ${operation}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'db.system.name': 'postgresql', 'db.operation.name': operation, 'db.query.text': text.slice(0, 2048) },
+    });
+    const result = query(...args);
+    if (!(result instanceof Promise)) {
+      span?.end();
+      return result;
+    }
+    return result.then(
+      (value) => {
+        span?.end();
+        return value;
+      },
+      (error: unknown) => {
+        failed(span, error);
+        span?.end();
+        throw error;
+      },
+    );
+  }) as typeof client.query;
 }
 
 /**

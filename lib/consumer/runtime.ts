@@ -17,6 +17,7 @@ import {
   Partitioners,
   type Producer,
 } from '../kafka.ts';
+import { batchTraces, failed, inEventSpan, inSpan, type Span, SpanKind, tracingOn } from '../tracing.ts';
 import { decide, defaultRetryPolicy, type RetryPolicy } from './decision.ts';
 import { RecordThrottle } from './throttle.ts';
 
@@ -300,10 +301,34 @@ export class EventConsumer {
   }
 
   private async batch(payload: EachBatchPayload): Promise<void> {
-    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
+    const { batch, heartbeat, isRunning } = payload;
     if (batch.messages.length === 0) return;
-    const partition = batch.partition;
     const parsed = (await this.allowed(batch.messages, heartbeat, isRunning)).map((m) => this.decode(m));
+    if (!tracingOn() || parsed.length === 0) return this.handleBatch(payload, parsed);
+    const { parent, links } = batchTraces(parsed.map((p) => headersOf(p.message).traceparent));
+    return inSpan(
+      `${this.options.topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent,
+        links,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': this.options.topic,
+          'messaging.destination.partition.id': String(batch.partition),
+          'messaging.consumer.group.name': this.options.groupId,
+          'messaging.batch.message_count': parsed.length,
+          'messaging.kafka.offset': Number(parsed[0]?.message.offset),
+        },
+      },
+      (span) => this.handleBatch(payload, parsed, span),
+    );
+  }
+
+  private async handleBatch(payload: EachBatchPayload, parsed: ReturnType<EventConsumer['decode']>[], span?: Span): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
+    const partition = batch.partition;
     const valid = parsed.filter((p): p is { message: KafkaMessage; event: DecodedEvent } => p.event !== undefined);
     let outcomes: (Rejection | undefined)[] = [];
     try {
@@ -319,6 +344,7 @@ export class EventConsumer {
       if (outcomes.length > 0 && outcomes.length !== valid.length)
         throw new Error(`the handler answered ${outcomes.length} outcomes for ${valid.length} events`);
     } catch (error) {
+      failed(span, error);
       return this.retryLater(partition, pause, (error as Error).message);
     }
     const problems = new Map<string, string>();
@@ -346,6 +372,7 @@ export class EventConsumer {
             `offset ${message.offset}: ${problem} (attempt ${attempts} of ${this.policy.maxAttempts})`,
           );
         }
+        span?.addEvent('dead-lettered', { 'messaging.kafka.offset': Number(message.offset), reason: problem });
         try {
           await this.deadLetter(message, partition, problem, attempts);
         } catch (error) {
@@ -456,7 +483,7 @@ export function eachEvent(handle: (event: DecodedEvent) => Promise<unknown>): Ba
     const outcomes: (Rejection | undefined)[] = [];
     for (const event of events) {
       try {
-        await handle(event);
+        await inEventSpan(`${event.type} handle`, event.traceparent, () => handle(event));
         outcomes.push(undefined);
       } catch (error) {
         if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;
@@ -485,7 +512,11 @@ export function eachEventOnce(
     for (let start = 0; start < events.length; start += chunkSize) {
       const chunk = events.slice(start, start + chunkSize);
       try {
-        await inbox.onceEach(chunk, (event) => event.id, handle);
+        await inbox.onceEach(
+          chunk,
+          (event) => event.id,
+          (tx, event) => inEventSpan(`${event.type} handle`, event.traceparent, () => handle(tx, event)),
+        );
         outcomes.push(...chunk.map(() => undefined));
       } catch (error) {
         if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;

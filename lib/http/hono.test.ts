@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey, limitBody, problemErrors, readJson, replayOrMismatch, requestMetrics } from './hono.ts';
+import { idempotencyKey, limitBody, observeRequests, problemErrors, readJson, replayOrMismatch } from './hono.ts';
 import { HttpProblem, withHeaders } from './problem.ts';
 
 class Missing extends Error {}
@@ -11,7 +11,7 @@ const log = pino({ level: 'silent' });
 function app() {
   const registry = new Registry();
   const api = new Hono();
-  api.use(requestMetrics(registry));
+  api.use(observeRequests(registry));
   problemErrors(api, {
     log,
     translate: (error) =>

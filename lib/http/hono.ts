@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { databaseUnavailable } from '../database-errors.ts';
+import { contextFrom, inSpan, SpanKind, SpanStatusCode, type TextMapGetter, tracingOn } from '../tracing.ts';
 import { HttpProblem, problemResponse } from './problem.ts';
 
 /**
@@ -37,8 +38,12 @@ export const limitBody = (maxBytes: number): MiddlewareHandler =>
     onError: (c) => problemResponse(c, new HttpProblem(413, 'Payload too large', `bodies are limited to ${maxBytes} bytes`).problem),
   });
 
-/** http_requests_total and http_request_duration_seconds by route (the template, not the path). */
-export function requestMetrics(registry: Registry): MiddlewareHandler {
+/**
+ * http_requests_total and http_request_duration_seconds by route (the template, not the path), and
+ * with tracing on a server span per request, the child of the caller's traceparent: what the
+ * request writes to the outbox carries it on (encodeEvent).
+ */
+export function observeRequests(registry: Registry): MiddlewareHandler {
   const requests = new Counter({
     name: 'http_requests_total',
     help: 'HTTP requests by route and status.',
@@ -52,12 +57,28 @@ export function requestMetrics(registry: Registry): MiddlewareHandler {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const headers: TextMapGetter<Context> = { keys: (c) => Object.keys(c.req.header()), get: (c, key) => c.req.header(key) };
   return async (c, next) => {
     const stop = latency.startTimer();
-    await next();
+    const method = c.req.method;
+    await inSpan(
+      `${method} ${c.req.path}`,
+      {
+        kind: SpanKind.SERVER,
+        parent: tracingOn() ? contextFrom(c, headers) : undefined,
+        attributes: { 'http.request.method': method, 'url.path': c.req.path },
+      },
+      async (span) => {
+        await next();
+        // The route is known once routing ran: the span is named after it, as the conventions say.
+        span?.updateName(`${method} ${c.req.routePath || c.req.path}`);
+        span?.setAttributes({ 'http.route': c.req.routePath, 'http.response.status_code': c.res.status });
+        if (c.res.status >= 500) span?.setStatus({ code: SpanStatusCode.ERROR });
+      },
+    );
     const route = c.req.routePath || 'unmatched';
-    stop({ method: c.req.method, route });
-    requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    stop({ method, route });
+    requests.inc({ method, route, status: String(c.res.status) });
   };
 }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { badInputForDatabase } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
-import { idempotencyKey, limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { idempotencyKey, limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, listQuery } from './schema.ts';
@@ -33,7 +33,7 @@ function takeVersion(body: unknown): { body: unknown; version?: number } {
 /** The catalog's HTTP API under /api/v1, plus health, metrics and its OpenAPI document. */
 export function catalogApi(deps: CatalogApiDeps): Hono {
   const app = new Hono();
-  app.use(requestMetrics(deps.registry));
+  app.use(observeRequests(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error, c) {

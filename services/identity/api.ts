@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
-import { limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid, withHeaders } from '../../lib/http/problem.ts';
 import { email, phoneNumber, tenantId } from '../teachers/schema.ts';
 import { publicUser, type UserRow } from './accounts.ts';
@@ -64,7 +64,7 @@ export function clientAddress(c: Context, trustProxy = false): string {
  */
 export function identityApi(deps: IdentityApiDeps): Hono {
   const app = new Hono();
-  app.use(requestMetrics(deps.registry));
+  app.use(observeRequests(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error) {

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { type Health, healthRoutes } from '../../lib/health.ts';
-import { problemErrors, requestMetrics } from '../../lib/http/hono.ts';
+import { observeRequests, problemErrors } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { minorFromDb } from '../payments/money.ts';
 import { balanceOf } from './ledger.ts';
@@ -26,7 +26,7 @@ function decodeCursor(cursor: string): [string, string] | undefined {
 /** The ledger's read API: a merchant's balances and journal, plus health and metrics. */
 export function ledgerApi({ db, registry, health, log }: { db: pg.Pool; registry: Registry; health: Health; log: Logger }): Hono {
   const app = new Hono();
-  app.use(requestMetrics(registry));
+  app.use(observeRequests(registry));
   problemErrors(app, { log });
   healthRoutes(app, { health, registry });
   const merchant = (raw: string) => {

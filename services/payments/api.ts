@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { type Health, healthRoutes } from '../../lib/health.ts';
-import { idempotencyKey, limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { idempotencyKey, limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { merchantInput, pageQuery, paymentInput, withdrawalInput } from './schema.ts';
 import { type Answer, Conflict, CurrencyMismatch, NotFound, type PaymentStore } from './store.ts';
@@ -24,7 +24,7 @@ export interface PaymentsApiDeps {
  */
 export function paymentsApi(deps: PaymentsApiDeps): Hono {
   const app = new Hono();
-  app.use(requestMetrics(deps.registry));
+  app.use(observeRequests(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error) {

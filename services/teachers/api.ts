@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { etag, expectedVersion } from '../../lib/http/conditional.ts';
-import { limitBody, problemErrors, readJson, requestMetrics } from '../../lib/http/hono.ts';
+import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { listQuery, teacherInput, teacherPatch } from './schema.ts';
 import { decodeCursor, EmailTaken, NotFound, type TeacherStore, VersionConflict } from './store.ts';
@@ -26,7 +26,7 @@ const maxBodyBytes = 16 * 1024;
 /** The teachers API under /api/v1/teachers (administrators only), plus health and metrics. */
 export function teachersApi(deps: TeachersApiDeps): Hono {
   const app = new Hono();
-  app.use(requestMetrics(deps.registry));
+  app.use(observeRequests(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error, _c) {
