@@ -5,7 +5,7 @@ import type { KafkaCluster } from './kafka.ts';
 import { namespace, selectorLabels } from './labels.ts';
 import { NetworkPolicies } from './network-policies.ts';
 import { Topic, type TopicProps } from './topic.ts';
-import { type ContainerResources, type EnvValue, Workload } from './workload.ts';
+import { type ContainerResources, type EnvValue, type TracingExport, Workload } from './workload.ts';
 
 /** The platform's Kafka as a service sees it. */
 export interface KafkaAccess {
@@ -79,6 +79,8 @@ export interface EventDrivenServiceProps {
   spread?: boolean;
   /** A PodDisruptionBudget keeping this many pods through voluntary disruptions. Default: none. */
   minAvailable?: number;
+  /** Send spans there (OTEL_* variables, this service's name). Default: none (tracing off). */
+  tracing?: TracingExport;
 }
 
 /** Four weeks: dead letters wait for a person. */
@@ -135,6 +137,7 @@ export class EventDrivenService extends Construct {
       env: { ...own, ...props.env },
       resources: props.resources,
       spread: props.spread,
+      tracing: props.tracing,
       service: http !== undefined,
     });
     if (http) new NetworkPolicies(this, 'ingress', [{ backend: props.name, port: this.workload.port, clients: http.from }]);

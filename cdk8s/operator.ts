@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
 import type { KafkaCluster } from './kafka.ts';
 import { labels, namespace } from './labels.ts';
-import { Workload } from './workload.ts';
+import { type TracingExport, Workload } from './workload.ts';
 
 export interface EventideOperatorProps {
   image: string;
@@ -13,6 +13,8 @@ export interface EventideOperatorProps {
   replicas?: number;
   /** Spread replicas over nodes (production). Default: false. */
   spread?: boolean;
+  /** Send reconcile spans there. Default: none (tracing off). */
+  tracing?: TracingExport;
 }
 
 /**
@@ -85,6 +87,7 @@ export class EventideOperator extends Construct {
       replicas: props.replicas ?? 2,
       serviceAccountName: name,
       spread: props.spread,
+      tracing: props.tracing,
       // Above the 256 MiB the operator stays under at 10,000 Topics and 1,000 ConsumerGroups.
       resources: { requests: { cpu: '100m', memory: '192Mi' }, limits: { cpu: '1', memory: '320Mi' } },
       env: {

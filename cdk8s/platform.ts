@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { repoRoot } from '../devkit/paths.ts';
+import { repoRoot, versions } from '../devkit/paths.ts';
 import { EventideCrds } from './crds.ts';
 import { Elasticsearch } from './elasticsearch.ts';
 import { EventDrivenService } from './event-driven-service.ts';
 import { IdentityBootstrapAdmin } from './identity-bootstrap-admin.ts';
+import { Jaeger } from './jaeger.ts';
 import { StrimziKafka } from './kafka.ts';
 import { KafkaUi } from './kafka-ui.ts';
 import { namespace } from './labels.ts';
@@ -14,7 +15,7 @@ import { NetworkPolicies } from './network-policies.ts';
 import { EventideOperator } from './operator.ts';
 import { Postgres } from './postgres.ts';
 import type { Profile } from './profile.ts';
-import type { EnvValue } from './workload.ts';
+import type { EnvValue, TracingExport } from './workload.ts';
 
 const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 const image = (name: string) => `eventide/${name}:${version}`;
@@ -81,7 +82,14 @@ export function platformApp(profile: Profile, outdir: string): App {
         }
       : {}),
   };
+  // Every workload's spans, where the profile has a Jaeger of its own.
+  let tracing: TracingExport | undefined;
+  if (profile.tracing) {
+    new Jaeger(chart, 'jaeger', { image: `jaegertracing/jaeger:${versions.jaeger}` });
+    tracing = { endpoint: Jaeger.otlpEndpoint, sampleRatio: profile.tracing.sampleRatio };
+  }
   const api = {
+    tracing,
     replicas: profile.highAvailability ? 2 : 1,
     minAvailable: profile.highAvailability ? 1 : undefined,
     spread: profile.highAvailability,
@@ -117,6 +125,7 @@ export function platformApp(profile: Profile, outdir: string): App {
   });
   const indexer = new EventDrivenService(chart, 'search-indexer', {
     name: 'search-indexer',
+    tracing,
     image: image('search'),
     command: ['node', 'search-indexer.js'],
     spread: profile.highAvailability,
@@ -137,6 +146,7 @@ export function platformApp(profile: Profile, outdir: string): App {
   if (development(IdentityBootstrapAdmin.secretName)) new IdentityBootstrapAdmin(chart, 'identity-bootstrap-admin');
   const identity = new EventDrivenService(chart, 'identity', {
     name: 'identity',
+    tracing,
     image: image('identity'),
     command: ['node', 'identity.js'],
     spread: profile.highAvailability,
@@ -158,6 +168,7 @@ export function platformApp(profile: Profile, outdir: string): App {
   const moneyTopic = (topicName: string) => ({ topicName, partitions: 6, config: { 'retention.ms': String(30 * 24 * 60 * 60 * 1000) } });
   const payments = new EventDrivenService(chart, 'payments', {
     name: 'payments',
+    tracing,
     image: image('payments'),
     command: ['node', 'payments.js'],
     spread: profile.highAvailability,
@@ -170,6 +181,7 @@ export function platformApp(profile: Profile, outdir: string): App {
   });
   const ledger = new EventDrivenService(chart, 'ledger', {
     name: 'ledger',
+    tracing,
     image: image('ledger'),
     command: ['node', 'ledger.js'],
     spread: profile.highAvailability,
@@ -179,7 +191,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     produces: [moneyTopic('ledger.events')],
     consumes: { topics: ['payments.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },
   });
-  new EventideOperator(chart, 'operator', { image: image('operator'), kafka: cluster, spread: profile.highAvailability });
+  new EventideOperator(chart, 'operator', { image: image('operator'), kafka: cluster, spread: profile.highAvailability, tracing });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
   new NetworkPolicies(chart, 'network-policies', [
     {

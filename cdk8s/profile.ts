@@ -20,6 +20,11 @@ export interface Profile {
   highAvailability: boolean;
   /** A Kafka web UI, for a person watching the platform on a laptop. */
   kafkaUi: boolean;
+  /**
+   * A Jaeger in the cluster and every workload's spans sent to it, this share of new traces kept.
+   * None in production: point the workloads at your own collector (README, "Tracing").
+   */
+  tracing?: { sampleRatio: number };
   /** Secrets the chart refers to but does not contain: created by whoever runs the cluster. */
   externalSecrets: string[];
   /** The schools (tenants) onboarding knows: teachers refuses others, identity dead-letters their events. */
@@ -41,6 +46,7 @@ export const kind: Profile = {
   postgres: { storage: '1Gi', memory: '256Mi' },
   highAvailability: false,
   kafkaUi: true,
+  tracing: { sampleRatio: 1 },
   externalSecrets: [],
   tenants: ['school-a', 'school-b'],
 };

@@ -26,6 +26,14 @@ export interface ContainerResources {
   limits: { cpu: string; memory: string };
 }
 
+/** Where a workload sends its spans (lib/tracing.ts reads these as the standard OTEL_* variables). */
+export interface TracingExport {
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: an OTLP/HTTP collector, e.g. http://jaeger:4318. */
+  endpoint: string;
+  /** The share of new traces kept (parentbased_traceidratio): a trace begun upstream keeps its caller's decision. */
+  sampleRatio: number;
+}
+
 export interface WorkloadProps {
   /** Deployment, ConfigMap, container and (if any) Service name, e.g. "catalog". */
   name: string;
@@ -51,6 +59,19 @@ export interface WorkloadProps {
   spread?: boolean;
   /** A ClusterIP Service in front of the http port, named like the Deployment. Default: true. */
   service?: boolean;
+  /** Send spans there, under the Deployment's name as the service name. Default: none (tracing off). */
+  tracing?: TracingExport;
+}
+
+/** The OTEL_* variables of a workload that sends its spans to `tracing`; none without it. */
+export function tracingEnv(name: string, tracing: TracingExport | undefined): Record<string, string> {
+  if (!tracing) return {};
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: tracing.endpoint,
+    OTEL_SERVICE_NAME: name,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: String(tracing.sampleRatio),
+  };
 }
 
 /** The user every Eventide image runs as (node:24-alpine's "node"). */
@@ -80,7 +101,7 @@ export class Workload extends Construct {
     const meta = { name: props.name, namespace, labels: labels(props.name, props.component) };
     const resources = props.resources ?? defaultResources;
 
-    const entries = Object.entries(props.env ?? {});
+    const entries = Object.entries({ ...tracingEnv(props.name, props.tracing), ...props.env });
     const plain = Object.fromEntries(entries.filter((e): e is [string, string] => typeof e[1] === 'string'));
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: meta, data: { PORT: String(port), ...plain } });
     const env: k8s.EnvVar[] = [

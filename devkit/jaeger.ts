@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Jaeger } from '../cdk8s/jaeger.ts';
 import { cacheDir, repoRoot } from './paths.ts';
 import { freePort } from './ports.ts';
 import { launch, waitUntilReady } from './process.ts';
@@ -42,51 +43,6 @@ export async function jaegerBinary(): Promise<string> {
   return binary;
 }
 
-/** Jaeger's all-in-one pipeline on loopback ports: OTLP/HTTP in, memory storage, the query API out. */
-export function jaegerConfig(ports: { otlp: number; query: number; health: number }, maxTraces = 100_000): string {
-  return `service:
-  extensions: [jaeger_storage, jaeger_query, healthcheckv2]
-  pipelines:
-    traces:
-      receivers: [otlp]
-      processors: [batch]
-      exporters: [jaeger_storage_exporter]
-  telemetry:
-    metrics:
-      level: none
-    logs:
-      level: warn
-extensions:
-  healthcheckv2:
-    use_v2: true
-    http:
-      endpoint: 127.0.0.1:${ports.health}
-  jaeger_query:
-    storage:
-      traces: memory
-    http:
-      endpoint: 127.0.0.1:${ports.query}
-    grpc:
-      endpoint: 127.0.0.1:0
-  jaeger_storage:
-    backends:
-      memory:
-        memory:
-          max_traces: ${maxTraces}
-receivers:
-  otlp:
-    protocols:
-      http:
-        endpoint: 127.0.0.1:${ports.otlp}
-processors:
-  batch:
-    timeout: 200ms
-exporters:
-  jaeger_storage_exporter:
-    trace_storage: memory
-`;
-}
-
 /**
  * Starts a real Jaeger (v2) with in-memory storage, or uses EVENTIDE_JAEGER_URL and
  * EVENTIDE_OTLP_ENDPOINT for one someone else runs.
@@ -102,7 +58,7 @@ export async function startJaeger({ timeoutMs = 60_000 }: { timeoutMs?: number }
   const home = mkdtempSync(join(tmpdir(), 'eventide-jaeger-'));
   const ports = { otlp: await freePort(), query: await freePort(), health: await freePort() };
   const config = join(home, 'config.yaml');
-  writeFileSync(config, jaegerConfig(ports));
+  writeFileSync(config, Jaeger.config({ host: '127.0.0.1', ...ports }, 100_000));
   const url = `http://127.0.0.1:${ports.query}`;
   const answers = () =>
     fetch(`${url}/api/services`, { signal: AbortSignal.timeout(2_000) })

@@ -17,6 +17,8 @@ export interface Versions {
   elasticsearch: string;
   postgres: string;
   kubernetes: string;
+  /** The Jaeger image the kind profile runs (devkit builds the matching Go module: devkit/jaeger). */
+  jaeger: string;
 }
 
 /** versions.json is the one place the chart and the local servers take their versions from. */

@@ -39,7 +39,7 @@ import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import type { TracingConfig } from './config.ts';
 
 export type { Context, Span, TextMapGetter };
-export { SpanKind, SpanStatusCode };
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode };
 
 let enabled = false;
 const propagator = new W3CTraceContextPropagator();

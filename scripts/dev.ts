@@ -81,11 +81,15 @@ for (const line of describeAddresses(p.addresses)) console.log(`    ${line}`);
 console.log(`    service catalog → ${p.catalog.url}   service search-api → ${p.searchApi.url}   (as kubectl port-forward would)`);
 console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: README, "School onboarding")`);
 console.log(`    service payments → ${p.payments.url}   service ledger → ${p.ledger.url}   (README, "Payments")`);
+console.log(
+  `  traces         ${p.jaeger.url}  (Jaeger: every workload sends its spans there; the query API answers, e.g. ${p.jaeger.url}/api/traces?service=catalog&limit=5 — the UI page comes with the kind profile's image)`,
+);
 console.log(`  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_DOCS_PER_SECOND; 0 = no cap) so lag can build up`);
 console.log(`
 Try it:
   curl -s -X POST ${p.catalog.url}/api/v1/events -H 'content-type: application/json' -d '{"name":"Jazz at the harbour","category":"concert","startsAt":"2027-03-01T19:00:00Z","endsAt":"2027-03-01T22:00:00Z","venue":"Hafenhalle","city":"Hamburg","country":"DE","capacity":300,"priceMinor":2500,"currency":"EUR","organizerId":"5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90"}'
   curl -s '${p.searchApi.url}/api/v1/search/events?q=jazz'        (a second or so after the POST)
+  curl -s '${p.jaeger.url}/api/traces?service=search-indexer&limit=1'   (that POST's trace: request → outbox → relay → Kafka → indexer → Elasticsearch)
   ${kubectlCmd} -n ${namespace} get topics,cg,deploy,pods
   make load        (in another terminal: writes through the catalog; watch search-indexer scale by lag)
 Ctrl-C stops everything.`);

@@ -1,6 +1,6 @@
 /**
  * What local mode puts where a cluster runs infrastructure: the local PostgreSQL and Elasticsearch
- * answer for the chart's StatefulSet Pods, the local Kafka for the Strimzi `Kafka` resource, and
+ * answer for the chart's StatefulSet Pods, the local Jaeger for its Deployment, the local Kafka for the Strimzi `Kafka` resource, and
  * a tiny provisioner binds the StatefulSets' volume claims as kind's local-path provisioner would.
  */
 import { mkdirSync } from 'node:fs';
@@ -72,6 +72,18 @@ export function elasticsearchStandIn(url: string, describe: string): StandIn {
       const health = (await response.json()) as { status?: string };
       return health.status === 'green' || health.status === 'yellow';
     },
+  };
+}
+
+/** Jaeger: Ready once its query API answers (the chart's probe asks its health endpoint). */
+export function jaegerStandIn(url: string, describe: string): StandIn {
+  return {
+    app: 'jaeger',
+    describe,
+    ready: () =>
+      fetch(`${url}/api/services`, { signal: AbortSignal.timeout(3_000) })
+        .then((r) => r.ok)
+        .catch(() => false),
   };
 }
 

@@ -54,7 +54,7 @@ export class KafkaLag {
           (topic) => this.admin.fetchTopicOffsets(topic),
         );
       },
-      { ...batch, key: (topic) => topic },
+      { ...batch, key: (topic) => topic, spanName: 'kafka ListOffsets' },
     );
     this.describes = new Batcher(
       async (groupIds) => {
@@ -66,7 +66,7 @@ export class KafkaLag {
           return answered(!group || group.state === 'Empty' || group.state === 'Dead' ? 0 : group.members.length);
         });
       },
-      { ...batch, key: (groupId) => groupId },
+      { ...batch, key: (groupId) => groupId, spanName: 'kafka DescribeGroups' },
     );
   }
 

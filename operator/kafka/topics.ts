@@ -60,8 +60,8 @@ export class KafkaTopics {
     const { onRequest } = options;
     if (onRequest) this.admin.on(this.admin.events.REQUEST, (event) => onRequest(event.payload.apiName));
     const batch = options.batch ?? {};
-    this.describes = new Batcher((names) => this.describeMany(names), { ...batch, key: (name) => name });
-    this.creates = new Batcher((topics) => this.createMany(topics), { ...batch, key: (t) => t.name });
+    this.describes = new Batcher((names) => this.describeMany(names), { ...batch, key: (name) => name, spanName: 'kafka describe topics' });
+    this.creates = new Batcher((topics) => this.createMany(topics), { ...batch, key: (t) => t.name, spanName: 'kafka CreateTopics' });
     this.partitionAdds = new Batcher(
       (adds) =>
         eachOrAlone(
@@ -72,7 +72,7 @@ export class KafkaTopics {
           },
           (add) => this.addPartitionsAlone(add.name, add.count),
         ),
-      { ...batch, key: (a) => a.name },
+      { ...batch, key: (a) => a.name, spanName: 'kafka CreatePartitions' },
     );
     this.configSets = new Batcher(
       (sets) =>
@@ -86,7 +86,7 @@ export class KafkaTopics {
             await this.alterConfigs([one]);
           },
         ),
-      { ...batch, key: (s) => s.name },
+      { ...batch, key: (s) => s.name, spanName: 'kafka AlterConfigs' },
     );
   }
 

@@ -10,6 +10,7 @@ import {
   wrapHttpLibrary,
 } from '@kubernetes/client-node';
 import { backoffMs, sleep } from '../../lib/backoff.ts';
+import { inSpan, inTrace, SpanKind } from '../../lib/tracing.ts';
 import { TokenBucket } from '../runtime/token-bucket.ts';
 
 export interface KubeClientOptions {
@@ -60,6 +61,20 @@ export class KubeClients {
     const inner = new IsomorphicFetchHttpLibrary();
     const retries = options.retries ?? 5;
     const send = async (request: RequestContext): Promise<ResponseContext> => {
+      // Inside a reconcile: one span for the request, the rate limit's wait and 429 retries included.
+      if (!inTrace()) return sendWithRetries(request);
+      const method = request.getHttpMethod();
+      return inSpan(
+        `kube ${method} ${resourceOf(request.getUrl())}`,
+        { kind: SpanKind.CLIENT, attributes: { 'http.request.method': method, 'url.full': request.getUrl() } },
+        async (span) => {
+          const response = await sendWithRetries(request);
+          span?.setAttribute('http.response.status_code', response.httpStatusCode);
+          return response;
+        },
+      );
+    };
+    const sendWithRetries = async (request: RequestContext): Promise<ResponseContext> => {
       for (let attempt = 0; ; attempt++) {
         await bucket.take();
         const response = await inner.send(request).toPromise();

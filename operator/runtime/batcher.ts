@@ -1,3 +1,5 @@
+import { batchTraces, inSpan, traceparentOf } from '../../lib/tracing.ts';
+
 export interface BatcherOptions<In> {
   /** How long the first call of a batch waits for others to join it. Default 10 ms. */
   lingerMs?: number;
@@ -5,6 +7,8 @@ export interface BatcherOptions<In> {
   maxBatch?: number;
   /** Inputs with one key share one slot and one answer (e.g. two groups reading one topic's offsets). */
   key?: (input: In) => string;
+  /** The span each batch runs in (e.g. "kafka CreateTopics"), linked to its callers' spans. Default: none. */
+  spanName?: string;
 }
 
 /** What one batch returns for one of its inputs: a value, or the error that input alone met. */
@@ -12,6 +16,8 @@ export type Outcome<Out> = { ok: true; value: Out } | { ok: false; error: unknow
 
 interface Slot<In, Out> {
   input: In;
+  /** The caller's span when tracing is on: the batch span links it. */
+  traceparent?: string;
   waiters: { resolve: (value: Out) => void; reject: (error: unknown) => void }[];
 }
 
@@ -25,6 +31,7 @@ export class Batcher<In, Out> {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly key: (input: In) => string;
+  private readonly spanName?: string;
   private pending = new Map<string, Slot<In, Out>>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -32,6 +39,7 @@ export class Batcher<In, Out> {
     this.run = run;
     this.lingerMs = options.lingerMs ?? 10;
     this.maxBatch = options.maxBatch ?? 100;
+    this.spanName = options.spanName;
     let unique = 0;
     this.key = options.key ?? (() => String(unique++));
   }
@@ -41,7 +49,7 @@ export class Batcher<In, Out> {
       const key = this.key(input);
       const slot = this.pending.get(key);
       if (slot) slot.waiters.push({ resolve, reject });
-      else this.pending.set(key, { input, waiters: [{ resolve, reject }] });
+      else this.pending.set(key, { input, traceparent: traceparentOf(), waiters: [{ resolve, reject }] });
       if (this.pending.size >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });
@@ -53,7 +61,16 @@ export class Batcher<In, Out> {
     const slots = [...this.pending.values()];
     this.pending = new Map();
     if (slots.length === 0) return;
-    this.run(slots.map((s) => s.input)).then(
+    const inputs = slots.map((s) => s.input);
+    // A batch serves many reconciles: its span sits under the first and links them all.
+    const batch = this.spanName
+      ? inSpan(
+          this.spanName,
+          { ...batchTraces(slots.map((s) => s.traceparent)), attributes: { 'eventide.batch.size': inputs.length } },
+          () => this.run(inputs),
+        )
+      : this.run(inputs);
+    batch.then(
       (outcomes) =>
         slots.forEach((slot, i) => {
           const outcome = outcomes[i] ?? { ok: false, error: new Error('the batch returned no answer for this input') };

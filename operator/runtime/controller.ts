@@ -1,4 +1,5 @@
 import type { Logger } from '../../lib/log.ts';
+import { inSpan, ROOT_CONTEXT } from '../../lib/tracing.ts';
 import type { OperatorMetrics } from './metrics.ts';
 import { WorkQueue } from './workqueue.ts';
 
@@ -71,7 +72,12 @@ export class ControllerLoop {
       const log = this.log.child({ key });
       const stopTimer = this.metrics.reconcileDuration.startTimer({ controller });
       try {
-        const result = await this.reconciler.reconcile(key, log);
+        // Each reconcile is a trace of its own, its Kubernetes and Kafka calls below it.
+        const result = await inSpan(
+          `reconcile ${controller}`,
+          { parent: ROOT_CONTEXT, attributes: { 'eventide.controller': controller, 'eventide.key': key } },
+          () => this.reconciler.reconcile(key, log),
+        );
         this.queue.forget(key);
         this.metrics.retryDelay.remove({ controller, key });
         this.metrics.reconciles.inc({ controller, result: 'success' });

@@ -3,7 +3,7 @@
  * it: real Kafka, Elasticsearch, PostgreSQL and a Kubernetes control plane (API server, controller
  * manager, scheduler); the kind chart applied by `make deploy`'s own steps (scripts/deploy.ts); and
  * the local node agent (devkit/kubelet) running every Eventide Pod from its manifest as a process.
- * The local servers stand in for the Strimzi Kafka and the StatefulSets, through one address table.
+ * The local servers stand in for the Strimzi Kafka, the StatefulSets and Jaeger, through one address table.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
+import { Jaeger } from '../../cdk8s/jaeger.ts';
 import { EventideOperator } from '../../cdk8s/operator.ts';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { type JaegerServer, startJaeger } from '../../devkit/jaeger.ts';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { type KubeServer, startKubeApiServer } from '../../devkit/kube.ts';
 import type { ServiceAddress } from '../../devkit/kubelet/address-map.ts';
@@ -20,7 +22,7 @@ import { NodeAgent } from '../../devkit/kubelet/agent.ts';
 import type { RestartBackoff } from '../../devkit/kubelet/probe-state.ts';
 import { eventideImage } from '../../devkit/kubelet/program.ts';
 import { ServiceProxy } from '../../devkit/kubelet/service-proxy.ts';
-import { elasticsearchStandIn, KafkaStatusWriter, postgresStandIn } from '../../devkit/kubelet/stand-ins.ts';
+import { elasticsearchStandIn, jaegerStandIn, KafkaStatusWriter, postgresStandIn } from '../../devkit/kubelet/stand-ins.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { type PostgresServer, startPostgres } from '../../devkit/postgres.ts';
 import { launch, waitUntilReady } from '../../devkit/process.ts';
@@ -77,6 +79,7 @@ async function serverSet(onProgress: (m: string) => void) {
     announced('elasticsearch', startElasticsearch()),
     announced('postgres', startPostgres()),
     announced('kubernetes control plane', startKubeApiServer({ controlPlane: true })),
+    announced('jaeger', startJaeger()),
   ] as const);
   const failures = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
@@ -84,7 +87,13 @@ async function serverSet(onProgress: (m: string) => void) {
     throw new Error(failures.map((f) => (f.reason instanceof Error ? f.reason.message : String(f.reason))).join('\n\n'));
   }
   const value = <T>(r: PromiseSettledResult<T>) => (r as PromiseFulfilledResult<T>).value;
-  return { kafka: value(started[0]), elasticsearch: value(started[1]), postgres: value(started[2]), kube: value(started[3]) };
+  return {
+    kafka: value(started[0]),
+    elasticsearch: value(started[1]),
+    postgres: value(started[2]),
+    kube: value(started[3]),
+    jaeger: value(started[4]),
+  };
 }
 
 /** host:port of a URL or a broker list's first entry. */
@@ -98,8 +107,11 @@ export function addressTable(servers: {
   kafka: KafkaServer;
   elasticsearch: ElasticsearchServer;
   postgres: PostgresServer;
+  jaeger: JaegerServer;
 }): ServiceAddress[] {
   return [
+    { service: Jaeger.serviceName, namespace, port: Jaeger.ports.otlp, local: hostPort(servers.jaeger.otlpEndpoint) },
+    { service: Jaeger.serviceName, namespace, port: Jaeger.ports.query, local: hostPort(servers.jaeger.url) },
     { service: 'eventide-kafka-bootstrap', namespace, port: 9092, local: hostPort(servers.kafka.endpoint) },
     { service: 'elasticsearch', namespace, port: 9200, local: hostPort(servers.elasticsearch.endpoint) },
     { service: 'postgres', namespace, port: 5432, local: hostPort(servers.postgres.endpoint) },
@@ -169,6 +181,8 @@ export interface LocalCluster {
   elasticsearch: ElasticsearchServer;
   postgres: PostgresServer;
   kube: KubeServer;
+  /** Every workload's spans (the kind chart's OTLP settings reach it through the address table). */
+  jaeger: JaegerServer;
   agent: NodeAgent;
   /** The address table: cluster Service address → local server. */
   addresses: ServiceAddress[];
@@ -184,11 +198,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const progress = options.onProgress ?? (() => {});
   mkdirSync(options.logDir, { recursive: true });
   const [servers, strimzi] = await Promise.all([serverSet(progress), strimziCrds()]);
-  const { kafka, elasticsearch, postgres, kube } = servers;
+  const { kafka, elasticsearch, postgres, kube, jaeger } = servers;
   const stoppables: { stop(): Promise<void> | void }[] = [];
   const stop = async () => {
     for (const s of stoppables.reverse()) await Promise.resolve(s.stop()).catch(() => undefined);
-    await Promise.allSettled([kafka, elasticsearch, postgres, kube].map((s) => s.dispose()));
+    await Promise.allSettled([kafka, elasticsearch, postgres, kube, jaeger].map((s) => s.dispose()));
   };
   try {
     const kubectl = async (...args: string[]) =>
@@ -218,6 +232,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       standIns: [
         postgresStandIn(postgres.endpoint, `local PostgreSQL ${postgres.endpoint}`),
         elasticsearchStandIn(elasticsearch.endpoint, `local Elasticsearch ${elasticsearch.endpoint}`),
+        jaegerStandIn(jaeger.url, `local Jaeger ${jaeger.url}`),
       ],
       backoff: options.backoff,
       onRestart: options.onRestart,
@@ -233,7 +248,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       stoppables.push(proxy);
       return { url: `http://127.0.0.1:${await proxy.listen(port)}` };
     };
-    return { kafka, elasticsearch, postgres, kube, agent, addresses, kc, kubectl, expose, stop };
+    return { kafka, elasticsearch, postgres, kube, jaeger, agent, addresses, kc, kubectl, expose, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -62,6 +62,7 @@ for (const profile of Object.values(profiles)) {
           'payments',
           'ledger',
           ...(profile.kafkaUi ? ['kafka-ui'] : []),
+          ...(profile.tracing ? ['jaeger'] : []),
         ].sort(),
       );
     });

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { profiles } from '../../cdk8s/profile.ts';
 import { containerEnv } from '../../devkit/kubelet/pod-env.ts';
 import { localProgram } from '../../devkit/kubelet/program.ts';
+import { tracingEnv } from '../../lib/config.ts';
 import { configSchema as operatorConfig } from '../../operator/config.ts';
 import { catalogConfig } from '../../services/catalog/config.ts';
 import { identityConfig } from '../../services/identity/config.ts';
@@ -77,10 +78,11 @@ for (const profile of Object.values(profiles)) {
           spec: { containers: [container] },
         };
         const env = containerEnv(pod, container, { configMaps, secrets });
-        const parsed = schema.safeParse(env);
+        // runService validates OpenTelemetry's variables beside every program's own schema.
+        const parsed = schema.extend(tracingEnv).safeParse(env);
         expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
         // Node reads NODE_OPTIONS itself, before the program starts.
-        const unread = Object.keys(env).filter((name) => !(name in schema.shape) && name !== 'NODE_OPTIONS');
+        const unread = Object.keys(env).filter((name) => !(name in schema.shape) && !(name in tracingEnv) && name !== 'NODE_OPTIONS');
         expect(unread, `${deployment.metadata.name} sets variables its program does not read`).toEqual([]);
       });
     }

@@ -10,12 +10,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoreV1Api } from '@kubernetes/client-node';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Consumer, kafkaClient } from '../../lib/kafka.ts';
-import { type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
+import { type LocalPlatform, startLocalPlatform } from '../../scripts/local/platform.ts';
+import { bootstrapAdmin } from './admin.ts';
 
 let platform: LocalPlatform;
 let logDir: string;
@@ -49,16 +49,9 @@ beforeAll(async () => {
   logDir = mkdtempSync(join(tmpdir(), 'eventide-onboarding-'));
   platform = await startLocalPlatform({ logDir, backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 } });
   console.log(`[onboarding] platform up in ${platform.startupSeconds.toFixed(1)} s`);
-  const secret = await platform.kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name: 'identity-bootstrap-admin' });
-  const field = (key: string) => Buffer.from(secret.data?.[key] ?? '', 'base64').toString('utf8');
-  secrets.push(field('password'));
-  const response = await fetch(`${platform.identity.url}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ tenantId: 'platform', email: field('email'), password: field('password') }),
-  });
-  expect(response.status).toBe(200);
-  adminToken = ((await response.json()) as { accessToken: string }).accessToken;
+  const admin = await bootstrapAdmin(platform);
+  secrets.push(admin.password);
+  adminToken = admin.accessToken;
   secrets.push(adminToken);
   reader = kafkaClient({ clientId: 'onboarding-e2e', brokers: platform.kafka.brokers }).consumer({ groupId: 'onboarding-e2e-reader' });
   await reader.connect();
