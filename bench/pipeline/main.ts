@@ -20,17 +20,12 @@ import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { alias } from '../../services/search/index-definition.ts';
 import { compareStores, indexedVersions } from '../../test/e2e/convergence.ts';
 import { median, percentile, table } from '../lib/stats.ts';
+import { create, type Sample, VisibilityTracker } from '../lib/visibility.ts';
 
 const rounds = Number(process.env.ROUNDS ?? 3);
 const seconds = Number(process.env.DURATION ?? 15);
 const fixedRate = Number(process.env.RATE ?? 100);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
-
-interface Sample {
-  sent: number;
-  acked?: number;
-  visible?: number;
-}
 
 interface Run {
   design: 'pipeline' | 'seed';
@@ -43,65 +38,6 @@ interface Run {
   sendToVisibleMs: number[];
   lost: number;
   errors: number;
-}
-
-/** Finds acknowledged ids in the index with a _search, as a user's query would. */
-class VisibilityTracker {
-  private readonly pending = new Map<string, Sample>();
-  private running = true;
-  private readonly loop: Promise<void>;
-
-  constructor(es: Client, index: string) {
-    this.loop = (async () => {
-      while (this.running || this.pending.size > 0) {
-        const ids = [...this.pending.keys()].slice(0, 5_000);
-        if (ids.length > 0) {
-          const result = await es
-            .search({ index, size: ids.length, _source: false, query: { ids: { values: ids } } })
-            .catch(() => undefined);
-          const at = performance.now();
-          for (const hit of result?.hits.hits ?? []) {
-            const sample = this.pending.get(hit._id as string);
-            if (sample) sample.visible = at;
-            this.pending.delete(hit._id as string);
-          }
-        }
-        await sleep(50);
-      }
-    })();
-  }
-
-  watch(id: string, sample: Sample) {
-    this.pending.set(id, sample);
-  }
-
-  /** Stops once everything watched is visible or the grace period is over. */
-  async finish(graceMs: number): Promise<void> {
-    this.running = false;
-    const deadline = Date.now() + graceMs;
-    while (this.pending.size > 0 && Date.now() < deadline) await sleep(50);
-    this.pending.clear();
-    await this.loop;
-  }
-}
-
-async function create(catalogUrl: string, samples: Sample[], tracker: VisibilityTracker): Promise<boolean> {
-  const sample: Sample = { sent: performance.now() };
-  samples.push(sample);
-  try {
-    const response = await fetch(`${catalogUrl}/api/v1/events`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(sampleEvent()),
-    });
-    const body = (await response.json()) as { id?: string };
-    if (response.status !== 201 || !body.id) return false;
-    sample.acked = performance.now();
-    tracker.watch(body.id, sample);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function measure(

@@ -5,7 +5,7 @@
  * into the ledger — and the operator's reconciles are traced with their Kubernetes calls.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,5 +137,54 @@ describe('one trace per flow, across services', () => {
     const handled = spans.find((s) => s.service === 'ledger' && s.name.endsWith(' handle'));
     expect(handled?.parentSpanId, describeSpans(spans)).toBe(publish.spanId);
     expect(spans.some((s) => s.service === 'ledger' && s.name === 'pg INSERT' && s.parentSpanId === handled?.spanId)).toBe(true);
+  });
+});
+
+describe('the operator, traced', () => {
+  it('a new Topic: its reconcile is a trace holding the Kubernetes requests and the Kafka CreateTopics batch', async () => {
+    const name = `traced-${Date.now().toString(36)}`;
+    const manifest = join(tmpdir(), `${name}.yaml`);
+    writeFileSync(
+      manifest,
+      `apiVersion: eventide.dev/v1alpha1
+kind: Topic
+metadata:
+  name: ${name}
+  namespace: eventide
+spec:
+  topicName: ${name}
+  partitions: 1
+  replicationFactor: 1
+`,
+    );
+    await platform.kubectl('apply', '-f', manifest);
+    const key = `eventide/${name}`;
+    const spans = await eventually(
+      async () => {
+        const search = new URL('/api/traces', platform.jaeger.url);
+        search.search = new URLSearchParams({
+          service: 'eventide-operator',
+          tags: JSON.stringify({ 'eventide.key': key }),
+          limit: '20',
+        }).toString();
+        const found = (await (await fetch(search)).json()) as { data?: { traceID: string }[] };
+        for (const { traceID } of found.data ?? []) {
+          const trace = await readTrace(platform.jaeger.url, traceID);
+          if (trace.some((s) => s.name === 'kafka CreateTopics')) return trace;
+        }
+        return undefined;
+      },
+      { timeoutMs: 60_000, what: `a reconcile trace of ${key} that created its topic` },
+    );
+    const reconcile = span(spans, 'eventide-operator', 'reconcile topic');
+    expect(reconcile.parentSpanId).toBeUndefined();
+    expect(reconcile.attributes['eventide.key']).toBe(key);
+    const create = span(spans, 'eventide-operator', 'kafka CreateTopics');
+    expect(create.parentSpanId).toBe(reconcile.spanId);
+    expect(create.links.map((l) => l.spanId)).toContain(reconcile.spanId);
+    expect(
+      spans.some((s) => s.name.startsWith('kube ') && s.parentSpanId === reconcile.spanId),
+      describeSpans(spans),
+    ).toBe(true);
   });
 });
