@@ -14,7 +14,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
 import { freePort } from '../../devkit/ports.ts';
-import { sampleEvent } from '../../scripts/local/load-generator.ts';
 import { startLocalPlatform, startService } from '../../scripts/local/platform.ts';
 import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { alias } from '../../services/search/index-definition.ts';
