@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments \
+.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments bench-tracing \
 	kind-up kind-down images deploy
 
 help: ## list the targets
@@ -82,6 +82,9 @@ bench-onboarding: install ## teachers created → users exist: teachers/s and p5
 
 bench-payments: install ## completion acked → balance reflects it, and double credits after a consumer SIGKILL, beside publish-after-commit
 	node bench/payments/main.ts
+
+bench-tracing: install ## the pipeline's throughput and request → visible with tracing off, 10 % and 100 % sampled into Jaeger
+	node bench/tracing/main.ts
 
 bench-indexer: install ## docs/s into Elasticsearch with 1, 2, 4 indexers, beside the bulk ceiling and one-at-a-time
 	node bench/indexer/main.ts

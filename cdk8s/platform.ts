@@ -85,8 +85,8 @@ export function platformApp(profile: Profile, outdir: string): App {
   // Every workload's spans, where the profile has a Jaeger of its own.
   let tracing: TracingExport | undefined;
   if (profile.tracing) {
-    new Jaeger(chart, 'jaeger', { image: `jaegertracing/jaeger:${versions.jaeger}` });
-    tracing = { endpoint: Jaeger.otlpEndpoint, sampleRatio: profile.tracing.sampleRatio };
+    if (!profile.tracing.endpoint) new Jaeger(chart, 'jaeger', { image: `jaegertracing/jaeger:${versions.jaeger}` });
+    tracing = { endpoint: profile.tracing.endpoint ?? Jaeger.otlpEndpoint, sampleRatio: profile.tracing.sampleRatio };
   }
   const api = {
     tracing,

@@ -21,10 +21,10 @@ export interface Profile {
   /** A Kafka web UI, for a person watching the platform on a laptop. */
   kafkaUi: boolean;
   /**
-   * A Jaeger in the cluster and every workload's spans sent to it, this share of new traces kept.
-   * None in production: point the workloads at your own collector (README, "Tracing").
+   * Every workload's spans, this share of new traces kept: to `endpoint` (an OTLP/HTTP collector the
+   * cluster has), or without one to a Jaeger the chart adds. None: tracing off (production today).
    */
-  tracing?: { sampleRatio: number };
+  tracing?: { sampleRatio: number; endpoint?: string };
   /** Secrets the chart refers to but does not contain: created by whoever runs the cluster. */
   externalSecrets: string[];
   /** The schools (tenants) onboarding knows: teachers refuses others, identity dead-letters their events. */

@@ -5,7 +5,7 @@ import { backoffMs } from './backoff.ts';
 import type { KafkaRecord } from './cloudevents.ts';
 import { type KafkaSecurity, kafkaClient, Partitioners, type Producer } from './kafka.ts';
 import { sqlIdentifier } from './pg.ts';
-import { contextOfTraceparent, failed, type Span, SpanKind, startSpan, traceparentOfSpan, tracingOn } from './tracing.ts';
+import { contextOfTraceparent, failed, type Span, SpanKind, sampled, startSpan, traceparentOfSpan, tracingOn } from './tracing.ts';
 
 /**
  * The transactional outbox: a service writes its change and the change's record in one
@@ -125,10 +125,11 @@ export interface RelayOptions extends OutboxLocation {
 /**
  * The relay's span for one row: the child of the span that wrote it (the traceparent the row
  * stores), so a trace shows how long the record waited in the outbox; the record carries this
- * span's traceparent on to its consumers. Rows written without a trace get none.
+ * span's traceparent on to its consumers. Rows written without a sampled trace get none.
  */
 function publishSpan(row: OutboxRow): Span | undefined {
-  if (!tracingOn() || !row.headers.traceparent) return undefined;
+  // A trace the sampler dropped gets no span: the record carries the writer's traceparent on as it is.
+  if (!tracingOn() || !sampled(row.headers.traceparent)) return undefined;
   return startSpan(`${row.topic} publish`, {
     kind: SpanKind.PRODUCER,
     parent: contextOfTraceparent(row.headers.traceparent),

@@ -1,7 +1,7 @@
 import { TraceFlags, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { tracingSchema } from './config.ts';
-import { batchTraces, linkTo, samplerFor, tracesEndpoint } from './tracing.ts';
+import { batchTraces, linkTo, sampled, samplerFor, tracesEndpoint } from './tracing.ts';
 
 const config = (env: Record<string, string>) => tracingSchema.parse(env);
 const tp = (trace: string, span: string, sampled = true) => `00-${trace.padEnd(32, '0')}-${span.padEnd(16, '0')}-0${sampled ? 1 : 0}`;
@@ -65,5 +65,14 @@ describe('batchTraces', () => {
     const { parent, links } = batchTraces([undefined, undefined]);
     expect(links).toEqual([]);
     expect(trace.getSpanContext(parent)).toBeUndefined();
+  });
+});
+
+describe('sampled', () => {
+  it('reads the sampled flag of a traceparent, and nothing else counts', () => {
+    expect(sampled(tp('a', '1'))).toBe(true);
+    expect(sampled(tp('a', '1', false))).toBe(false);
+    expect(sampled(undefined)).toBe(false);
+    expect(sampled('00-abc-01')).toBe(false);
   });
 });

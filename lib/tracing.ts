@@ -195,8 +195,15 @@ export function inEventSpan<T>(name: string, traceparent: string | undefined, wo
   );
 }
 
-/** Whether a span is active (a client span outside any trace would be a trace of its own: noise). */
-export const inTrace = (): boolean => enabled && trace.getActiveSpan() !== undefined;
+/**
+ * Whether a recorded span is active: a client span outside any trace would be a trace of its own
+ * (noise), and one under a trace the sampler dropped would be dropped too (work for nothing).
+ */
+export const inTrace = (): boolean => enabled && trace.getActiveSpan()?.isRecording() === true;
+
+/** Whether a traceparent names a sampled trace (its flags' last bit). */
+export const sampled = (traceparent: string | undefined): boolean =>
+  traceparent?.length === 55 && (Number.parseInt(traceparent.slice(53), 16) & 1) === 1;
 
 /** Marks a span as failed with the error's message. */
 export function failed(span: Span | undefined, error: unknown): void {

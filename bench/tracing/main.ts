@@ -1,0 +1,175 @@
+/**
+ * What tracing costs the pipeline (catalog → outbox → relay → Kafka → indexer → Elasticsearch):
+ * saturation throughput and request → visible latency with tracing off, sampling 10 % and 100 %
+ * of requests into a real Jaeger, in the same run on the same servers, configurations rotated each
+ * round so drift on a shared machine favours none. Each run starts its own catalog (own database)
+ * and indexer (own group, starting at the topic's end, and own index) as processes, configured
+ * only by the standard OTEL_* variables.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '@elastic/elasticsearch';
+import { startElasticsearch } from '../../devkit/elasticsearch.ts';
+import { startJaeger } from '../../devkit/jaeger.ts';
+import { startKafka } from '../../devkit/kafka.ts';
+import { freePort } from '../../devkit/ports.ts';
+import { startPostgres } from '../../devkit/postgres.ts';
+import { kafkaClient } from '../../lib/kafka.ts';
+import { startService } from '../../scripts/local/platform.ts';
+import { changeTopic } from '../../services/catalog/events.ts';
+import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
+import { median, percentile, table } from '../lib/stats.ts';
+import { create, type Sample, VisibilityTracker } from '../lib/visibility.ts';
+
+const rounds = Number(process.env.ROUNDS ?? 3);
+const seconds = Number(process.env.DURATION ?? 15);
+const concurrency = Number(process.env.CONCURRENCY ?? 32);
+
+interface Run {
+  config: string;
+  acked: number;
+  visible: number;
+  p50: number;
+  p99: number;
+  /** Requests acknowledged, and traces Jaeger holds from the run's catalog. */
+  requests: number;
+  traces: number;
+}
+
+console.log(`bench/tracing: ${rounds} rounds × (off, 10 %, 100 %), saturation with ${concurrency} clients, ${seconds} s each`);
+const [kafka, elasticsearch, postgres, jaeger] = await Promise.all([startKafka(), startElasticsearch(), startPostgres(), startJaeger()]);
+const logDir = mkdtempSync(join(tmpdir(), 'eventide-bench-tracing-'));
+const admin = kafkaClient({ clientId: 'bench-tracing', brokers: kafka.brokers }).admin();
+const es = new Client({ node: elasticsearch.url });
+const sampled = (ratio: number) => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint,
+  OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+  OTEL_TRACES_SAMPLER_ARG: String(ratio),
+});
+const configs: { name: string; env: Record<string, string> }[] = [
+  { name: 'off', env: {} },
+  { name: '10 %', env: sampled(0.1) },
+  { name: '100 %', env: sampled(1) },
+];
+
+/** Traces Jaeger holds from a service: the share of requests a run kept (a check that sampling did what it says). */
+async function traceCount(service: string): Promise<number> {
+  const response = await fetch(`${jaeger.url}/api/traces?service=${service}&limit=50000&lookback=1h`);
+  if (!response.ok) return 0;
+  return ((await response.json()) as { data?: unknown[] }).data?.length ?? 0;
+}
+
+async function measure(config: (typeof configs)[number]): Promise<Run> {
+  const id = randomUUID().slice(0, 8);
+  const group = `bench-tracing-${id}`;
+  const index = `bench-tracing-${id}`;
+  // A new group starts where the topic ends now: earlier runs' records are not this run's work.
+  const ends = await admin.fetchTopicOffsets(changeTopic);
+  await admin.setOffsets({ groupId: group, topic: changeTopic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+  const service = (name: string) => `${name}-${id}`;
+  const catalog = await startService(
+    service('catalog'),
+    'services/catalog/main.ts',
+    logDir,
+    {
+      KAFKA_BROKERS: kafka.endpoint,
+      DATABASE_URL: await freshDatabase(postgres.url),
+      OTEL_SERVICE_NAME: service('catalog'),
+      LOG_LEVEL: 'warn',
+      ...config.env,
+    },
+    await freePort(),
+  );
+  const indexer = await startService(
+    service('indexer'),
+    'services/search/indexer-main.ts',
+    logDir,
+    {
+      KAFKA_BROKERS: kafka.endpoint,
+      ELASTICSEARCH_URL: elasticsearch.url,
+      KAFKA_GROUP_ID: group,
+      ELASTICSEARCH_INDEX: index,
+      OTEL_SERVICE_NAME: service('indexer'),
+      LOG_LEVEL: 'warn',
+      ...config.env,
+    },
+    await freePort(),
+  );
+  let result: Omit<Run, 'traces'>;
+  try {
+    const samples: Sample[] = [];
+    const tracker = new VisibilityTracker(es, index);
+    const t0 = performance.now();
+    const end = t0 + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < end) await create(catalog.url, samples, tracker);
+      }),
+    );
+    const writesDone = performance.now();
+    await tracker.finish(30_000);
+    const acked = samples.filter((s) => s.acked !== undefined);
+    const visible = acked.filter((s) => s.visible !== undefined) as Required<Sample>[];
+    const lastVisible = Math.max(...visible.map((s) => s.visible));
+    const latencies = visible.map((s) => s.visible - s.sent);
+    result = {
+      config: config.name,
+      acked: acked.length / ((writesDone - t0) / 1000),
+      visible: visible.length / ((lastVisible - t0) / 1000),
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      requests: acked.length,
+    };
+  } finally {
+    // Stopped (SIGTERM): each process flushes its last spans before it exits.
+    await catalog.stop();
+    await indexer.stop();
+    await es.indices.delete({ index }, { ignore: [404] }).catch(() => undefined);
+  }
+  return { ...result, traces: await traceCount(service('catalog')) };
+}
+
+try {
+  await admin.connect();
+  if (!(await admin.listTopics()).includes(changeTopic))
+    await admin.createTopics({ topics: [{ topic: changeTopic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
+  // Warm the servers (JIT, index creation, Kafka's log segments) before anything is measured.
+  await measure(configs[0] as (typeof configs)[number]);
+  const runs: Run[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order = [...configs.slice(round % 3), ...configs.slice(0, round % 3)];
+    for (const config of order) {
+      const r = await measure(config);
+      runs.push(r);
+      console.log(
+        `  round ${round} tracing ${config.name.padEnd(6)} acked ${r.acked.toFixed(0)}/s, visible ${r.visible.toFixed(0)}/s, request → visible p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, traces kept ${r.traces} of ${r.requests} requests`,
+      );
+    }
+  }
+  const rows: string[][] = [];
+  const off = runs.filter((r) => r.config === 'off');
+  const base = { acked: median(off.map((r) => r.acked)), visible: median(off.map((r) => r.visible)) };
+  for (const config of configs) {
+    const these = runs.filter((r) => r.config === config.name);
+    const acked = median(these.map((r) => r.acked));
+    const visible = median(these.map((r) => r.visible));
+    rows.push([
+      config.name,
+      acked.toFixed(0),
+      visible.toFixed(0),
+      `${median(these.map((r) => r.p50)).toFixed(0)} / ${median(these.map((r) => r.p99)).toFixed(0)}`,
+      `${((1 - acked / base.acked) * 100).toFixed(1)} %`,
+      `${((1 - visible / base.visible) * 100).toFixed(1)} %`,
+    ]);
+  }
+  console.log(`\nmedians of ${rounds} rounds (saturation, ${concurrency} clients):`);
+  console.log(
+    table(['tracing', 'acked/s', 'visible/s', 'request → visible p50 / p99 ms', 'acked/s cost vs off', 'visible/s cost vs off'], rows),
+  );
+} finally {
+  await admin.disconnect().catch(() => undefined);
+  await es.close();
+  await Promise.allSettled([kafka, elasticsearch, postgres, jaeger].map((s) => s.dispose()));
+}
