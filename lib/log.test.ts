@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from './log.ts';
+import { inSpan, startTracing } from './tracing.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -36,5 +37,29 @@ describe('createLogger', () => {
     log.info('quiet');
     log.warn('loud');
     expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['loud']);
+  });
+});
+
+describe('a log line inside a span', () => {
+  it('carries the trace_id and span_id that lead to its trace; outside any span, none', async () => {
+    // Tracing on, but the sampler keeps nothing: spans have ids, and nothing is exported anywhere.
+    const tracing = startTracing('svc', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_TRACES_SAMPLER: 'always_off' });
+    try {
+      const { lines, stream } = capture();
+      const log = createLogger('svc', 'info', stream);
+      log.info('before');
+      const ids = await inSpan('work', {}, async (span) => {
+        log.child({ key: 'k' }).info('inside');
+        return span?.spanContext();
+      });
+      log.info('after');
+      const [before, inside, after] = lines.map((l) => JSON.parse(l));
+      expect(ids?.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(inside).toMatchObject({ msg: 'inside', trace_id: ids?.traceId, span_id: ids?.spanId });
+      expect(before).not.toHaveProperty('trace_id');
+      expect(after).not.toHaveProperty('trace_id');
+    } finally {
+      await tracing.shutdown();
+    }
   });
 });

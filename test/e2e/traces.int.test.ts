@@ -108,18 +108,20 @@ describe('one trace per flow, across services', () => {
     expect(spans.some((s) => s.service === 'identity' && s.name === 'pg INSERT' && s.parentSpanId === handled?.spanId)).toBe(true);
   });
 
+  const post = (path: string, body: unknown, traceparent?: string) =>
+    fetch(`${platform.payments.url}/api/v1${path}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': randomBytes(8).toString('hex'),
+        ...(traceparent ? { traceparent } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+  let merchant: { id: string };
+
   it('a completed payment: payments request → relay → the ledger writes its entry', async () => {
-    const post = (path: string, body: unknown, traceparent?: string) =>
-      fetch(`${platform.payments.url}/api/v1${path}`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'idempotency-key': randomBytes(8).toString('hex'),
-          ...(traceparent ? { traceparent } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-    const merchant = (await (await post('/merchants', { name: 'Traced shop', email: 'traced@shop.example', currency: 'EUR' })).json()) as {
+    merchant = (await (await post('/merchants', { name: 'Traced shop', email: 'traced@shop.example', currency: 'EUR' })).json()) as {
       id: string;
     };
     const payment = (await (await post(`/merchants/${merchant.id}/payments`, { amountMinor: 1234, currency: 'EUR' })).json()) as {
@@ -137,6 +139,38 @@ describe('one trace per flow, across services', () => {
     const handled = spans.find((s) => s.service === 'ledger' && s.name.endsWith(' handle'));
     expect(handled?.parentSpanId, describeSpans(spans)).toBe(publish.spanId);
     expect(spans.some((s) => s.service === 'ledger' && s.name === 'pg INSERT' && s.parentSpanId === handled?.spanId)).toBe(true);
+  });
+
+  it('a withdrawal saga is one trace: payments → ledger approves → payments settles → the ledger books it', async () => {
+    const { traceId, traceparent } = newTrace();
+    const requested = await post(`/merchants/${merchant.id}/withdrawals`, { amountMinor: 500 }, traceparent);
+    expect(requested.status).toBeLessThan(300);
+    const spans = await traceWith(traceId, [
+      ['payments', 'POST /api/v1/merchants/:id/withdrawals'],
+      ['ledger', 'ledger.events publish'],
+      ['payments', 'ledger.events process'],
+    ]);
+    // Each step's span under the one before: request → publish → ledger handles → its answer
+    // published → payments handles it → the settlement published → the ledger handles that.
+    const request = span(spans, 'payments', 'POST /api/v1/merchants/:id/withdrawals');
+    const childOf = (parent: TracedSpan, service: string, test: (s: TracedSpan) => boolean) => {
+      const found = spans.find((s) => s.service === service && s.parentSpanId === parent.spanId && test(s));
+      if (!found) throw new Error(`no ${service} span under ${parent.service}: ${parent.name} in ${describeSpans(spans)}`);
+      return found;
+    };
+    const asked = childOf(request, 'payments', (s) => s.name === 'payments.events publish');
+    const ledgerHandles = childOf(asked, 'ledger', (s) => s.name.endsWith(' handle'));
+    const answered = childOf(ledgerHandles, 'ledger', (s) => s.name === 'ledger.events publish');
+    const paymentsHandles = childOf(answered, 'payments', (s) => s.name.endsWith(' handle'));
+    const settled = await eventually(
+      async () => {
+        const now = await readTrace(platform.jaeger.url, traceId);
+        const publish = now.find((s) => s.parentSpanId === paymentsHandles.spanId && s.name === 'payments.events publish');
+        return publish && now.some((s) => s.service === 'ledger' && s.parentSpanId === publish.spanId && s.name.endsWith(' handle'));
+      },
+      { timeoutMs: 60_000, what: 'the settlement booked by the ledger, in the same trace' },
+    );
+    expect(settled).toBe(true);
   });
 });
 
