@@ -174,6 +174,22 @@ for (const profile of Object.values(profiles)) {
       expect(policies).toEqual(expect.arrayContaining(['catalog-clients', 'search-api-clients']));
     });
 
+    it(profile.tracing ? 'sends every Eventide workload’s spans to its Jaeger, under the workload’s name' : 'traces nothing', () => {
+      const eventide = workloads.filter((w) => template(w).spec.containers.some((c) => c.image.startsWith('eventide/')));
+      const settings = eventide.map((w) => {
+        const data = (ours('ConfigMap').find((m) => m.metadata.name === w.metadata.name)?.data ?? {}) as Record<string, string>;
+        return [w.metadata.name, data.OTEL_EXPORTER_OTLP_ENDPOINT, data.OTEL_SERVICE_NAME];
+      });
+      expect(settings.length).toBeGreaterThanOrEqual(8);
+      if (!profile.tracing) {
+        expect(settings.filter(([, endpoint]) => endpoint !== undefined)).toEqual([]);
+        return;
+      }
+      expect(settings).toEqual(settings.map(([name]) => [name, 'http://jaeger:4318', name]));
+      const jaeger = ours('Service').find((s) => s.metadata.name === 'jaeger');
+      expect((jaeger?.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toEqual([4318, 16686]);
+    });
+
     it('runs Kafka on Strimzi without its topic operator, so topics belong to Eventide', () => {
       const kafka = objects.find((o) => o.kind === 'Kafka');
       expect(kafka?.apiVersion).toBe('kafka.strimzi.io/v1');
