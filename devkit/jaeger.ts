@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Jaeger } from '../cdk8s/jaeger.ts';
 import { cacheDir, repoRoot } from './paths.ts';
 import { freePort } from './ports.ts';
-import { launch, waitUntilReady } from './process.ts';
+import { launch, runBuildScript, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer, startProcessServer } from './server.ts';
 
 const jaegerDir = join(repoRoot, 'devkit/jaeger');
@@ -31,15 +30,7 @@ export async function jaegerBinary(): Promise<string> {
   const binary = join(dir, 'jaeger');
   if (existsSync(binary)) return binary;
   process.stderr.write(`[infra] building Jaeger ${version} from the Go module proxy (cold: ~5 min on 2 cores)\n`);
-  const build = spawn('bash', [join(jaegerDir, 'build.sh')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, EVENTIDE_JAEGER_DIR: dir },
-  });
-  const code = await new Promise<number | null>((resolveCode, reject) => {
-    build.on('error', reject);
-    build.on('exit', resolveCode);
-  });
-  if (code !== 0) throw new Error(`Jaeger ${version}: devkit/jaeger/build.sh failed (exit ${code}); its messages are above`);
+  await runBuildScript('devkit/jaeger/build.sh', [], { EVENTIDE_JAEGER_DIR: dir }, `Jaeger ${version}`);
   return binary;
 }
 

@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { cacheDir, repoRoot, versions } from './paths.ts';
 import { freePort } from './ports.ts';
-import { type Launched, launch, waitUntilReady } from './process.ts';
+import { type Launched, launch, runBuildScript, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer } from './server.ts';
 
 const run = promisify(execFile);
@@ -63,15 +63,7 @@ export async function kubeBinaries(): Promise<KubeBinaries> {
   process.stderr.write(
     `[infra] building kube-apiserver, etcd, kubectl, kube-controller-manager and kube-scheduler ${k8s} from the Go module proxy (cold: ~20 min on 2 cores)\n`,
   );
-  const build = spawn('bash', [join(kubeDir, 'build.sh'), '--all'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, EVENTIDE_KUBE_DIR: dir },
-  });
-  const code = await new Promise<number | null>((resolveCode, reject) => {
-    build.on('error', reject);
-    build.on('exit', resolveCode);
-  });
-  if (code !== 0) throw new Error(`Kubernetes ${k8s}: devkit/kube/build.sh failed (exit ${code}); its messages are above`);
+  await runBuildScript('devkit/kube/build.sh', ['--all'], { EVENTIDE_KUBE_DIR: dir }, `Kubernetes ${k8s}`);
   return binaries;
 }
 

@@ -176,3 +176,19 @@ export function launchProgram(entry: string, { name, logDir, env }: { name: stri
     env: { ...process.env, ...env },
   });
 }
+
+/**
+ * Runs one of devkit's build scripts (Go builds from the module proxy), its messages on stderr as
+ * they come; `what` names it in the error when it fails.
+ */
+export async function runBuildScript(script: string, args: string[], env: Record<string, string>, what: string): Promise<void> {
+  const build = spawn('bash', [join(repoRoot, script), ...args], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, ...env },
+  });
+  const code = await new Promise<number | null>((resolveCode, reject) => {
+    build.on('error', reject);
+    build.on('exit', resolveCode);
+  });
+  if (code !== 0) throw new Error(`${what}: ${script} failed (exit ${code}); its messages are above`);
+}
