@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -23,6 +24,7 @@ const jaeger = inject('jaegerUrl');
 const logs = mkdtempSync(join(tmpdir(), 'eventide-tracing-test-'));
 const suffix = randomUUID().slice(0, 8);
 const running: Launched[] = [];
+const procs = new Map<string, Launched>();
 const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: inject('otlpEndpoint'), LOG_LEVEL: 'info' };
 let catalogUrl = '';
 
@@ -30,6 +32,7 @@ async function start(entry: string, name: string, env: Record<string, string>, p
   const proc = launchProgram(entry, { name, logDir: logs, env: { ...tracing, ...env, PORT: String(port) } });
   running.push(proc);
   const url = `http://127.0.0.1:${port}`;
+  procs.set(url, proc);
   await waitUntilReady(
     proc,
     () =>
@@ -109,5 +112,45 @@ describe('a catalog change, traced', () => {
     const bulk = one(spans, 'search-indexer', 'bulk');
     expect(bulk?.parentSpanId).toBe(process?.spanId);
     expect(bulk?.attributes['db.system']).toBe('elasticsearch');
+  }, 120_000);
+});
+
+describe('a collector that does not answer', () => {
+  it('loses no write and does not hold the exit: every POST lands, and SIGTERM ends in exit 0', async () => {
+    // Accepts connections and never answers, as a frozen Jaeger would: the worst case for an exporter.
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolveListen) => silent.listen(0, '127.0.0.1', resolveListen));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const url = await start(
+        'services/catalog/main.ts',
+        'catalog-silent-collector',
+        {
+          KAFKA_BROKERS: brokers,
+          DATABASE_URL: await freshDatabase(inject('databaseUrl')),
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        },
+        await freePort(),
+      );
+      const statuses = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          fetch(`${url}/api/v1/events`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(sampleEvent({ name: `unexported ${i}` })),
+          }).then((r) => r.status),
+        ),
+      );
+      expect(statuses.filter((s) => s !== 201)).toEqual([]);
+      const proc = procs.get(url) as Launched;
+      // SIGTERM; SIGKILL only if the flush to the silent collector held the exit past 20 s (runService
+      // gives the flush 2 s).
+      await proc.stop(20_000);
+      expect(await proc.exited).toBe(0);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   }, 120_000);
 });
