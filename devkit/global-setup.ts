@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ProvidedContext } from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { parseNeeds, type ServerKind } from './needs.ts';
+import { withFreshPorts } from './ports.ts';
 import type { LocalServer } from './server.ts';
 
 declare module 'vitest' {
@@ -70,7 +71,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const results = await Promise.allSettled(
     [...needed].map(async (kind) => {
       const t0 = Date.now();
-      const { server, provided } = await starters[kind]();
+      const { server, provided } = await withFreshPorts(starters[kind]);
       started.push(server);
       console.log(`[infra] ${kind} ${server.managed ? 'started' : 'from environment'} at ${server.endpoint} (${Date.now() - t0} ms)`);
       for (const [key, value] of Object.entries(provided)) project.provide(key as keyof ProvidedContext, value);

@@ -15,3 +15,22 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** A server's start that failed because another process took its port between freePort() and its bind. */
+export const portClash = (error: unknown): boolean =>
+  /address already in use|EADDRINUSE|failed to bind/i.test(error instanceof Error ? error.message : String(error));
+
+/**
+ * Starts a server that picks its own free ports, again (up to `attempts` times) when one was taken
+ * before it could bind: servers started side by side, and every outgoing connection's ephemeral
+ * port, draw from the same range.
+ */
+export async function withFreshPorts<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= attempts || !portClash(error)) throw error;
+    }
+  }
+}

@@ -24,6 +24,7 @@ import { eventideImage } from '../../devkit/kubelet/program.ts';
 import { ServiceProxy } from '../../devkit/kubelet/service-proxy.ts';
 import { elasticsearchStandIn, jaegerStandIn, KafkaStatusWriter, postgresStandIn } from '../../devkit/kubelet/stand-ins.ts';
 import { repoRoot } from '../../devkit/paths.ts';
+import { withFreshPorts } from '../../devkit/ports.ts';
 import { type PostgresServer, startPostgres } from '../../devkit/postgres.ts';
 import { launch, waitUntilReady } from '../../devkit/process.ts';
 import { type LocalServer, startProcessServer } from '../../devkit/server.ts';
@@ -75,11 +76,14 @@ async function serverSet(onProgress: (m: string) => void) {
       return server;
     });
   const started = await Promise.allSettled([
-    announced('kafka', startKafka()),
-    announced('elasticsearch', startElasticsearch()),
-    announced('postgres', startPostgres()),
-    announced('kubernetes control plane', startKubeApiServer({ controlPlane: true })),
-    announced('jaeger', startJaeger()),
+    announced('kafka', withFreshPorts(startKafka)),
+    announced('elasticsearch', withFreshPorts(startElasticsearch)),
+    announced('postgres', withFreshPorts(startPostgres)),
+    announced(
+      'kubernetes control plane',
+      withFreshPorts(() => startKubeApiServer({ controlPlane: true })),
+    ),
+    announced('jaeger', withFreshPorts(startJaeger)),
   ] as const);
   const failures = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
