@@ -2,18 +2,22 @@
  * What tracing costs the pipeline (catalog → outbox → relay → Kafka → indexer → Elasticsearch):
  * saturation throughput and request → visible latency with tracing off, sampling 10 % and 100 %
  * of requests into a real Jaeger, in the same run on the same servers, configurations rotated each
- * round so drift on a shared machine favours none. Each run starts its own catalog (own database)
+ * round so drift on a shared machine favours none, beside the commit before tracing existed
+ * (BENCH_BASELINE, default b4379f2, checked out into a temporary worktree) to see what "off" costs. Each run starts its own catalog (own database)
  * and indexer (own group, starting at the topic's end, and own index) as processes, configured
  * only by the standard OTEL_* variables.
  */
+
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@elastic/elasticsearch';
 import { startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { startJaeger } from '../../devkit/jaeger.ts';
 import { startKafka } from '../../devkit/kafka.ts';
+import { repoRoot } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
@@ -24,6 +28,8 @@ import { median, percentile, table } from '../lib/stats.ts';
 import { create, type Sample, VisibilityTracker } from '../lib/visibility.ts';
 
 const rounds = Number(process.env.ROUNDS ?? 3);
+/** The commit before tracing, run beside with tracing off: what "off costs nothing" is measured against ("none" skips it). */
+const baselineRef = process.env.BENCH_BASELINE ?? 'b4379f2';
 const seconds = Number(process.env.DURATION ?? 15);
 const concurrency = Number(process.env.CONCURRENCY ?? 32);
 
@@ -39,7 +45,6 @@ interface Run {
   spans: number;
 }
 
-console.log(`bench/tracing: ${rounds} rounds × (off, 10 %, 100 %), saturation with ${concurrency} clients, ${seconds} s each`);
 const [kafka, elasticsearch, postgres, jaeger] = await Promise.all([startKafka(), startElasticsearch(), startPostgres(), startJaeger()]);
 const logDir = mkdtempSync(join(tmpdir(), 'eventide-bench-tracing-'));
 const admin = kafkaClient({ clientId: 'bench-tracing', brokers: kafka.brokers }).admin();
@@ -49,11 +54,24 @@ const sampled = (ratio: number) => ({
   OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
   OTEL_TRACES_SAMPLER_ARG: String(ratio),
 });
-const configs: { name: string; env: Record<string, string> }[] = [
+/** This commit's programs, or the baseline's checked out beside with the same dependencies. */
+function baselineRoot(): string | undefined {
+  if (baselineRef === 'none') return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'eventide-baseline-'));
+  execFileSync('git', ['-C', repoRoot, 'worktree', 'add', '--detach', dir, baselineRef], { stdio: 'ignore' });
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(repoRoot, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+const before = baselineRoot();
+const configs: { name: string; env: Record<string, string>; root?: string }[] = [
+  ...(before ? [{ name: `before (${baselineRef})`, env: {}, root: before }] : []),
   { name: 'off', env: {} },
   { name: '10 %', env: sampled(0.1) },
   { name: '100 %', env: sampled(1) },
 ];
+console.log(
+  `bench/tracing: ${rounds} rounds × (${configs.map((c) => c.name).join(', ')}), saturation with ${concurrency} clients, ${seconds} s each`,
+);
 
 /**
  * Traces Jaeger holds from a run's catalog, and the catalog's spans in them: the share of requests
@@ -90,6 +108,7 @@ async function measure(config: (typeof configs)[number]): Promise<Run> {
       ...config.env,
     },
     await freePort(),
+    config.root,
   );
   const indexer = await startService(
     service('indexer'),
@@ -105,6 +124,7 @@ async function measure(config: (typeof configs)[number]): Promise<Run> {
       ...config.env,
     },
     await freePort(),
+    config.root,
   );
   let result: Omit<Run, 'traces' | 'spans'>;
   try {
@@ -148,7 +168,7 @@ try {
   await measure(configs[0] as (typeof configs)[number]);
   const runs: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
-    const order = [...configs.slice(round % 3), ...configs.slice(0, round % 3)];
+    const order = [...configs.slice(round % configs.length), ...configs.slice(0, round % configs.length)];
     for (const config of order) {
       const r = await measure(config);
       runs.push(r);
@@ -158,7 +178,8 @@ try {
     }
   }
   const rows: string[][] = [];
-  const off = runs.filter((r) => r.config === 'off');
+  // Costs against the oldest code there is in the run: the baseline when there is one.
+  const off = runs.filter((r) => r.config === (configs[0] as (typeof configs)[number]).name);
   const base = { acked: median(off.map((r) => r.acked)), visible: median(off.map((r) => r.visible)) };
   for (const config of configs) {
     const these = runs.filter((r) => r.config === config.name);
@@ -175,10 +196,21 @@ try {
   }
   console.log(`\nmedians of ${rounds} rounds (saturation, ${concurrency} clients):`);
   console.log(
-    table(['tracing', 'acked/s', 'visible/s', 'request → visible p50 / p99 ms', 'acked/s cost vs off', 'visible/s cost vs off'], rows),
+    table(
+      [
+        'tracing',
+        'acked/s',
+        'visible/s',
+        'request → visible p50 / p99 ms',
+        `acked/s cost vs ${configs[0]?.name}`,
+        `visible/s cost vs ${configs[0]?.name}`,
+      ],
+      rows,
+    ),
   );
 } finally {
   await admin.disconnect().catch(() => undefined);
   await es.close();
   await Promise.allSettled([kafka, elasticsearch, postgres, jaeger].map((s) => s.dispose()));
+  if (before) execFileSync('git', ['-C', repoRoot, 'worktree', 'remove', '--force', before], { stdio: 'ignore' });
 }

@@ -147,8 +147,18 @@ const ok = (url: string) =>
     .then((r) => r.ok)
     .catch(() => false);
 
-/** A Node program of this repository as a restartable process outside the cluster (bench/pipeline's seed design). */
-export async function startService(name: string, entry: string, logDir: string, env: Record<string, string>, port: number) {
+/**
+ * A Node program of this repository (or of another checkout of it, `root`, for a before/after) as
+ * a restartable process outside the cluster (bench/pipeline's seed design, bench/tracing).
+ */
+export async function startService(
+  name: string,
+  entry: string,
+  logDir: string,
+  env: Record<string, string>,
+  port: number,
+  root = repoRoot,
+) {
   const home = join(logDir, name);
   mkdirSync(home, { recursive: true });
   const url = `http://127.0.0.1:${port}`;
@@ -160,7 +170,7 @@ export async function startService(name: string, entry: string, logDir: string, 
       launch({
         name,
         command: process.execPath,
-        args: [join(repoRoot, entry)],
+        args: [join(root, entry)],
         logFile: join(logDir, `${name}.log`),
         env: { ...process.env, PORT: String(port), ...env },
       }),
