@@ -53,8 +53,10 @@ export class KafkaUi extends Construct {
                   // 384Mi left ~130 MiB for the rest of a Spring Boot JVM and got it OOM-killed.
                   { name: 'JAVA_OPTS', value: '-XX:MaxRAMPercentage=50 -XX:MaxMetaspaceSize=160m' },
                 ],
+                // 50m: a UI one person looks at now and then; on a 2-core kind node every
+                // millicore requested here is one a scaled-out consumer cannot be scheduled on.
                 resources: {
-                  requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('640Mi') },
+                  requests: { cpu: k8s.Quantity.fromString('50m'), memory: k8s.Quantity.fromString('640Mi') },
                   limits: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('640Mi') },
                 },
                 startupProbe: { ...health, periodSeconds: 5, failureThreshold: 36 },

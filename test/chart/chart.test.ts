@@ -211,4 +211,17 @@ describe('profiles', () => {
     expect(kafkaConfig('production')).toMatchObject({ 'default.replication.factor': 3, 'min.insync.replicas': 2 });
     expect(kafkaConfig('kind')).toMatchObject({ 'default.replication.factor': 1, 'min.insync.replicas': 1 });
   });
+
+  it('kind schedules on a 2-core node with the search-indexer scaled to 5 (the e2e suite scales it so far)', () => {
+    // A millicore requested anywhere is one a scaled-out consumer cannot be scheduled on: with
+    // Jaeger added at 50m, the fifth indexer stayed Pending and the e2e scaling suite failed.
+    const millicores = (q: string | undefined) => (q === undefined ? 0 : q.endsWith('m') ? Number.parseInt(q, 10) : Number(q) * 1000);
+    const workloads = [...synthFiles(profiles.kind).values()].flatMap(parseObjects).filter((o) => workloadKinds.includes(o.kind));
+    const requested = workloads.reduce((sum, w) => {
+      const replicas = w.metadata.name === 'search-indexer' ? 5 : ((w.spec as { replicas?: number }).replicas ?? 1);
+      const perPod = template(w).spec.containers.reduce((n, c) => n + millicores(c.resources?.requests?.cpu), 0);
+      return sum + replicas * perPod;
+    }, 0);
+    expect(requested).toBeLessThanOrEqual(2000);
+  });
 });
