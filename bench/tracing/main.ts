@@ -27,7 +27,6 @@ import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { median, percentile, table } from '../lib/stats.ts';
 import { create, type Sample, VisibilityTracker } from '../lib/visibility.ts';
 
-const rounds = Number(process.env.ROUNDS ?? 3);
 /** The commit before tracing, run beside with tracing off: what "off costs nothing" is measured against ("none" skips it). */
 const baselineRef = process.env.BENCH_BASELINE ?? 'b4379f2';
 const seconds = Number(process.env.DURATION ?? 15);
@@ -69,6 +68,9 @@ const configs: { name: string; env: Record<string, string>; root?: string }[] = 
   { name: '10 %', env: sampled(0.1) },
   { name: '100 %', env: sampled(1) },
 ];
+// As many rounds as configurations by default: rotated, each runs once in every position of a round
+// (throughput drifts upward through a session on this machine, so position matters).
+const rounds = Number(process.env.ROUNDS ?? configs.length);
 console.log(
   `bench/tracing: ${rounds} rounds × (${configs.map((c) => c.name).join(', ')}), saturation with ${concurrency} clients, ${seconds} s each`,
 );
