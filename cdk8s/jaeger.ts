@@ -12,7 +12,7 @@ export interface JaegerListeners {
 }
 
 export interface JaegerProps {
-  /** Default: jaegertracing/jaeger:<versions.json jaeger>, Jaeger v2 (the UI included). */
+  /** A Jaeger v2 image, the UI included; the platform passes jaegertracing/jaeger:<versions.json jaeger>. */
   image: string;
   /** Traces kept in memory; the oldest go first. Default: 20,000 (a laptop's worth). */
   maxTraces?: number;
