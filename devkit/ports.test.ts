@@ -32,6 +32,8 @@ describe('withFreshPorts', () => {
 
   it('knows a clash by the words servers use for it', () => {
     expect(portClash(new Error('bind: Address already in use'))).toBe(true);
+    // Elasticsearch's log tail may end before the cause's message, with only the bind in the trace.
+    expect(portClash(new Error('at org.elasticsearch.transport.TcpTransport.bindToPort(TcpTransport.java:499)'))).toBe(true);
     expect(portClash(new Error('connect ECONNREFUSED'))).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ export function freePort(): Promise<number> {
 
 /** A server's start that failed because another process took its port between freePort() and its bind. */
 export const portClash = (error: unknown): boolean =>
-  /address already in use|EADDRINUSE|failed to bind/i.test(error instanceof Error ? error.message : String(error));
+  /address already in use|EADDRINUSE|failed to bind|BindException|bindToPort/i.test(error instanceof Error ? error.message : String(error));
 
 /**
  * Starts a server that picks its own free ports, again (up to `attempts` times) when one was taken
