@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearerToken, jwtVerifier, requireRole, tokenAudience, tokenIssuer } from './bearer.ts';
+import { authenticate, bearerToken, jwtVerifier, principalOf, tokenAudience, tokenIssuer } from './bearer.ts';
 import { problemErrors } from './hono.ts';
 
 let sign: (claims: Record<string, unknown>, options?: { issuer?: string; expiresIn?: string; kid?: string }) => Promise<string>;
@@ -23,16 +23,16 @@ beforeAll(async () => {
       .sign(kid === 'k1' ? privateKey : other.privateKey);
   app = new Hono();
   problemErrors(app, { log: pino({ level: 'silent' }) });
-  app.get('/admin', requireRole(jwtVerifier(jwks), 'admin'), (c) => c.json(c.get('principal')));
+  app.get('/admin', authenticate(jwtVerifier(jwks), ['admin', 'platform-admin']), (c) => c.json(c.get('principal')));
 });
 
 const call = (token?: string) => app.request('/admin', token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
-describe('requireRole', () => {
+describe('authenticate', () => {
   it('admits a valid token of the role and hands on who it is', async () => {
     const response = await call(await sign({ tenant: 'platform', role: 'admin' }));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ sub: 'user-1', tenant: 'platform', role: 'admin' });
+    expect(await response.json()).toEqual({ sub: 'user-1', tenant: 'platform', role: 'admin', scopes: [] });
   });
 
   it('403 for another role', async () => {
@@ -46,7 +46,9 @@ describe('requireRole', () => {
     ['an expired token', () => sign({ tenant: 'platform', role: 'admin' }, { expiresIn: '-1m' })],
     ['another issuer', () => sign({ tenant: 'platform', role: 'admin' }, { issuer: 'someone-else' })],
     ['a key the set does not hold', () => sign({ tenant: 'platform', role: 'admin' }, { kid: 'k2' })],
-    ['no tenant claim', () => sign({ role: 'admin' })],
+    ['no tenant claim on a person', () => sign({ role: 'admin' })],
+    ['a merchant token bound to no merchant', () => sign({ role: 'merchant' })],
+    ['a role the platform does not have', () => sign({ tenant: 'platform', role: 'root' })],
     ['garbage', async () => 'not.a.jwt'],
   ])('401 with WWW-Authenticate for %s', async (_what, token) => {
     const response = await call(await token());
@@ -61,7 +63,7 @@ describe('jwtVerifier when the key set cannot be fetched', () => {
     const down = new Hono();
     problemErrors(down, { log: pino({ level: 'silent' }) });
     const unreachable = async () => Promise.reject(new TypeError('fetch failed'));
-    down.get('/admin', requireRole(jwtVerifier(unreachable), 'admin'), (c) => c.text('no'));
+    down.get('/admin', authenticate(jwtVerifier(unreachable)), (c) => c.text('no'));
     const response = await down.request('/admin', {
       headers: { authorization: `Bearer ${await sign({ tenant: 'platform', role: 'admin' })}` },
     });
@@ -76,5 +78,23 @@ describe('bearerToken', () => {
     expect(bearerToken('Basic abc')).toBeUndefined();
     expect(bearerToken('Bearer')).toBeUndefined();
     expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
+
+describe('principalOf', () => {
+  it('reads role, tenant, merchant and space-separated scopes', () => {
+    expect(principalOf({ sub: 'c1', role: 'merchant', merchant_id: 'm1', scope: 'a b' })).toEqual({
+      sub: 'c1',
+      role: 'merchant',
+      merchantId: 'm1',
+      scopes: ['a', 'b'],
+    });
+    expect(principalOf({ sub: 'p1', role: 'payment-provider', scope: 'payments:complete' })?.scopes).toEqual(['payments:complete']);
+  });
+
+  it('makes no principal of claims of the wrong type', () => {
+    expect(principalOf({ sub: 'c1', role: 'merchant', merchant_id: 7 })).toBeUndefined();
+    expect(principalOf({ sub: 'c1', role: 'organizer', scope: ['x'] })).toBeUndefined();
+    expect(principalOf({ role: 'organizer' })).toBeUndefined();
   });
 });

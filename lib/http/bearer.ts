@@ -1,33 +1,67 @@
 import type { MiddlewareHandler } from 'hono';
-import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { isRole, type Principal, type Role } from '../authorization.ts';
 import { HttpProblem, withHeaders } from './problem.ts';
 
-/** Who a verified bearer token says the caller is. */
-export interface Principal {
-  /** The user id. */
-  sub: string;
-  tenant: string;
-  role: string;
-}
+export type { Principal } from '../authorization.ts';
 
-/** What identity's tokens are issued as and for; every verifier checks both. */
+/**
+ * What identity's tokens are issued as and for; every verifier checks both. One audience for the
+ * whole platform, narrowed by role, tenant, merchant and scope claims: every service answers the
+ * same callers, and a per-service audience would only make each caller fetch one token per hop.
+ */
 export const tokenIssuer = 'eventide-identity';
 export const tokenAudience = 'eventide';
 
 export type TokenVerifier = (token: string) => Promise<Principal>;
+export type Authenticated = { Variables: { principal: Principal } };
 
 /** Refused tokens, whatever the reason, get one answer: the reason stays in the verifier. */
 const unauthorized = () =>
   withHeaders(new HttpProblem(401, 'Unauthorized', 'a valid bearer token is required'), { 'WWW-Authenticate': 'Bearer' });
 
+/** The claims identity signs for a principal (besides iss, aud, sub, iat, exp): `scope` space-separated as RFC 9068 has it. */
+export function claimsOf(p: Principal): Record<string, string> {
+  return {
+    role: p.role,
+    ...(p.tenant ? { tenant: p.tenant } : {}),
+    ...(p.merchantId ? { merchant_id: p.merchantId } : {}),
+    ...(p.scopes.length > 0 ? { scope: p.scopes.join(' ') } : {}),
+  };
+}
+
+/** The principal a verified payload names, or undefined when its claims do not make one. */
+export function principalOf(payload: JWTPayload): Principal | undefined {
+  const { sub, role, tenant, merchant_id: merchantId, scope } = payload as Record<string, unknown>;
+  if (typeof sub !== 'string' || !isRole(role)) return undefined;
+  if (tenant !== undefined && typeof tenant !== 'string') return undefined;
+  if (merchantId !== undefined && typeof merchantId !== 'string') return undefined;
+  if (scope !== undefined && typeof scope !== 'string') return undefined;
+  // People carry their tenant; a merchant's token is void without the merchant it is bound to.
+  if (['platform-admin', 'admin', 'teacher'].includes(role) && !tenant) return undefined;
+  if (role === 'merchant' && !merchantId) return undefined;
+  return {
+    sub,
+    role,
+    ...(tenant ? { tenant } : {}),
+    ...(merchantId ? { merchantId } : {}),
+    scopes: scope ? scope.split(' ').filter(Boolean) : [],
+  };
+}
+
 /** Verifies identity's JWTs (EdDSA, by `kid`) against a key set: identity's JWKS URL in a service, a local set in tests. */
 export function jwtVerifier(keys: JWTVerifyGetKey): TokenVerifier {
   return async (token) => {
     try {
-      const { payload } = await jwtVerify(token, keys, { issuer: tokenIssuer, audience: tokenAudience, algorithms: ['EdDSA'] });
-      const { sub, tenant, role } = payload as { sub?: unknown; tenant?: unknown; role?: unknown };
-      if (typeof sub !== 'string' || typeof tenant !== 'string' || typeof role !== 'string') throw unauthorized();
-      return { sub, tenant, role };
+      const { payload } = await jwtVerify(token, keys, {
+        issuer: tokenIssuer,
+        audience: tokenAudience,
+        algorithms: ['EdDSA'],
+        requiredClaims: ['exp', 'sub'],
+      });
+      const principal = principalOf(payload);
+      if (!principal) throw unauthorized();
+      return principal;
     } catch (error) {
       if (error instanceof HttpProblem) throw error;
       // The key set could not be fetched: identity is down, which says nothing about the token.
@@ -41,9 +75,12 @@ export function jwtVerifier(keys: JWTVerifyGetKey): TokenVerifier {
   };
 }
 
-/** The verifier of a service that trusts identity: keys fetched from its JWKS and cached (jose refetches on an unknown kid). */
+/**
+ * The verifier of a service that trusts identity: keys fetched from its JWKS and cached; jose
+ * refetches on a kid it has not seen (at most every 10 s), so a rotated key verifies at its first token.
+ */
 export const remoteJwtVerifier = (jwksUrl: string): TokenVerifier =>
-  jwtVerifier(createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 10_000 }));
+  jwtVerifier(createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 10_000, cacheMaxAge: 5 * 60_000 }));
 
 /** The bearer token of a request, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -51,14 +88,22 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** Admits requests with a valid bearer token of `role` (401 without one, 403 with another role); the principal in c.get('principal'). */
-export function requireRole(verify: TokenVerifier, role: string): MiddlewareHandler<{ Variables: { principal: Principal } }> {
+/**
+ * Admits requests with a valid bearer token (401 without one) of one of `roles` when given (403
+ * with another role: the route, not a resource, is refused); the principal in c.get('principal').
+ * What the principal may touch inside the route is the route's question (lib/authorization.ts).
+ */
+export function authenticate(verify: TokenVerifier, roles?: readonly Role[]): MiddlewareHandler<Authenticated> {
   return async (c, next) => {
     const token = bearerToken(c.req.header('authorization'));
     if (!token) throw unauthorized();
     const principal = await verify(token);
-    if (principal.role !== role) throw new HttpProblem(403, 'Forbidden', `this endpoint needs the ${role} role`);
+    if (roles && !roles.includes(principal.role))
+      throw new HttpProblem(403, 'Forbidden', `this endpoint needs the role ${roles.join(' or ')}`);
     c.set('principal', principal);
     await next();
   };
 }
+
+/** The same answer as for a resource that does not exist: another tenant's or merchant's ids cannot be probed. */
+export const notFound = (what: string) => new HttpProblem(404, 'Not found', `no ${what}`);

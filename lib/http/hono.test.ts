@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { idempotencyKey, limitBody, observeRequests, problemErrors, readJson, replayOrMismatch } from './hono.ts';
+import { limitBody, observeRequests, problemErrors, readJson } from './hono.ts';
 import { HttpProblem, withHeaders } from './problem.ts';
 
 class Missing extends Error {}
@@ -64,21 +64,6 @@ describe('Hono basics', () => {
     const metrics = await registry.metrics();
     expect(metrics).toContain('http_requests_total{method="GET",route="/items/:id",status="200"} 2');
     expect(metrics).toContain('http_request_duration_seconds_count{method="GET",route="/items/:id"} 2');
-  });
-
-  it('takes an Idempotency-Key with the hash of its request, and tells a replay from a reuse', () => {
-    expect(idempotencyKey(undefined, {})).toBeUndefined();
-    expect(() => idempotencyKey(undefined, {}, true)).toThrow(/needs an Idempotency-Key/);
-    expect(() => idempotencyKey('', {})).toThrow(/1 to 200/);
-    expect(() => idempotencyKey('k'.repeat(201), {})).toThrow(/1 to 200/);
-    const first = idempotencyKey('k1', { amountMinor: 100 });
-    const same = idempotencyKey('k1', { amountMinor: 100 });
-    const other = idempotencyKey('k1', { amountMinor: 101 });
-    expect(first?.hash).toBe(same?.hash);
-    expect(first?.hash).not.toBe(other?.hash);
-    const stored = { hash: first?.hash as string, answer: { id: 'p1' } };
-    expect(replayOrMismatch(stored, same as NonNullable<typeof same>)).toEqual({ id: 'p1' });
-    expect(() => replayOrMismatch(stored, other as NonNullable<typeof other>)).toThrow(HttpProblem);
   });
 
   it('refuses a body over the limit with a 413 problem', async () => {

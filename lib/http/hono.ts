@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Context, Hono, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
@@ -95,31 +94,4 @@ export async function readJson(c: { req: { header: (n: string) => string | undef
   } catch (error) {
     throw new HttpProblem(400, 'Malformed JSON', (error as Error).message);
   }
-}
-
-/** An Idempotency-Key and the hash of the request it came with. */
-export interface IdempotencyKey {
-  key: string;
-  hash: string;
-}
-
-/**
- * Reads the Idempotency-Key header (1 to 200 characters; `required` for money movements): with
- * the request's hash, a retry of the same request can be answered from what the first stored,
- * and the same key with another body recognised as a mismatch (422).
- */
-export function idempotencyKey(header: string | undefined, body: unknown, required = false): IdempotencyKey | undefined {
-  if (header === undefined) {
-    if (required) throw new HttpProblem(400, 'Invalid request', 'this request needs an Idempotency-Key header');
-    return undefined;
-  }
-  if (header.length < 1 || header.length > 200)
-    throw new HttpProblem(400, 'Invalid request', 'Idempotency-Key must be 1 to 200 characters');
-  return { key: header, hash: createHash('sha256').update(JSON.stringify(body)).digest('hex') };
-}
-
-/** What a stored key means for a new request: replay the first answer, or 422 for another body. */
-export function replayOrMismatch<T>(stored: { hash: string; answer: T }, key: IdempotencyKey): T {
-  if (stored.hash !== key.hash) throw new HttpProblem(422, 'Idempotency key reused', 'this Idempotency-Key was used with a different body');
-  return stored.answer;
 }

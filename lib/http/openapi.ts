@@ -43,3 +43,24 @@ export function problemResponses(meanings: Record<number, string>): Record<strin
     ]),
   );
 }
+
+/** The platform's one security scheme: identity's EdDSA JWTs, for `components.securitySchemes`. */
+export const bearerSecurityScheme = {
+  bearer: {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'an access token from identity (POST /api/v1/auth/login for people, POST /oauth/token for machine clients); ≤ 15 minutes',
+  },
+};
+
+/** An operation's `security` (the bearer scheme), and its 401 and 403 answers saying who may call it. */
+export function secured(who: string): { security: { bearer: [] }[]; 'x-eventide-callers': string } {
+  return { security: [{ bearer: [] }], 'x-eventide-callers': who };
+}
+
+/** The answers every secured operation may give about its caller. */
+export const authProblems = (forbidden = 'the token is valid but of a role that may not call this operation') => ({
+  401: 'no bearer token, or one that is expired, forged or of another issuer (WWW-Authenticate: Bearer)',
+  403: forbidden,
+});
