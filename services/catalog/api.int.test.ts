@@ -1,13 +1,25 @@
 // @needs postgres
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { principals, startTokenIssuer, type TokenIssuer } from '../../devkit/token-issuer.ts';
+import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
+import { exampleEvent } from './openapi.ts';
 import { freshDatabase, inProcessCatalog, sampleEvent } from './testing/fixtures.ts';
 
 let catalog: Awaited<ReturnType<typeof inProcessCatalog>>;
+let issuer: TokenIssuer;
+/** The sample event's organizer: every write below is theirs unless it says otherwise. */
+let organizer: { authorization: string };
 const json = (body: unknown, headers: Record<string, string> = {}) => ({
   body: typeof body === 'string' ? body : JSON.stringify(body),
   headers: { 'content-type': 'application/json', ...headers },
 });
-const request = (path: string, init: RequestInit = {}) => catalog.app.request(path, init);
+const request = (path: string, init: RequestInit = {}) =>
+  catalog.app.request(
+    path,
+    init.method && init.method !== 'GET' ? { ...init, headers: { ...organizer, ...(init.headers as object) } } : init,
+  );
+const anonymous = (path: string, init: RequestInit = {}) => catalog.app.request(path, init);
 const create = async (overrides: Record<string, unknown> = {}) => {
   const response = await request('/api/v1/events', { method: 'POST', ...json(sampleEvent(overrides)) });
   expect(response.status).toBe(201);
@@ -28,10 +40,13 @@ async function expectProblem(response: Response, status: number) {
 }
 
 beforeAll(async () => {
-  catalog = await inProcessCatalog(await freshDatabase(inject('databaseUrl')));
+  issuer = await startTokenIssuer();
+  organizer = await issuer.bearer(principals.organizer(exampleEvent.organizerId));
+  catalog = await inProcessCatalog(await freshDatabase(inject('databaseUrl')), remoteJwtVerifier(issuer.jwksUrl));
 });
 afterAll(async () => {
   await catalog.pool.end();
+  await issuer.stop();
 });
 
 describe('catalog API on a real PostgreSQL', () => {
@@ -220,5 +235,68 @@ describe('catalog API on a real PostgreSQL', () => {
     expect((await request('/healthz')).status).toBe(200);
     expect((await request('/readyz')).status).toBe(200);
     expect(await (await request('/metrics')).text()).toContain('http_requests_total');
+  });
+
+  describe('who may write', () => {
+    const writes = (id: string): [string, RequestInit][] => [
+      ['/api/v1/events', { method: 'POST', ...json(sampleEvent()) }],
+      [`/api/v1/events/${id}`, { method: 'PUT', ...json(sampleEvent({ name: 'Taken over' })) }],
+      [`/api/v1/events/${id}`, { method: 'PATCH', ...json({ name: 'Taken over' }) }],
+      [`/api/v1/events/${id}`, { method: 'DELETE' }],
+    ];
+
+    it('401 with WWW-Authenticate for every write without a token; reads stay public', async () => {
+      const event = await create();
+      for (const [path, init] of writes(event.id)) {
+        const response = await anonymous(path, init);
+        await expectProblem(response, 401);
+        expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      expect((await anonymous(`/api/v1/events/${event.id}`)).status).toBe(200);
+      expect((await anonymous('/api/v1/events')).status).toBe(200);
+      expect(((await (await anonymous(`/api/v1/events/${event.id}`)).json()) as { version: number }).version).toBe(1);
+    });
+
+    it("another organizer's event is 404 to a write, as an unknown one, and stays as it was", async () => {
+      const event = await create();
+      const other = await issuer.bearer(principals.organizer(randomUUID()));
+      for (const [path, init] of writes(event.id).slice(1)) {
+        await expectProblem(await anonymous(path, { ...init, headers: { ...(init.headers as object), ...other } }), 404);
+      }
+      const unchanged = (await (await anonymous(`/api/v1/events/${event.id}`)).json()) as { name: string; version: number };
+      expect(unchanged).toMatchObject({ name: exampleEvent.name, version: 1 });
+    });
+
+    it('403 to create an event for another organizer, or with a role that does not write events', async () => {
+      const other = await issuer.bearer(principals.organizer(randomUUID()));
+      await expectProblem(await anonymous('/api/v1/events', { method: 'POST', ...json(sampleEvent(), other) }), 403);
+      const event = await create();
+      // Nor can an organizer hand its event to another one.
+      await expectProblem(await request(`/api/v1/events/${event.id}`, { method: 'PATCH', ...json({ organizerId: randomUUID() }) }), 403);
+      for (const principal of [principals.person('admin', 'school-a'), principals.merchant(randomUUID()), principals.provider()]) {
+        const headers = await issuer.bearer(principal);
+        await expectProblem(await anonymous('/api/v1/events', { method: 'POST', ...json(sampleEvent(), headers) }), 403);
+      }
+    });
+
+    it('a platform administrator writes any organizer’s events', async () => {
+      const event = await create();
+      const admin = await issuer.bearer(principals.platformAdmin());
+      const response = await anonymous(`/api/v1/events/${event.id}`, { method: 'PATCH', ...json({ capacity: 12 }, admin) });
+      expect(response.status).toBe(200);
+    });
+
+    it('one Idempotency-Key of two organizers is two requests', async () => {
+      const key = randomUUID();
+      const otherId = randomUUID();
+      const other = await issuer.bearer(principals.organizer(otherId));
+      const first = await request('/api/v1/events', { method: 'POST', ...json(sampleEvent(), { 'idempotency-key': key }) });
+      const second = await anonymous('/api/v1/events', {
+        method: 'POST',
+        ...json(sampleEvent({ organizerId: otherId }), { 'idempotency-key': key, ...other }),
+      });
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect(((await first.json()) as { id: string }).id).not.toBe(((await second.json()) as { id: string }).id);
+    });
   });
 });

@@ -2,10 +2,13 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { idempotencyScope, mayWriteForOrganizer, type Principal } from '../../lib/authorization.ts';
 import { badInputForDatabase } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
+import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
-import { idempotencyKey, limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
+import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
+import { idempotencyKey } from '../../lib/http/idempotency.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, listQuery } from './schema.ts';
@@ -13,6 +16,8 @@ import { decodeCursor, type EventStore, NotFound, VersionConflict } from './stor
 
 export interface CatalogApiDeps {
   store: EventStore;
+  /** Verifies identity's bearer tokens: writes need an organizer's (its own events) or a platform administrator's. */
+  verify: TokenVerifier;
   registry: Registry;
   /** /healthz and /readyz answer from its checks. */
   health: Health;
@@ -30,7 +35,11 @@ function takeVersion(body: unknown): { body: unknown; version?: number } {
   return { body: rest, version: version as number };
 }
 
-/** The catalog's HTTP API under /api/v1, plus health, metrics and its OpenAPI document. */
+/**
+ * The catalog's HTTP API under /api/v1, plus health, metrics and its OpenAPI document. Reads are
+ * public; a write needs the token of the event's organizer (role organizer, subject = organizerId)
+ * or a platform administrator's. Another organizer's event answers 404 to a write, as an unknown one.
+ */
 export function catalogApi(deps: CatalogApiDeps): Hono {
   const app = new Hono();
   app.use(observeRequests(deps.registry));
@@ -50,8 +59,21 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
   healthRoutes(app, deps);
   app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
-  const api = new Hono();
+  const api = new Hono<Authenticated>();
   api.use(limitBody(deps.maxBodyBytes ?? 64 * 1024));
+  const writer = authenticate(deps.verify, ['organizer', 'platform-admin']);
+  api.on('POST', '/events', writer);
+  api.on(['PUT', 'PATCH', 'DELETE'], '/events/:id', writer);
+  /** An event the caller may change, or the 404 an unknown one gets. */
+  const writable = async (principal: Principal, eventId: string) => {
+    const current = await deps.store.get(eventId);
+    if (!current || !mayWriteForOrganizer(principal, current.organizerId)) throw new NotFound(`no event ${eventId}`);
+    return current;
+  };
+  const ownOrganizer = (principal: Principal, organizerId: string | undefined) => {
+    if (organizerId !== undefined && !mayWriteForOrganizer(principal, organizerId))
+      throw new HttpProblem(403, 'Forbidden', 'an organizer writes only its own events (organizerId must be the token subject)');
+  };
   const id = (raw: string) => {
     if (!z.uuid().safeParse(raw).success) throw new HttpProblem(404, 'Not found', `no event ${raw} (event ids are UUIDs)`);
     return raw;
@@ -78,9 +100,11 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
 
   api.post('/events', async (c) => {
     const raw = await readJson(c);
-    const idempotency = idempotencyKey(c.req.header('idempotency-key'), raw);
+    const principal = c.get('principal');
+    const idempotency = idempotencyKey(c.req.header('idempotency-key'), raw, { scope: idempotencyScope(principal) });
     const parsed = eventInput.safeParse(raw);
     if (!parsed.success) throw invalid(parsed.error);
+    ownOrganizer(principal, parsed.data.organizerId);
     const result = await deps.store.create(parsed.data, c.req.header('traceparent'), idempotency);
     return c.json(result.event, 201, {
       location: `/api/v1/events/${result.event.id}`,
@@ -108,6 +132,8 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
     const { body, version } = takeVersion(await readJson(c));
     const parsed = eventInput.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
+    await writable(c.get('principal'), eventId);
+    ownOrganizer(c.get('principal'), parsed.data.organizerId);
     const event = await guarded(expected(c.req.header('if-match'), version), (v) =>
       deps.store.replace(eventId, parsed.data, v, c.req.header('traceparent')),
     );
@@ -119,6 +145,8 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
     const { body, version } = takeVersion(await readJson(c));
     const parsed = eventPatch.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
+    await writable(c.get('principal'), eventId);
+    ownOrganizer(c.get('principal'), (parsed.data as { organizerId?: string }).organizerId);
     const event = await guarded(expected(c.req.header('if-match'), version), (v) =>
       deps.store.patch(eventId, parsed.data, v, c.req.header('traceparent')),
     );
@@ -127,6 +155,7 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
 
   api.delete('/events/:id', async (c) => {
     const eventId = id(c.req.param('id'));
+    await writable(c.get('principal'), eventId);
     await guarded(expected(c.req.header('if-match'), undefined), (v) => deps.store.delete(eventId, v, c.req.header('traceparent')));
     return c.body(null, 204);
   });

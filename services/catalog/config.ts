@@ -8,6 +8,8 @@ export const catalogConfig = z
     ...postgresEnv,
     PORT: env.port,
     LOG_LEVEL: env.logLevel,
+    /** identity's key set, which verifies the bearer tokens of writes (reads are public). */
+    IDENTITY_JWKS_URL: z.url({ error: 'IDENTITY_JWKS_URL is required: e.g. http://identity:8080/.well-known/jwks.json' }),
     OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(168),
     MAX_BODY_BYTES: z.coerce
       .number()

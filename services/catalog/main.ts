@@ -1,5 +1,6 @@
 /** The catalog: HTTP API over PostgreSQL, and the outbox relay to Kafka, in one process. */
 import { serve } from '@hono/node-server';
+import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { runService } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
 import { catalogApi } from './api.ts';
@@ -19,7 +20,14 @@ await runService({
       // The key the catalog's relay has always held: a rolling update must not elect a second relay.
       lockKey: 'eventide-outbox-relay',
     });
-    const app = catalogApi({ store: new EventStore(pool), registry, health, log, maxBodyBytes: config.MAX_BODY_BYTES });
+    const app = catalogApi({
+      store: new EventStore(pool),
+      verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL),
+      registry,
+      health,
+      log,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+    });
     const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
       log.info({ port: info.port }, 'catalog listening'),
     );

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { problemComponent, problemResponses, queryParameters, schemaOf } from '../../lib/http/openapi.ts';
+import {
+  authProblems,
+  bearerSecurityScheme,
+  problemComponent,
+  problemResponses,
+  queryParameters,
+  schemaOf,
+  secured,
+} from '../../lib/http/openapi.ts';
 import { event, eventInput, eventPage, eventPatch, idempotencyKeyHeader, ifMatchHeader, listQuery } from './schema.ts';
 
 /** The body's `version` (PUT, PATCH): optimistic concurrency without If-Match; taken out before validation. */
@@ -46,9 +54,12 @@ export function openApiDocument() {
     parameters: { 'path.id': '$response.body#/id', ...(precondition ? { 'header.If-Match': '$response.header.ETag' } : {}) },
   });
   const unavailable = { 503: 'the database is unavailable; retry after Retry-After seconds' };
+  const writer = secured("the event's organizer (role organizer, subject = organizerId) or a platform-admin");
+  const auth = authProblems('a role other than organizer or platform-admin, or an organizerId other than the token subject');
   const writeProblems = {
+    ...auth,
     400: 'malformed JSON, a body the schema refuses (every field named in errors), endsAt not after startsAt, If-Match not an ETag, or If-Match and the body version disagree',
-    404: 'no such event',
+    404: "no such event, or another organizer's",
     409: 'the body version is stale (currentVersion says the current one)',
     412: 'If-Match is stale (currentVersion says the current one)',
     413: 'the body is larger than the limit',
@@ -76,6 +87,7 @@ export function openApiDocument() {
         post: {
           operationId: 'createEvent',
           summary: 'Create an event',
+          ...writer,
           parameters: [
             {
               name: 'Idempotency-Key',
@@ -104,6 +116,7 @@ export function openApiDocument() {
               400: 'malformed JSON, a body the schema refuses (every field named in errors), endsAt not after startsAt, or a bad Idempotency-Key',
               413: writeProblems[413],
               415: writeProblems[415],
+              ...auth,
               422: 'this Idempotency-Key was used with another body',
               ...unavailable,
             }),
@@ -120,6 +133,7 @@ export function openApiDocument() {
         put: {
           operationId: 'replaceEvent',
           summary: 'Replace an event',
+          ...writer,
           parameters: [idParam, ifMatch],
           requestBody: { required: true, content: json('EventReplacement') },
           responses: { '200': withEvent('replaced'), ...problemResponses(writeProblems) },
@@ -127,6 +141,7 @@ export function openApiDocument() {
         patch: {
           operationId: 'changeEvent',
           summary: 'Change some fields (JSON merge patch)',
+          ...writer,
           parameters: [idParam, ifMatch],
           requestBody: {
             required: true,
@@ -137,12 +152,14 @@ export function openApiDocument() {
         delete: {
           operationId: 'deleteEvent',
           summary: 'Delete an event',
+          ...writer,
           parameters: [idParam, ifMatch],
           responses: {
             '204': { description: 'deleted' },
             ...problemResponses({
               400: 'If-Match is not an ETag (an empty value too)',
-              404: 'no such event',
+              ...auth,
+              404: writeProblems[404],
               412: writeProblems[412],
               ...unavailable,
             }),
@@ -160,6 +177,7 @@ export function openApiDocument() {
         EventPage: schemaOf(eventPage, 'output'),
         ...problemComponent,
       },
+      securitySchemes: bearerSecurityScheme,
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
-import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/hono.ts';
+import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
 import { inTransaction } from '../../lib/pg.ts';
 import { type Change, toRecord } from './events.ts';

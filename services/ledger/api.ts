@@ -3,7 +3,9 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { mayActForMerchant } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
+import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { observeRequests, problemErrors } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { minorFromDb } from '../payments/money.ts';
@@ -23,25 +25,39 @@ function decodeCursor(cursor: string): [string, string] | undefined {
   return undefined;
 }
 
-/** The ledger's read API: a merchant's balances and journal, plus health and metrics. */
-export function ledgerApi({ db, registry, health, log }: { db: pg.Pool; registry: Registry; health: Health; log: Logger }): Hono {
+export interface LedgerApiDeps {
+  db: pg.Pool;
+  /** Verifies identity's bearer tokens: a merchant reads its own books, a platform administrator any. */
+  verify: TokenVerifier;
+  registry: Registry;
+  health: Health;
+  log: Logger;
+}
+
+/** The ledger's read API: a merchant's balances and journal (its own token or a platform administrator's), plus health and metrics. */
+export function ledgerApi({ db, verify, registry, health, log }: LedgerApiDeps): Hono {
   const app = new Hono();
   app.use(observeRequests(registry));
   problemErrors(app, { log });
   healthRoutes(app, { health, registry });
-  const merchant = (raw: string) => {
-    if (!z.uuid().safeParse(raw).success) throw new HttpProblem(404, 'Not found', `no merchant ${raw} (merchant ids are UUIDs)`);
-    return raw;
+  const api = new Hono<Authenticated>();
+  api.use(authenticate(verify));
+  /** The merchant of the path if the caller may read it; otherwise the answer an unknown merchant gets. */
+  const merchant = (c: { req: { param: (n: 'id') => string }; get: (k: 'principal') => Parameters<typeof mayActForMerchant>[0] }) => {
+    const raw = c.req.param('id');
+    if (!z.uuid().safeParse(raw).success || !mayActForMerchant(c.get('principal'), raw))
+      throw new HttpProblem(404, 'Not found', `no merchant ${raw}`);
+    return raw.toLowerCase();
   };
 
-  app.get('/api/v1/merchants/:id/balance', async (c) => {
-    const balance = await balanceOf(db, merchant(c.req.param('id')));
+  api.get('/merchants/:id/balance', async (c) => {
+    const balance = await balanceOf(db, merchant(c));
     if (!balance) throw new HttpProblem(404, 'Not found', `the ledger has no accounts for merchant ${c.req.param('id')} yet`);
     return c.json(balance);
   });
 
-  app.get('/api/v1/merchants/:id/entries', async (c) => {
-    const id = merchant(c.req.param('id'));
+  api.get('/merchants/:id/entries', async (c) => {
+    const id = merchant(c);
     const parsed = entriesQuery.safeParse(c.req.query());
     if (!parsed.success) throw invalid(parsed.error, 'query');
     const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
@@ -62,5 +78,6 @@ export function ledgerApi({ db, registry, health, log }: { db: pg.Pool; registry
     const last = rows[parsed.data.limit - 1];
     return c.json(rows.length > parsed.data.limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items });
   });
+  app.route('/api/v1', api);
   return app;
 }

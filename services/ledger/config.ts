@@ -11,10 +11,10 @@ export const ledgerConfig = z
     KAFKA_GROUP_ID: z.string().min(1).default('ledger'),
     KAFKA_TOPIC: z.string().min(1).default('payments.events'),
     OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(168),
-    /** How long an approved withdrawal may wait for its settlement before the reservation is released. */
+    /** The settleBy an approval carries: payments pays out before it or declines (withdrawal.expired), which releases the reservation. */
     SETTLEMENT_WINDOW_SECONDS: z.coerce.number().int().positive().default(300),
-    /** Extra time past the window before compensating, for a settlement already on its way. */
-    COMPENSATION_GRACE_SECONDS: z.coerce.number().int().min(0).default(60),
+    /** identity's key set, which verifies every caller's bearer token. */
+    IDENTITY_JWKS_URL: z.url({ error: 'IDENTITY_JWKS_URL is required: e.g. http://identity:8080/.well-known/jwks.json' }),
     MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
   })
   .superRefine(requirePostgres);

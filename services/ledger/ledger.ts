@@ -3,7 +3,6 @@ import type pg from 'pg';
 import { EnvelopeError } from '../../lib/cloudevents.ts';
 import { type DecodedEvent, encodeEvent } from '../../lib/contracts.ts';
 import { Outbox } from '../../lib/outbox.ts';
-import { inTransaction } from '../../lib/pg.ts';
 import { paymentContracts } from '../payments/events.ts';
 import { minorFromDb } from '../payments/money.ts';
 import { ledgerContracts } from './events.ts';
@@ -58,29 +57,12 @@ export class Ledger {
           availableMinor: available,
         }));
       case paymentContracts.withdrawalSettled.type:
-        return this.step(tx, event.id, data as MoneyEvent & { withdrawalId: string }, (available) => ({
-          kind: 'settled',
-          availableMinor: available,
-        }));
+        return this.step(tx, event.id, data as MoneyEvent & { withdrawalId: string }, () => ({ kind: 'settled' }));
+      case paymentContracts.withdrawalExpired.type:
+        return this.step(tx, event.id, data as MoneyEvent & { withdrawalId: string }, () => ({ kind: 'expired' }));
       default:
         throw new EnvelopeError(`the ledger does not handle ${event.type}`);
     }
-  }
-
-  /** Releases approved withdrawals whose settlement window (plus grace) has passed; returns how many. */
-  async compensateExpired(pool: pg.Pool, graceMs: number): Promise<number> {
-    return inTransaction(pool, async (tx) => {
-      const { rows } = await tx.query<{ id: string; merchant_id: string; amount: string }>(
-        `SELECT id, merchant_id, amount FROM withdrawals WHERE state = 'approved' AND settle_by < now() - make_interval(secs => $1)
-         ORDER BY settle_by LIMIT 100 FOR UPDATE SKIP LOCKED`,
-        [graceMs / 1000],
-      );
-      for (const row of rows) {
-        const withdrawal = { withdrawalId: row.id, merchantId: row.merchant_id, amountMinor: minorFromDb(row.amount), currency: '' };
-        await this.step(tx, `timeout:${row.id}`, withdrawal, () => ({ kind: 'timeout' }));
-      }
-      return rows.length;
-    });
   }
 
   private async step(
@@ -89,13 +71,16 @@ export class Ledger {
     withdrawal: MoneyEvent & { withdrawalId: string },
     input: (availableMinor: number) => SagaInput,
   ): Promise<void> {
-    const { rows } = await tx.query<{ state: WithdrawalState; amount: string }>(
-      'SELECT state, amount FROM withdrawals WHERE id = $1 FOR UPDATE',
+    const { rows } = await tx.query<{ state: WithdrawalState; amount: string; merchant_id: string }>(
+      'SELECT state, amount, merchant_id FROM withdrawals WHERE id = $1 FOR UPDATE',
       [withdrawal.withdrawalId],
     );
     const current = rows[0];
+    // What the ledger stored decides whose money moves and how much, never the later event's claims.
+    if (current && current.merchant_id !== withdrawal.merchantId)
+      throw new Refused(`withdrawal ${withdrawal.withdrawalId} belongs to another merchant than ${withdrawal.merchantId}`);
     const amount = current ? minorFromDb(current.amount) : withdrawal.amountMinor;
-    const step = transition(current?.state, input(await this.available(tx, withdrawal.merchantId)), amount);
+    const step = transition(current?.state, input(await this.available(tx, withdrawal.merchantId)));
     if ('unchanged' in step) return;
     if ('refused' in step) throw new Refused(step.refused);
     const settleBy = new Date(Date.now() + this.settlementWindowMs);
@@ -122,8 +107,6 @@ export class Ledger {
         return move('release', account(merchantId, 'reserved'), account(merchantId, 'available'));
       case 'payoutFromReserved':
         return move('payout', account(merchantId, 'reserved'), paidOut);
-      case 'payoutFromAvailable':
-        return move('late payout', account(merchantId, 'available'), paidOut);
       case 'publish':
         return this.outbox.append(
           tx,

@@ -3,31 +3,32 @@
  * state and what happened to the next state and the effects to apply, in one transaction with the
  * inbox. Every step is idempotent: an input the state has already seen changes nothing.
  *
+ * The timeout is not the ledger's to decide. Payments holds the payout: it either pays out
+ * (withdrawal.settled) or, past settleBy, declines to (withdrawal.expired) — one party, one clock,
+ * and both answers travel behind the request in the merchant's partition. A reservation is released
+ * only on expired, so a ledger that lags can never release money a settlement later takes.
+ *
  *   (none)    + requested, available ≥ amount → approved  reserve, publish approved
  *   (none)    + requested, available < amount → rejected  publish rejected
  *   approved  + settled                       → settled   debit the reservation (payout)
- *   approved  + timeout                       → failed    release the reservation, publish failed
- *   failed    + settled (late), covered       → settled   debit available (the payout happened)
- *   failed    + settled (late), not covered   → refused   (dead-lettered for a person; never negative)
+ *   approved  + expired                       → failed    release the reservation, publish failed
+ *   failed    + settled                       → refused   (payments answered twice: for a person)
+ *   (none)    + settled or expired            → refused   (never approved)
  *   anything else                             → unchanged
  */
 export type WithdrawalState = 'approved' | 'rejected' | 'settled' | 'failed';
 
-export type SagaInput =
-  | { kind: 'requested'; amountMinor: number; availableMinor: number }
-  | { kind: 'settled'; availableMinor: number }
-  | { kind: 'timeout' };
+export type SagaInput = { kind: 'requested'; amountMinor: number; availableMinor: number } | { kind: 'settled' } | { kind: 'expired' };
 
 export type SagaEffect =
   | { kind: 'reserve' }
   | { kind: 'release' }
   | { kind: 'payoutFromReserved' }
-  | { kind: 'payoutFromAvailable' }
   | { kind: 'publish'; event: 'approved' | 'rejected' | 'failed'; reason?: string };
 
 export type SagaStep = { next: WithdrawalState; effects: SagaEffect[] } | { unchanged: true } | { refused: string };
 
-export function transition(state: WithdrawalState | undefined, input: SagaInput, amountMinor: number): SagaStep {
+export function transition(state: WithdrawalState | undefined, input: SagaInput): SagaStep {
   switch (input.kind) {
     case 'requested':
       if (state !== undefined) return { unchanged: true };
@@ -45,17 +46,15 @@ export function transition(state: WithdrawalState | undefined, input: SagaInput,
           };
     case 'settled':
       if (state === 'approved') return { next: 'settled', effects: [{ kind: 'payoutFromReserved' }] };
-      if (state === 'failed') {
-        if (input.availableMinor >= amountMinor) return { next: 'settled', effects: [{ kind: 'payoutFromAvailable' }] };
-        return { refused: `late settlement of ${amountMinor} after compensation, but only ${input.availableMinor} available` };
-      }
       if (state === undefined) return { refused: 'settlement of a withdrawal the ledger never approved' };
+      if (state === 'failed' || state === 'rejected') return { refused: `settlement of a withdrawal that is ${state}` };
       return { unchanged: true };
-    case 'timeout':
+    case 'expired':
+      if (state === undefined) return { refused: 'expiry of a withdrawal the ledger never approved' };
       if (state !== 'approved') return { unchanged: true };
       return {
         next: 'failed',
-        effects: [{ kind: 'release' }, { kind: 'publish', event: 'failed', reason: 'not settled within the settlement window' }],
+        effects: [{ kind: 'release' }, { kind: 'publish', event: 'failed', reason: 'payments did not pay out before settleBy' }],
       };
   }
 }

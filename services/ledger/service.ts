@@ -1,9 +1,9 @@
-/** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's timer, and its read API. */
+/** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's steps, and its read API. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { sleep } from '../../lib/backoff.ts';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
+import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import type { ServiceContext } from '../../lib/main.ts';
@@ -35,29 +35,7 @@ export async function startLedger({
     prepare: publisher.requireSetUp,
     handle: eachEventOnce(inbox, (tx, event) => ledger.apply(tx, event)),
   });
-  // The saga's timer: every replica looks, SKIP LOCKED gives each expired withdrawal to one of them.
-  const stopped = new AbortController();
-  const compensating = (async () => {
-    while (!stopped.signal.aborted) {
-      await sleep(5_000, stopped.signal);
-      if (stopped.signal.aborted || !publisher.migrated()) continue;
-      try {
-        const released = await ledger.compensateExpired(pool, config.COMPENSATION_GRACE_SECONDS * 1000);
-        if (released > 0) log.warn({ released }, 'released reservations of withdrawals not settled in time');
-      } catch (error) {
-        log.warn({ err: error }, 'could not look for expired withdrawals; retrying');
-      }
-    }
-  })();
-
-  const app = ledgerApi({ db: pool, registry, health, log });
+  const app = ledgerApi({ db: pool, verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL), registry, health, log });
   const running = serveAndConsume({ name: 'ledger', app, port: config.PORT, consumer, publisher, log, exit });
-  return {
-    app,
-    async stop() {
-      stopped.abort();
-      await compensating;
-      await running.stop();
-    },
-  };
+  return { app, stop: running.stop };
 }

@@ -13,6 +13,8 @@ export const paymentsConfig = z
     KAFKA_TOPIC: z.string().min(1).default('ledger.events'),
     OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(168),
     /** The largest single payment or withdrawal, in minor units. Default 10,000,000 (100,000.00). */
+    /** identity's key set, which verifies every caller's bearer token. */
+    IDENTITY_JWKS_URL: z.url({ error: 'IDENTITY_JWKS_URL is required: e.g. http://identity:8080/.well-known/jwks.json' }),
     MAX_AMOUNT_MINOR: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(10_000_000),
   })
   .superRefine(requirePostgres);

@@ -47,5 +47,15 @@ export const paymentContracts = {
     key: byMerchant,
     description: 'An approved withdrawal was paid out; the ledger debits the reservation.',
   }),
+  withdrawalExpired: defineContract({
+    type: 'dev.eventide.payments.withdrawal.expired.v1',
+    source,
+    topic: paymentsTopic,
+    data: withdrawal,
+    subject: (d) => d.withdrawalId,
+    key: byMerchant,
+    description:
+      'Payments read the approval after its settleBy and did not pay out: the ledger releases the reservation. Payments alone decides this, in partition order.',
+  }),
 };
 export const paymentEvents = new ContractRegistry(Object.values(paymentContracts));

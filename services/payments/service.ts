@@ -3,6 +3,7 @@ import type { Hono } from 'hono';
 import type { z } from 'zod';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
+import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import type { ServiceContext } from '../../lib/main.ts';
@@ -33,13 +34,21 @@ export async function startPayments({
     log,
     prepare: publisher.requireSetUp,
     handle: eachEventOnce(new Inbox({ pool, group: config.KAFKA_GROUP_ID }), (tx, event) =>
+      // The event's type says what happened: a `kind` inside its data cannot override it.
       store.applyLedgerOutcome(tx, {
+        ...(event.data as { withdrawalId: string; merchantId: string; reason?: string; settleBy?: string }),
         kind: outcomes.get(event.type) ?? 'failed',
-        ...(event.data as { withdrawalId: string; merchantId: string }),
       }),
     ),
   });
-  const app = paymentsApi({ store, maxAmountMinor: config.MAX_AMOUNT_MINOR, registry, health, log });
+  const app = paymentsApi({
+    store,
+    verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL),
+    maxAmountMinor: config.MAX_AMOUNT_MINOR,
+    registry,
+    health,
+    log,
+  });
   const running = serveAndConsume({ name: 'payments', app, port: config.PORT, consumer, publisher, log, exit });
   return { app, stop: running.stop };
 }

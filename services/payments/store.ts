@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { EnvelopeError } from '../../lib/cloudevents.ts';
 import { encodeEvent } from '../../lib/contracts.ts';
-import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/hono.ts';
+import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
 import { inTransaction } from '../../lib/pg.ts';
 import { paymentContracts } from './events.ts';
@@ -228,10 +228,17 @@ export class PaymentStore {
     return rows.length > limit && last ? { items, nextCursor: last.id } : { items };
   }
 
-  /** The saga's answer for a withdrawal, from ledger.events; an approved one is paid out here (the settlement step). */
+  /**
+   * The saga's answer for a withdrawal, from ledger.events. An approval is decided here and only
+   * here: before its settleBy it is paid out (withdrawal.settled), after it declined
+   * (withdrawal.expired, which releases the ledger's reservation). Both answers follow the request
+   * in the merchant's partition, so the ledger — however far behind — reads the payout before
+   * anything that could spend the reserved money.
+   */
   async applyLedgerOutcome(
     tx: pg.PoolClient,
     outcome: { kind: 'approved' | 'rejected' | 'failed'; withdrawalId: string; merchantId: string; reason?: string; settleBy?: string },
+    now = Date.now(),
   ): Promise<void> {
     const { rows } = await tx.query<MovementRow>('SELECT * FROM withdrawals WHERE id = $1 AND merchant_id = $2 FOR UPDATE', [
       outcome.withdrawalId,
@@ -249,18 +256,19 @@ export class PaymentStore {
     if (outcome.kind === 'rejected' && withdrawal.status === 'requested') return void (await set('rejected', outcome.reason));
     if (outcome.kind === 'failed' && withdrawal.status !== 'settled') return void (await set('failed', outcome.reason));
     if (outcome.kind !== 'approved' || withdrawal.status !== 'requested') return;
-    // Too late to pay out: the ledger releases the reservation after settleBy; this side waits for its word.
-    if (Date.parse(outcome.settleBy ?? '') <= Date.now())
-      return void (await set('approved', 'settlement window missed; waiting for the ledger'));
+    const data = {
+      withdrawalId: withdrawal.id,
+      merchantId: withdrawal.merchant_id,
+      amountMinor: minorFromDb(withdrawal.amount),
+      currency: withdrawal.currency,
+    };
+    const settleBy = Date.parse(outcome.settleBy ?? '');
+    if (!(settleBy > now)) {
+      await set('failed', 'not paid out: the approval arrived after its settleBy');
+      await this.outbox.append(tx, encodeEvent(paymentContracts.withdrawalExpired, data));
+      return;
+    }
     await set('settled');
-    await this.outbox.append(
-      tx,
-      encodeEvent(paymentContracts.withdrawalSettled, {
-        withdrawalId: withdrawal.id,
-        merchantId: withdrawal.merchant_id,
-        amountMinor: minorFromDb(withdrawal.amount),
-        currency: withdrawal.currency,
-      }),
-    );
+    await this.outbox.append(tx, encodeEvent(paymentContracts.withdrawalSettled, data));
   }
 }

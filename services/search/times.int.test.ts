@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { principals, startTokenIssuer, type TokenIssuer } from '../../devkit/token-issuer.ts';
+import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { OutboxRelay } from '../../lib/outbox.ts';
 import { changeTopic } from '../catalog/events.ts';
@@ -27,6 +29,8 @@ const index = `events-times-${suffix}`;
 const category = `times-${suffix}`;
 
 let catalog: Awaited<ReturnType<typeof inProcessCatalog>>;
+let issuer: TokenIssuer;
+let writer: Record<string, string>;
 let relay: OutboxRelay;
 let indexer: Indexer;
 
@@ -41,7 +45,11 @@ async function eventually<T>(probe: () => Promise<T | undefined | false>, what: 
 }
 
 const post = (body: unknown) =>
-  catalog.app.request('/api/v1/events', { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  catalog.app.request('/api/v1/events', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...writer },
+  });
 
 /** The keys of every record on the dead-letter topic. */
 async function deadLetterKeys(): Promise<string[]> {
@@ -75,7 +83,9 @@ beforeAll(async () => {
     waitForLeaders: true,
   });
   const databaseUrl = await freshDatabase(inject('databaseUrl'));
-  catalog = await inProcessCatalog(databaseUrl);
+  issuer = await startTokenIssuer();
+  writer = await issuer.bearer(principals.platformAdmin());
+  catalog = await inProcessCatalog(databaseUrl, remoteJwtVerifier(issuer.jwksUrl));
   relay = new OutboxRelay({ databaseUrl, brokers, log, pollMs: 200 });
   relay.start();
   indexer = new Indexer({ brokers, groupId, topic: changeTopic, es, log, index, maxAttempts: 2 });
@@ -85,6 +95,7 @@ afterAll(async () => {
   await indexer?.stop().catch(() => undefined);
   await relay?.stop().catch(() => undefined);
   await catalog?.pool.end();
+  await issuer?.stop();
   await es.indices.delete({ index }, { ignore: [404] }).catch(() => undefined);
   await admin.disconnect();
   await es.close();

@@ -2,8 +2,9 @@ import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { mayManageTenant, type Principal } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
-import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
+import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { etag, expectedVersion } from '../../lib/http/conditional.ts';
 import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
@@ -12,7 +13,7 @@ import { decodeCursor, EmailTaken, NotFound, type TeacherStore, VersionConflict 
 
 export interface TeachersApiDeps {
   store: TeacherStore;
-  /** Verifies identity's bearer tokens; every /api/v1 route needs the admin role. */
+  /** Verifies identity's bearer tokens; every /api/v1 route needs a tenant admin (its tenant only) or a platform-admin. */
   verify: TokenVerifier;
   /** The tenants (schools) that exist; another tenant id is 422. */
   tenants: ReadonlySet<string>;
@@ -23,7 +24,11 @@ export interface TeachersApiDeps {
 
 const maxBodyBytes = 16 * 1024;
 
-/** The teachers API under /api/v1/teachers (administrators only), plus health and metrics. */
+/**
+ * The teachers API under /api/v1/teachers, plus health and metrics. A tenant's administrator
+ * manages its own tenant's teachers, a platform administrator every tenant's; to a tenant
+ * administrator another tenant does not exist (422 unknown tenant, 404 for its teachers).
+ */
 export function teachersApi(deps: TeachersApiDeps): Hono {
   const app = new Hono();
   app.use(observeRequests(deps.registry));
@@ -39,11 +44,18 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
   });
   healthRoutes(app, deps);
 
-  const api = new Hono<{ Variables: { principal: { sub: string } } }>();
+  const api = new Hono<Authenticated>();
   api.use(limitBody(maxBodyBytes));
-  api.use(requireRole(deps.verify, 'admin'));
-  const knownTenant = (tenantId: string) => {
-    if (!deps.tenants.has(tenantId)) throw new HttpProblem(422, 'Unknown tenant', `no tenant ${tenantId}`);
+  api.use(authenticate(deps.verify, ['admin', 'platform-admin']));
+  const knownTenant = (principal: Principal, tenantId: string) => {
+    if (!deps.tenants.has(tenantId) || !mayManageTenant(principal, tenantId))
+      throw new HttpProblem(422, 'Unknown tenant', `no tenant ${tenantId}`);
+  };
+  /** A teacher the caller may manage, or the 404 an unknown one gets. */
+  const managed = async (principal: Principal, teacherId: string) => {
+    const found = await deps.store.get(teacherId);
+    if (!found || !mayManageTenant(principal, found.tenantId)) throw new NotFound(`no teacher ${teacherId}`);
+    return found;
   };
   const id = (raw: string) => {
     if (!z.uuid().safeParse(raw).success) throw new NotFound(`no teacher ${raw} (teacher ids are UUIDs)`);
@@ -53,7 +65,7 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
   api.post('/teachers', async (c) => {
     const parsed = teacherInput.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
-    knownTenant(parsed.data.tenantId);
+    knownTenant(c.get('principal'), parsed.data.tenantId);
     const created = await deps.store.create(parsed.data, c.req.header('traceparent'));
     return c.json(created, 201, { location: `/api/v1/teachers/${created.id}`, etag: etag(created.version) });
   });
@@ -61,15 +73,14 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
   api.get('/teachers', async (c) => {
     const parsed = listQuery.safeParse(c.req.query());
     if (!parsed.success) throw invalid(parsed.error, 'query');
-    knownTenant(parsed.data.tenantId);
+    knownTenant(c.get('principal'), parsed.data.tenantId);
     const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
     if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
     return c.json(await deps.store.list({ tenantId: parsed.data.tenantId, limit: parsed.data.limit, after }));
   });
 
   api.get('/teachers/:id', async (c) => {
-    const found = await deps.store.get(id(c.req.param('id')));
-    if (!found) throw new NotFound(`no teacher ${c.req.param('id')}`);
+    const found = await managed(c.get('principal'), id(c.req.param('id')));
     return c.json(found, 200, { etag: etag(found.version) });
   });
 
@@ -78,12 +89,14 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
     const version = expectedVersion(c.req.header('if-match'));
     const parsed = teacherPatch.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
+    await managed(c.get('principal'), teacherId);
     const updated = await deps.store.update(teacherId, parsed.data, version, c.req.header('traceparent'));
     return c.json(updated, 200, { etag: etag(updated.version) });
   });
 
   api.delete('/teachers/:id', async (c) => {
     const teacherId = id(c.req.param('id'));
+    await managed(c.get('principal'), teacherId);
     await deps.store.delete(teacherId, expectedVersion(c.req.header('if-match')), c.req.header('traceparent'));
     return c.body(null, 204);
   });

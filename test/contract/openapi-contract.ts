@@ -14,6 +14,10 @@
  * Path parameters and preconditions come from the document's `links` (e.g. a create's
  * `$response.body#/id` and `$response.header.ETag`), fetched afresh for every request, so writes
  * never see each other's state. Every service gets the same check by one call.
+ *
+ * Operations the document secures (an operation's or the document's `security` with a scheme) are
+ * sent with the caller's credentials for that operation, and once more without any: that one must
+ * be a documented 401.
  */
 import { randomUUID } from 'node:crypto';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -37,6 +41,7 @@ interface Operation {
   parameters: { param: Parameter; pointer: string }[];
   body?: { required: boolean; mediaType: string; pointer: string; mediaTypes: string[] };
   responses: Record<string, { pointer: string }>;
+  secured: boolean;
 }
 interface Link {
   from: Operation;
@@ -44,13 +49,15 @@ interface Link {
   parameters: Record<string, unknown>;
 }
 interface Request {
+  /** Sent without the operation's credentials. */
+  anonymous?: boolean;
   path: Record<string, string>;
   query: Record<string, string>;
   header: Record<string, string>;
   body?: { type: string; text: string };
 }
-/** success: a 2xx (or, with `rule`, any documented 4xx); rejected: a 4xx; documented: any declared status. */
-type Expectation = 'success' | 'rejected' | 'documented';
+/** success: a 2xx (or, with `rule`, any documented 4xx); rejected: a 4xx; documented: any declared status; unauthorized: a 401. */
+type Expectation = 'success' | 'rejected' | 'documented' | 'unauthorized';
 interface Variant {
   label: string;
   apply: (request: Request) => Request;
@@ -89,7 +96,15 @@ const dateTimes = [
   'yesterday',
 ];
 
-export async function checkContract(document: object, baseUrl: string): Promise<ContractReport> {
+export interface ContractOptions {
+  /** The headers that authorize an operation (e.g. a bearer token of a role that may call it). */
+  credentials?: (method: string, path: string) => Record<string, string>;
+}
+
+const securedBy = (requirements: unknown): boolean =>
+  Array.isArray(requirements) && requirements.length > 0 && requirements.every((r) => Object.keys(r as object).length > 0);
+
+export async function checkContract(document: object, baseUrl: string, options: ContractOptions = {}): Promise<ContractReport> {
   const doc = document as Schema;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormatsPlugin.default(ajv);
@@ -145,7 +160,8 @@ export async function checkContract(document: object, baseUrl: string): Promise<
       const responses = Object.fromEntries(
         Object.keys((op.responses ?? {}) as object).map((status) => [status, resolve(`${pointer}/responses/${status}`)]),
       );
-      operations.push({ method, path, id: op.operationId as string | undefined, pointer, parameters, body, responses });
+      const secured = securedBy(op.security ?? doc.security);
+      operations.push({ method, path, id: op.operationId as string | undefined, pointer, parameters, body, responses, secured });
     }
   }
   const links = new Map<string, Link[]>();
@@ -253,7 +269,8 @@ export async function checkContract(document: object, baseUrl: string): Promise<
     const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(request.path[name] ?? ''));
     const query = new URLSearchParams(request.query).toString();
     const url = `${baseUrl}${path}${query ? `?${query}` : ''}`;
-    const headers = { ...request.header, ...(request.body ? { 'content-type': request.body.type } : {}) };
+    const credentials = op.secured && !request.anonymous ? (options.credentials?.(op.method, op.path) ?? {}) : {};
+    const headers = { ...credentials, ...request.header, ...(request.body ? { 'content-type': request.body.type } : {}) };
     const response = await fetch(url, { method: op.method.toUpperCase(), headers, body: request.body?.text });
     requests++;
     return { response, text: await response.text(), url };
@@ -270,6 +287,7 @@ export async function checkContract(document: object, baseUrl: string): Promise<
     const clientError = response.status >= 400 && response.status < 500;
     if (expectation === 'success' && !success && !(rule && clientError)) fail('a request valid by the document was not accepted');
     if (expectation === 'rejected' && !clientError) fail('a request invalid by the document was not answered with a 4xx');
+    if (expectation === 'unauthorized' && response.status !== 401) fail('a secured operation without credentials was not answered 401');
     const spec = at(declared.pointer);
     for (const [name, header] of Object.entries((spec.headers ?? {}) as Record<string, Schema>)) {
       const value = response.headers.get(name);
@@ -352,6 +370,7 @@ export async function checkContract(document: object, baseUrl: string): Promise<
       ? 'documented'
       : 'success';
     const list: Variant[] = [{ label: 'valid', apply: (r) => r, expect: success, rule: false }];
+    if (op.secured) list.push({ label: 'no credentials', apply: (r) => ({ ...r, anonymous: true }), expect: 'unauthorized', rule: false });
     for (const { param, pointer } of op.parameters) {
       if (param.in === 'cookie') continue;
       const location = param.in;

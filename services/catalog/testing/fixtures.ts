@@ -3,6 +3,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Health } from '../../../lib/health.ts';
+import type { TokenVerifier } from '../../../lib/http/bearer.ts';
 import { catalogApi } from '../api.ts';
 import { migrate } from '../migrations.ts';
 import { exampleEvent } from '../openapi.ts';
@@ -20,11 +21,13 @@ export async function freshDatabase(serverUrl: string): Promise<string> {
   return url.toString();
 }
 
-export async function inProcessCatalog(databaseUrl: string) {
+/** The catalog's API in this process; `verify` is a token issuer's (devkit/token-issuer.ts), whose organizer tokens write. */
+export async function inProcessCatalog(databaseUrl: string, verify: TokenVerifier) {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   await migrate(pool);
   const app = catalogApi({
     store: new EventStore(pool),
+    verify,
     registry: new Registry(),
     log: pino({ level: 'silent' }),
     maxBodyBytes: 16 * 1024,
