@@ -7,6 +7,7 @@ import { EventideCrds } from './crds.ts';
 import { Elasticsearch } from './elasticsearch.ts';
 import { EventDrivenService } from './event-driven-service.ts';
 import { IdentityBootstrapAdmin } from './identity-bootstrap-admin.ts';
+import { IdentityProviderClient } from './identity-provider-client.ts';
 import { Jaeger } from './jaeger.ts';
 import { StrimziKafka } from './kafka.ts';
 import { KafkaUi } from './kafka-ui.ts';
@@ -88,6 +89,8 @@ export function platformApp(profile: Profile, outdir: string): App {
     if (!profile.tracing.endpoint) new Jaeger(chart, 'jaeger', { image: `jaegertracing/jaeger:${versions.jaeger}` });
     tracing = { endpoint: profile.tracing.endpoint ?? Jaeger.otlpEndpoint, sampleRatio: profile.tracing.sampleRatio };
   }
+  // Every service verifies its callers' tokens with identity's key set (identity itself, with its own keys).
+  const jwks = { IDENTITY_JWKS_URL: 'http://identity:8080/.well-known/jwks.json' };
   const api = {
     tracing,
     replicas: profile.highAvailability ? 2 : 1,
@@ -106,6 +109,7 @@ export function platformApp(profile: Profile, outdir: string): App {
       PGDATABASE: Postgres.database,
       PGUSER: { secret: Postgres.credentialsSecret, key: 'username' },
       PGPASSWORD: { secret: Postgres.credentialsSecret, key: 'password' },
+      ...jwks,
     },
     kafka,
     produces: [
@@ -139,11 +143,13 @@ export function platformApp(profile: Profile, outdir: string): App {
     name: 'teachers',
     image: image('teachers'),
     command: ['node', 'teachers.js'],
-    env: { ...ownDatabase('teachers'), TENANTS: tenants, IDENTITY_JWKS_URL: `http://identity:8080/.well-known/jwks.json` },
+    env: { ...ownDatabase('teachers'), TENANTS: tenants, ...jwks },
     kafka,
     produces: [{ topicName: 'teachers.events', partitions: 6, config: { 'retention.ms': String(7 * 24 * 60 * 60 * 1000) } }],
   });
   if (development(IdentityBootstrapAdmin.secretName)) new IdentityBootstrapAdmin(chart, 'identity-bootstrap-admin');
+  const providerClient = development(IdentityProviderClient.secretName);
+  if (providerClient) new IdentityProviderClient(chart, 'identity-payment-provider');
   const identity = new EventDrivenService(chart, 'identity', {
     name: 'identity',
     tracing,
@@ -156,6 +162,12 @@ export function platformApp(profile: Profile, outdir: string): App {
       TENANTS: tenants,
       BOOTSTRAP_ADMIN_EMAIL: { secret: IdentityBootstrapAdmin.secretName, key: 'email' },
       BOOTSTRAP_ADMIN_PASSWORD: { secret: IdentityBootstrapAdmin.secretName, key: 'password' },
+      ...(providerClient
+        ? {
+            BOOTSTRAP_PROVIDER_CLIENT_ID: { secret: IdentityProviderClient.secretName, key: 'clientId' },
+            BOOTSTRAP_PROVIDER_CLIENT_SECRET: { secret: IdentityProviderClient.secretName, key: 'clientSecret' },
+          }
+        : {}),
     },
     kafka,
     produces: [
@@ -173,7 +185,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     command: ['node', 'payments.js'],
     spread: profile.highAvailability,
     http: true,
-    env: ownDatabase('payments'),
+    env: { ...ownDatabase('payments'), ...jwks },
     kafka,
     produces: [moneyTopic('payments.events')],
     // Its consumer of the ledger's answers settles approved withdrawals.
@@ -186,7 +198,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     command: ['node', 'ledger.js'],
     spread: profile.highAvailability,
     http: true,
-    env: ownDatabase('ledger'),
+    env: { ...ownDatabase('ledger'), ...jwks },
     kafka,
     produces: [moneyTopic('ledger.events')],
     consumes: { topics: ['payments.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },

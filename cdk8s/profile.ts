@@ -66,6 +66,8 @@ export const production: Profile = {
     'postgres-payments-credentials',
     'postgres-ledger-credentials',
     'identity-bootstrap-admin',
+    // No development provider client: a platform administrator creates it through identity's API.
+    'identity-payment-provider',
     'elasticsearch-credentials',
     'elasticsearch-certs',
   ],

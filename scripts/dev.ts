@@ -47,6 +47,7 @@ const state: DevState = {
   catalogUrl: p.catalog.url,
   searchUrl: p.searchApi.url,
   paymentsUrl: p.payments.url,
+  identityUrl: p.identity.url,
   kubeconfig: p.kube.kubeconfig,
   kubectl: p.kube.kubectl,
   kafkaBrokers: p.kafka.endpoint,

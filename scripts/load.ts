@@ -5,6 +5,7 @@
  */
 import { AppsV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
+import { platformCallers } from './local/credentials.ts';
 import { readDevState } from './local/dev-state.ts';
 import { runLoad } from './local/load-generator.ts';
 import { indexerDeployment, namespace } from './local/platform.ts';
@@ -61,7 +62,9 @@ const replicas = () => (latest?.replicas === undefined ? '?' : `${latest.replica
 console.log(
   `make load: ${RATE} req/s for ${DURATION} s against ${state.catalogUrl} (60% create, 30% update, 10% delete); lag threshold ${cg.spec.lagThreshold}/replica`,
 );
-const load = await runLoad({ catalogUrl: state.catalogUrl, rate: RATE, durationSeconds: DURATION }, (w) =>
+const { admin } = platformCallers(kc, state.identityUrl);
+await admin(); // a refused login says so now, not as thousands of 401s
+const load = await runLoad({ catalogUrl: state.catalogUrl, token: admin, rate: RATE, durationSeconds: DURATION }, (w) =>
   show(
     `t=${String(w.second).padStart(3)} s  rate ${String(w.sent).padStart(5)}/s  errors ${w.errors}  catalog p99 ${w.p99Ms === undefined ? '-' : `${w.p99Ms.toFixed(0)} ms`}  lag ${latest?.lag ?? '?'}  search-indexer replicas ${replicas()}`,
   ),

@@ -17,6 +17,7 @@ lifecycle.publish({
   catalogUrl: 'http://127.0.0.1:1',
   searchUrl: 'http://127.0.0.1:2',
   paymentsUrl: 'http://127.0.0.1:6',
+  identityUrl: 'http://127.0.0.1:7',
   kubeconfig: '/dev/null',
   kubectl: 'kubectl',
   kafkaBrokers: '127.0.0.1:3',

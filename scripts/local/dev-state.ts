@@ -9,6 +9,7 @@ export interface DevState {
   catalogUrl: string;
   searchUrl: string;
   paymentsUrl: string;
+  identityUrl: string;
   kubeconfig: string;
   kubectl: string;
   kafkaBrokers: string;

@@ -4,9 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { percentile } from '../../bench/lib/stats.ts';
+import type { TokenSource } from './credentials.ts';
 
 export interface LoadOptions {
   catalogUrl: string;
+  /** Whose writes these are: a platform administrator's token writes any organizer's events. */
+  token: TokenSource;
   /** Requests per second offered. */
   rate: number;
   durationSeconds: number;
@@ -93,13 +96,12 @@ export async function runLoad(options: LoadOptions, onSecond?: (w: LoadWindow) =
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
   const base = `${options.catalogUrl}/api/v1/events`;
-  const json = { 'content-type': 'application/json' };
-
   const one = async (kind: Kind) => {
     const started = performance.now();
     let id: string | undefined;
     let response: Response;
     try {
+      const json = { 'content-type': 'application/json', authorization: `Bearer ${await options.token()}` };
       if (kind === 'create') {
         response = await fetch(base, { method: 'POST', headers: json, body: JSON.stringify(sampleEvent()) });
       } else {
@@ -112,7 +114,7 @@ export async function runLoad(options: LoadOptions, onSecond?: (w: LoadWindow) =
                 headers: json,
                 body: JSON.stringify({ capacity: 100 + Math.floor(Math.random() * 900) }),
               })
-            : await fetch(`${base}/${id}`, { method: 'DELETE' });
+            : await fetch(`${base}/${id}`, { method: 'DELETE', headers: { authorization: json.authorization } });
       }
       const body = response.status === 204 ? undefined : ((await response.json().catch(() => undefined)) as { id?: string } | undefined);
       if (response.ok) {

@@ -1,11 +1,14 @@
 /**
  * Mixed money movements against a payments API, as careful clients send them: payments created,
  * then completed, and withdrawals, each retried with its own Idempotency-Key until it gets an
- * answer (a 5xx or no answer is retried, anything else is the answer). Used by `make
+ * answer (a 5xx or no answer is retried, anything else is the answer). Each merchant's backend
+ * calls with its own machine client's token, completions come from the payment provider's client,
+ * merchants are created by the platform administrator — as on a real platform. Used by `make
  * payments-load` and the payments chaos suite.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { clientCredentialsToken, createMerchantClient, type TokenSource, tokenSource } from './credentials.ts';
 
 export interface PaymentsLoadResult {
   /** Movements that got an answer. */
@@ -21,6 +24,10 @@ export interface PaymentsLoadResult {
 export interface PaymentsLoadOptions {
   /** e.g. http://127.0.0.1:8084 */
   paymentsUrl: string;
+  /** identity, where merchants' clients are created and their tokens issued. */
+  identityUrl: string;
+  /** The platform administrator (creates merchants and their clients) and the payment provider (completes payments). */
+  callers: { admin: TokenSource; provider: TokenSource };
   /** Movements per second started (default 200). */
   rate?: number;
   durationSeconds: number;
@@ -35,15 +42,19 @@ export async function runPaymentsLoad(options: PaymentsLoadOptions): Promise<Pay
   const count = (status: string) => {
     result.statuses[status] = (result.statuses[status] ?? 0) + 1;
   };
-  const movement = async (path: string, body: unknown): Promise<Response | undefined> => {
+  const movement = async (caller: TokenSource, path: string, body: unknown): Promise<Response | undefined> => {
     const key = randomUUID();
     for (let attempt = 0; attempt < 40; attempt++) {
-      const response = await fetch(`${options.paymentsUrl}/api/v1${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(5_000),
-      }).catch(() => undefined);
+      // Identity down is a failed attempt like payments down: retried with the same key.
+      const token = await caller().catch(() => undefined);
+      const response = token
+        ? await fetch(`${options.paymentsUrl}/api/v1${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'idempotency-key': key, authorization: `Bearer ${token}` },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(5_000),
+          }).catch(() => undefined)
+        : undefined;
       count(response ? String(response.status) : 'network');
       if (response && response.status < 500) {
         result.ok++;
@@ -56,12 +67,21 @@ export async function runPaymentsLoad(options: PaymentsLoadOptions): Promise<Pay
     return undefined;
   };
 
+  const { admin, provider } = options.callers;
   const merchants: string[] = [];
+  const backends = new Map<string, TokenSource>();
   for (let i = 0; i < (options.merchants ?? 20); i++) {
-    const created = await movement('/merchants', { name: `Shop ${i}`, email: `shop${i}@shop.example`, currency: 'EUR' });
+    const created = await movement(admin, '/merchants', { name: `Shop ${i}`, email: `shop${i}@shop.example`, currency: 'EUR' });
     if (created?.status !== 201) throw new Error(`creating a merchant answered ${created?.status ?? 'nothing'}`);
-    merchants.push(((await created.json()) as { id: string }).id);
+    const id = ((await created.json()) as { id: string }).id;
+    const client = await createMerchantClient(options.identityUrl, await admin(), id);
+    merchants.push(id);
+    backends.set(
+      id,
+      tokenSource(() => clientCredentialsToken(options.identityUrl, client)),
+    );
   }
+  const backend = (merchant: string) => backends.get(merchant) as TokenSource;
   const pending: { merchant: string; payment: string }[] = [];
   const inFlight = new Set<Promise<unknown>>();
   const intervalMs = 1000 / (options.rate ?? 200);
@@ -78,12 +98,14 @@ export async function runPaymentsLoad(options: PaymentsLoadOptions): Promise<Pay
     const next = roll >= 4 && roll < 8 ? pending.shift() : undefined;
     const op =
       roll < 4
-        ? movement(`/merchants/${merchant}/payments`, { amountMinor: 100 + (i % 900), currency: 'EUR' }).then(async (r) => {
-            if (r?.status === 201) pending.push({ merchant, payment: ((await r.json()) as { id: string }).id });
-          })
+        ? movement(backend(merchant), `/merchants/${merchant}/payments`, { amountMinor: 100 + (i % 900), currency: 'EUR' }).then(
+            async (r) => {
+              if (r?.status === 201) pending.push({ merchant, payment: ((await r.json()) as { id: string }).id });
+            },
+          )
         : next
-          ? movement(`/merchants/${next.merchant}/payments/${next.payment}/complete`, null)
-          : movement(`/merchants/${merchant}/withdrawals`, { amountMinor: 50 + (i % 400) });
+          ? movement(provider, `/merchants/${next.merchant}/payments/${next.payment}/complete`, null)
+          : movement(backend(merchant), `/merchants/${merchant}/withdrawals`, { amountMinor: 50 + (i % 400) });
     inFlight.add(op);
     void op.finally(() => inFlight.delete(op));
     await sleep(Math.max(0, started + (i + 1) * intervalMs - Date.now()));

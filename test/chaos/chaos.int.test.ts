@@ -11,11 +11,14 @@ import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../bench/lib/stats.ts';
 import { type KafkaMessage, kafkaClient } from '../../lib/kafka.ts';
+import { platformCallers, type TokenSource } from '../../scripts/local/credentials.ts';
 import { type LoadResult, runLoad, sampleEvent } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { converged, describeComparison, waitForConvergence } from '../e2e/convergence.ts';
 
 let platform: LocalPlatform;
+/** The writes' caller: the platform administrator, whose token is fetched before any fault strikes. */
+let writer: TokenSource;
 const figures: string[][] = [];
 
 beforeAll(async () => {
@@ -33,6 +36,8 @@ beforeAll(async () => {
   const servers = [platform.kafka, platform.elasticsearch, platform.postgres];
   const external = servers.filter((s) => !s.managed).map((s) => s.name);
   if (external.length > 0) throw new Error(`chaos needs servers it may kill; unset the EVENTIDE_* variables for: ${external.join(', ')}`);
+  writer = platformCallers(platform.kc, platform.identity.url).admin;
+  await writer();
 }, 300_000);
 
 afterAll(async () => {
@@ -54,7 +59,12 @@ const stores = () => ({
  * records the figures. Returns the load's result for scenario-specific checks.
  */
 async function underLoad(name: string, fault: () => Promise<void>, expectDeadLettered = 0): Promise<LoadResult> {
-  const loading = runLoad({ catalogUrl: platform.catalog.url, rate: 150, durationSeconds: 15 });
+  const loading = runLoad({
+    catalogUrl: platform.catalog.url,
+    token: writer,
+    rate: 150,
+    durationSeconds: 15,
+  });
   await sleep(5_000);
   const faultAt = Date.now();
   await fault();
@@ -138,7 +148,7 @@ async function indexersAtMinimum(): Promise<void> {
 async function expectNewEventSearchable(name: string): Promise<void> {
   const created = await fetch(`${platform.catalog.url}/api/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await writer()}` },
     body: JSON.stringify(sampleEvent()),
   });
   expect(created.status, `${name}: create after the fault`).toBe(201);

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { table } from '../../bench/lib/stats.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
+import { platformCallers } from '../../scripts/local/credentials.ts';
 import { runPaymentsLoad } from '../../scripts/local/payments-load.ts';
 import { type LocalPlatform, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { fromEvents, fromLedger, fromPayments, reconcile } from '../../services/ledger/reconcile.ts';
@@ -63,6 +64,8 @@ describe('payments under chaos', () => {
     const faulting: Promise<void>[] = [];
     const outcome = await runPaymentsLoad({
       paymentsUrl: platform.payments.url,
+      identityUrl: platform.identity.url,
+      callers: platformCallers(platform.kc, platform.identity.url),
       rate: 200,
       durationSeconds: 30,
       onTick: (elapsed) => {

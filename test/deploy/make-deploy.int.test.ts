@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { repoRoot } from '../../devkit/paths.ts';
 import { manifests } from '../../scripts/deploy.ts';
+import { bootstrapAdminCredentials, login } from '../../scripts/local/credentials.ts';
 import { sampleEvent } from '../../scripts/local/load-generator.ts';
 import { type LocalCluster, namespace, startLocalCluster } from '../../scripts/local/platform.ts';
 
@@ -88,10 +89,13 @@ it('make deploy completes on a fresh cluster, and the platform it started works'
 
   const catalog = await cluster.expose('catalog');
   const search = await cluster.expose('search-api');
+  const identity = await cluster.expose('identity');
+  // The write as an operator makes it: the bootstrap administrator of the chart's Secret logs in at identity.
+  const token = await login(identity.url, await bootstrapAdminCredentials(cluster.kc));
   const name = `Deployed ${Date.now().toString(36)} evening`;
   const created = await fetch(`${catalog.url}/api/v1/events`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify({ ...sampleEvent(), name }),
   });
   expect(created.status).toBe(201);

@@ -4,17 +4,21 @@
  * written to the catalog is searchable, updates and deletes follow, and scaling by lag happens
  * as "load → scale up → drain → scale down", observed in Kafka and the API server.
  */
+
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientCredentialsToken, createMerchantClient, platformCallers, type TokenSource } from '../../scripts/local/credentials.ts';
 import { runLoad, sampleEvent } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { describeTimeline, ScalingObserver, scalingTimeline } from '../../scripts/local/scaling-observer.ts';
 import { converged, describeComparison, waitForConvergence } from './convergence.ts';
 
 let platform: LocalPlatform;
+let callers: { admin: TokenSource; provider: TokenSource };
 const lagThreshold = 300;
 
 beforeAll(async () => {
@@ -27,10 +31,22 @@ beforeAll(async () => {
     backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 },
   });
   console.log(`[e2e] platform up in ${platform.startupSeconds.toFixed(1)} s`);
+  callers = platformCallers(platform.kc, platform.identity.url);
 }, 300_000);
 afterAll(async () => platform?.stop(), 120_000);
 
 const json = { 'content-type': 'application/json' };
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+/** A machine client of identity, created by the platform administrator, and a token of it from POST /oauth/token. */
+async function clientToken(body: Record<string, unknown>): Promise<string> {
+  const created = await fetch(`${platform.identity.url}/api/v1/clients`, {
+    method: 'POST',
+    headers: { ...json, ...bearer(await callers.admin()) },
+    body: JSON.stringify({ name: `e2e ${body.role}`, ...body }),
+  });
+  expect(created.status).toBe(201);
+  return clientCredentialsToken(platform.identity.url, (await created.json()) as { clientId: string; clientSecret: string });
+}
 interface SearchResult {
   total: number;
   hits: { id: string; version: number; name: string; capacity: number }[];
@@ -52,13 +68,17 @@ async function searchUntil(q: string, check: (r: SearchResult) => boolean, timeo
 
 describe('an event through the platform', () => {
   const token = `e2e${Date.now().toString(36)}`;
+  const organizerId = randomUUID();
+  /** The organizer's backend: a machine client identity issued, writing its own events. */
+  let organizer: Record<string, string>;
   let id: string;
 
   it('create → searchable', async () => {
+    organizer = bearer(await clientToken({ role: 'organizer', organizerId }));
     const response = await fetch(`${platform.catalog.url}/api/v1/events`, {
       method: 'POST',
-      headers: json,
-      body: JSON.stringify({ ...sampleEvent(), name: `Harbour ${token} night` }),
+      headers: { ...json, ...organizer },
+      body: JSON.stringify({ ...sampleEvent(), organizerId, name: `Harbour ${token} night` }),
     });
     expect(response.status).toBe(201);
     id = ((await response.json()) as { id: string }).id;
@@ -66,10 +86,19 @@ describe('an event through the platform', () => {
     expect(found.hits.find((h) => h.id === id)).toMatchObject({ id, version: 1, name: `Harbour ${token} night` });
   });
 
+  it('nobody else writes it: anonymous 401, another organizer 404', async () => {
+    const other = bearer(await clientToken({ role: 'organizer', organizerId: randomUUID() }));
+    const patch = (headers: Record<string, string>) =>
+      fetch(`${platform.catalog.url}/api/v1/events/${id}`, { method: 'PATCH', headers: { ...json, ...headers }, body: '{"capacity":1}' });
+    expect((await patch({})).status).toBe(401);
+    expect((await patch(other)).status).toBe(404);
+    expect((await fetch(`${platform.catalog.url}/api/v1/events/${id}`, { method: 'DELETE', headers: other })).status).toBe(404);
+  });
+
   it('update → search shows the new version', async () => {
     const response = await fetch(`${platform.catalog.url}/api/v1/events/${id}`, {
       method: 'PATCH',
-      headers: { ...json, 'if-match': '"1"' },
+      headers: { ...json, ...organizer, 'if-match': '"1"' },
       body: JSON.stringify({ capacity: 4242 }),
     });
     expect(response.status).toBe(200);
@@ -78,10 +107,55 @@ describe('an event through the platform', () => {
   });
 
   it('delete → gone from search', async () => {
-    const response = await fetch(`${platform.catalog.url}/api/v1/events/${id}`, { method: 'DELETE' });
+    const response = await fetch(`${platform.catalog.url}/api/v1/events/${id}`, { method: 'DELETE', headers: organizer });
     expect(response.status).toBe(204);
     const found = await searchUntil(token, (r) => !r.hits.some((h) => h.id === id));
     expect(found.total).toBe(0);
+  });
+});
+
+describe('who moves money on the platform', () => {
+  it("merchants' backends, the provider and the administrator through identity's tokens: each reaches only what it may", async () => {
+    const admin = bearer(await callers.admin());
+    const post = (path: string, body: unknown, headers: Record<string, string>) =>
+      fetch(`${platform.payments.url}/api/v1${path}`, {
+        method: 'POST',
+        headers: { ...json, 'idempotency-key': randomUUID(), ...headers },
+        body: JSON.stringify(body),
+      });
+    const merchant = async (name: string) => {
+      const created = await post('/merchants', { name, email: `${name.toLowerCase()}@shop.example`, currency: 'EUR' }, admin);
+      expect(created.status).toBe(201);
+      const { id } = (await created.json()) as { id: string };
+      const client = await createMerchantClient(platform.identity.url, await callers.admin(), id);
+      return { id, headers: bearer(await clientCredentialsToken(platform.identity.url, client)) };
+    };
+    // Anonymous: nothing, not even creating a merchant.
+    expect((await post('/merchants', { name: 'Anon', email: 'anon@shop.example', currency: 'EUR' }, {})).status).toBe(401);
+    const [a, b] = [await merchant('Alpha'), await merchant('Beta')];
+    const payment = await post(`/merchants/${a.id}/payments`, { amountMinor: 4_200, currency: 'EUR' }, a.headers);
+    expect(payment.status).toBe(201);
+    const paymentId = ((await payment.json()) as { id: string }).id;
+    // The merchant cannot complete its own payment; another merchant cannot even see it.
+    expect((await post(`/merchants/${a.id}/payments/${paymentId}/complete`, null, a.headers)).status).toBe(403);
+    expect((await post(`/merchants/${a.id}/payments/${paymentId}/complete`, null, b.headers)).status).toBe(403);
+    expect((await fetch(`${platform.payments.url}/api/v1/merchants/${a.id}/payments/${paymentId}`, { headers: b.headers })).status).toBe(
+      404,
+    );
+    expect((await post(`/merchants/${a.id}/payments/${paymentId}/complete`, null, bearer(await callers.provider()))).status).toBe(200);
+    const balance = (headers: Record<string, string>) => fetch(`${platform.ledger.url}/api/v1/merchants/${a.id}/balance`, { headers });
+    const deadline = Date.now() + 30_000;
+    let seen: unknown;
+    while (Date.now() < deadline) {
+      const response = await balance(a.headers);
+      seen = response.status === 200 ? await response.json() : response.status;
+      if ((seen as { availableMinor?: number }).availableMinor === 4_200) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(seen).toMatchObject({ availableMinor: 4_200 });
+    expect((await balance(b.headers)).status).toBe(404);
+    expect((await balance({})).status).toBe(401);
+    expect((await balance(admin)).status).toBe(200);
   });
 });
 
@@ -103,7 +177,7 @@ describe('scaling by lag', () => {
       processes = Math.max(processes, platform.agent.pods(indexerDeployment).filter((p) => p.ready && p.pid !== undefined).length);
     }, 250);
     // 200/s against one replica capped at 50 docs/s: lag grows by ~150/s until the operator scales.
-    const load = await runLoad({ catalogUrl: platform.catalog.url, rate: 200, durationSeconds: 25 });
+    const load = await runLoad({ catalogUrl: platform.catalog.url, token: callers.admin, rate: 200, durationSeconds: 25 });
     expect(load.errors).toBe(0);
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readTrace, type TracedSpan } from '../../devkit/traces.ts';
 import { eventually } from '../../operator/testing/harness.ts';
+import { platformCallers } from '../../scripts/local/credentials.ts';
 import { sampleEvent } from '../../scripts/local/load-generator.ts';
 import { type LocalPlatform, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { bootstrapAdmin } from './admin.ts';
@@ -61,7 +62,7 @@ describe('one trace per flow, across services', () => {
     const { traceId, spanId, traceparent } = newTrace();
     const response = await fetch(`${platform.catalog.url}/api/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}`, traceparent },
       body: JSON.stringify(sampleEvent()),
     });
     expect(response.status).toBe(201);
@@ -108,12 +109,14 @@ describe('one trace per flow, across services', () => {
     expect(spans.some((s) => s.service === 'identity' && s.name === 'pg INSERT' && s.parentSpanId === handled?.spanId)).toBe(true);
   });
 
-  const post = (path: string, body: unknown, traceparent?: string) =>
+  const post = async (path: string, body: unknown, traceparent?: string) =>
     fetch(`${platform.payments.url}/api/v1${path}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         'idempotency-key': randomBytes(8).toString('hex'),
+        // Completing is the payment provider's; everything else the platform administrator may do.
+        authorization: `Bearer ${path.endsWith('/complete') ? await platformCallers(platform.kc, platform.identity.url).provider() : adminToken}`,
         ...(traceparent ? { traceparent } : {}),
       },
       body: JSON.stringify(body),

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createConsumerTopics } from '../../devkit/kafka.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { type Launched, launchProgram, waitUntilReady } from '../../devkit/process.ts';
+import { principals, startTokenIssuer, type TokenIssuer } from '../../devkit/token-issuer.ts';
 import { readTrace, type TracedSpan } from '../../devkit/traces.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { eventually } from '../../operator/testing/harness.ts';
@@ -27,6 +28,9 @@ const running: Launched[] = [];
 const procs = new Map<string, Launched>();
 const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: inject('otlpEndpoint'), LOG_LEVEL: 'info' };
 let catalogUrl = '';
+let issuer: TokenIssuer;
+/** The writes' token: an organizer's, of the sample event's organizer. */
+let writer: Record<string, string>;
 
 async function start(entry: string, name: string, env: Record<string, string>, port: number) {
   const proc = launchProgram(entry, { name, logDir: logs, env: { ...tracing, ...env, PORT: String(port) } });
@@ -50,7 +54,14 @@ beforeAll(async () => {
   await createConsumerTopics(admin, { topic: changeTopic, groupId: `traced-indexer-${suffix}`, partitions: 6 });
   await admin.disconnect();
   const databaseUrl = await freshDatabase(inject('databaseUrl'));
-  catalogUrl = await start('services/catalog/main.ts', 'catalog', { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl }, await freePort());
+  issuer = await startTokenIssuer();
+  writer = await issuer.bearer(principals.platformAdmin());
+  catalogUrl = await start(
+    'services/catalog/main.ts',
+    'catalog',
+    { KAFKA_BROKERS: brokers, DATABASE_URL: databaseUrl, IDENTITY_JWKS_URL: issuer.jwksUrl },
+    await freePort(),
+  );
   await start(
     'services/search/indexer-main.ts',
     'search-indexer',
@@ -66,6 +77,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(running.map((p) => p.stop()));
+  await issuer?.stop();
 });
 
 const one = (spans: TracedSpan[], service: string, name: string) => spans.find((s) => s.service === service && s.name === name);
@@ -77,7 +89,7 @@ describe('a catalog change, traced', () => {
     const callerSpan = randomBytes(8).toString('hex');
     const response = await fetch(`${catalogUrl}/api/v1/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${callerSpan}-01` },
+      headers: { 'content-type': 'application/json', ...writer, traceparent: `00-${traceId}-${callerSpan}-01` },
       body: JSON.stringify(sampleEvent({ name: `traced ${suffix}` })),
     });
     expect(response.status).toBe(201);
@@ -129,6 +141,7 @@ describe('a collector that does not answer', () => {
         {
           KAFKA_BROKERS: brokers,
           DATABASE_URL: await freshDatabase(inject('databaseUrl')),
+          IDENTITY_JWKS_URL: issuer.jwksUrl,
           OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
         },
         await freePort(),
@@ -137,7 +150,7 @@ describe('a collector that does not answer', () => {
         Array.from({ length: 100 }, (_, i) =>
           fetch(`${url}/api/v1/events`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', ...writer },
             body: JSON.stringify(sampleEvent({ name: `unexported ${i}` })),
           }).then((r) => r.status),
         ),
