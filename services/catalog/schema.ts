@@ -16,9 +16,7 @@ const fields = z
     /** Money in integer minor units (cents), never floats. */
     priceMinor: z.int().min(0).max(10_000_000_000),
     currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code, e.g. "EUR"'),
-    organizerId: z
-      .uuid()
-      .describe("the event's organizer: an organizer's token writes only events whose organizerId is its subject (403 otherwise)"),
+    organizerId: z.uuid(),
     status: z.enum(['draft', 'published', 'cancelled']),
   })
   .strict();
