@@ -2,7 +2,8 @@
  * The catalog under load, against real PostgreSQL and Kafka, with the catalog as its own process:
  *
  * 1. POST /api/v1/events with autocannon: at a fixed rate, then at saturation. Throughput, latency
- *    p50/p99, and any non-2xx answers.
+ *    p50/p99, and any non-2xx answers. Each POST carries a platform administrator's token (from
+ *    devkit/token-issuer), which the catalog verifies (a JWT, Ed25519) as it does in production.
  * 2. The outbox relay's publish rate for a backlog of N changes, beside a bare kafkajs producer
  *    sending the same records in the same run (ratio relay / bare).
  *
@@ -22,6 +23,7 @@ import { repoRoot, versions } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { launch } from '../../devkit/process.ts';
+import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { Outbox, OutboxRelay } from '../../lib/outbox.ts';
 import { changeTopic, toRecord } from '../../services/catalog/events.ts';
 import { migrate } from '../../services/catalog/migrations.ts';
@@ -40,13 +42,21 @@ const kafka = await startKafka();
 const admin = new kafkajs.Kafka({ clientId: 'bench', brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
 await admin.connect();
 await admin.createTopics({ topics: [{ topic: changeTopic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
+const issuer = await startTokenIssuer();
 const port = await freePort();
 const catalog = launch({
   name: 'catalog',
   command: process.execPath,
   args: [join(repoRoot, 'services/catalog/main.ts')],
   logFile: join(mkdtempSync(join(tmpdir(), 'eventide-bench-')), 'catalog.log'),
-  env: { ...process.env, DATABASE_URL: postgres.url, KAFKA_BROKERS: kafka.endpoint, PORT: String(port), LOG_LEVEL: 'warn' },
+  env: {
+    ...process.env,
+    DATABASE_URL: postgres.url,
+    KAFKA_BROKERS: kafka.endpoint,
+    PORT: String(port),
+    LOG_LEVEL: 'warn',
+    IDENTITY_JWKS_URL: issuer.jwksUrl,
+  },
 });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; i < 200; i++) {
@@ -64,7 +74,8 @@ async function load(options: { overallRate?: number }) {
   const result = await autocannon({
     url: `${base}/api/v1/events`,
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // A token per load: tokens live 15 minutes, and a long BENCH_SECONDS would outlive one.
+    headers: { 'content-type': 'application/json', ...(await issuer.bearer(principals.platformAdmin())) },
     body,
     connections,
     duration: seconds,
@@ -127,6 +138,7 @@ try {
   await pool.end();
 } finally {
   await catalog.stop();
+  await issuer.stop();
   await admin.disconnect();
   await kafka.dispose();
   await postgres.dispose();

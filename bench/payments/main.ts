@@ -9,6 +9,9 @@
  * 2. crash: N more, with the consumer SIGKILLed 1 s in and restarted; then the number of
  *    completions each design applied more than once.
  *
+ * Eventide's calls carry tokens from devkit/token-issuer (a platform administrator's; completions the
+ * payment provider's), so each completion also verifies a JWT (Ed25519); the original has no API.
+ *
  *   BENCH_MOVEMENTS (default 2000 per phase), BENCH_CONCURRENCY (default 16)
  */
 import { randomUUID } from 'node:crypto';
@@ -22,8 +25,10 @@ import { startKafka } from '../../devkit/kafka.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { launchProgram } from '../../devkit/process.ts';
+import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
+import { tokenSource } from '../../scripts/local/credentials.ts';
 import { ledgerTopic } from '../../services/ledger/events.ts';
 import { paymentsConfig } from '../../services/payments/config.ts';
 import { paymentsTopic } from '../../services/payments/events.ts';
@@ -53,9 +58,21 @@ const databaseUrl = async (name: string) => {
   await client.end();
   return Object.assign(new URL(postgres.url), { pathname: `/${name}` }).toString();
 };
+const issuer = await startTokenIssuer();
+// Renewed a minute before they expire: a large BENCH_MOVEMENTS outlives a token (15 minutes).
+const tokens = {
+  admin: tokenSource(() => issuer.token(principals.platformAdmin())),
+  provider: tokenSource(() => issuer.token(principals.provider())),
+};
 const ledgerUrl = await databaseUrl('ledger');
 const ledgerDb = new pg.Pool({ connectionString: ledgerUrl, max: 4 });
-const ledgerEnv = { KAFKA_BROKERS: kafka.endpoint, DATABASE_URL: ledgerUrl, PORT: '0', LOG_LEVEL: 'warn' };
+const ledgerEnv = {
+  KAFKA_BROKERS: kafka.endpoint,
+  DATABASE_URL: ledgerUrl,
+  PORT: '0',
+  LOG_LEVEL: 'warn',
+  IDENTITY_JWKS_URL: issuer.jwksUrl,
+};
 const startLedger = () => launchProgram('services/ledger/main.ts', { name: 'ledger', logDir, env: ledgerEnv });
 const payments = await startPayments({
   config: loadConfig('payments', paymentsConfig, {
@@ -63,6 +80,7 @@ const payments = await startPayments({
     DATABASE_URL: await databaseUrl('payments'),
     PORT: String(await freePort()),
     MAX_AMOUNT_MINOR: '1000000',
+    IDENTITY_JWKS_URL: issuer.jwksUrl,
   }),
   log: createLogger('payments', 'warn'),
   exit: (_c, reason) => {
@@ -90,10 +108,10 @@ const startOriginal = () =>
     env: { KAFKA_BROKERS: kafka.endpoint, DATABASE_URL: originalUrl },
   });
 
-const call = async (path: string, body: unknown) => {
+const call = async (path: string, body: unknown, token = tokens.admin) => {
   const response = await payments.app.request(`/api/v1${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), authorization: `Bearer ${await token()}` },
     body: JSON.stringify(body),
   });
   if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
@@ -141,7 +159,10 @@ async function eventide(crash: boolean, ledger: { proc: ReturnType<typeof startL
         ledger.proc = startLedger();
       })()
     : Promise.resolve();
-  const starts = await pool(created, async (p) => void (await call(`/merchants/${p.merchant}/payments/${p.id}/complete`, null)));
+  const starts = await pool(
+    created,
+    async (p) => void (await call(`/merchants/${p.merchant}/payments/${p.id}/complete`, null, tokens.provider)),
+  );
   await killing;
   const descriptions = created.map((p) => `payment ${p.id} completed`);
   let rows: { description: string; created_at: Date; n: number }[] = [];
@@ -239,5 +260,5 @@ try {
   await Promise.allSettled([ledgerProc.proc.kill(), originalProc.proc.kill()]);
   await payments.stop().catch(() => undefined);
   await Promise.allSettled([producer.disconnect(), admin.disconnect(), ledgerDb.end(), originalDb.end()]);
-  await Promise.allSettled([kafka.stop(), postgres.stop()]);
+  await Promise.allSettled([kafka.stop(), postgres.stop(), issuer.stop()]);
 }

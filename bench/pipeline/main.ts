@@ -6,6 +6,9 @@
  *
  * Visibility is what a search sees: a tracker asks Elasticsearch every 50 ms, with _search (which
  * sees only refreshed documents, unlike a GET), for the ids acknowledged but not yet seen.
+ *
+ * Both designs get the same request, with the bootstrap administrator's token; ours verifies it
+ * (a JWT, Ed25519) per request, the seed design predates authorization and ignores it.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
 import { freePort } from '../../devkit/ports.ts';
+import { platformCallers, type TokenSource } from '../../scripts/local/credentials.ts';
 import { startLocalPlatform, startService } from '../../scripts/local/platform.ts';
 import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { alias } from '../../services/search/index-definition.ts';
@@ -45,8 +49,11 @@ async function measure(
   catalogUrl: string,
   es: Client,
   index: string,
+  tokens: TokenSource,
   fault?: () => Promise<void>,
 ): Promise<Run> {
+  // One token for the run, taken before it starts: a login mid-run would hold up the requests waiting for it.
+  const token = await tokens();
   const samples: Sample[] = [];
   const faulting = fault ? sleep(5_000).then(fault) : Promise.resolve();
   const tracker = new VisibilityTracker(es, index);
@@ -59,7 +66,7 @@ async function measure(
     while (performance.now() < end) {
       const due = Math.floor(((performance.now() - t0) / 1000) * fixedRate) - issued;
       for (let i = 0; i < due; i++, issued++) {
-        const p: Promise<void> = create(catalogUrl, samples, tracker).then((ok) => {
+        const p: Promise<void> = create(catalogUrl, samples, tracker, token).then((ok) => {
           if (!ok) errors++;
           inFlight.delete(p);
         });
@@ -71,7 +78,7 @@ async function measure(
   } else {
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) if (!(await create(catalogUrl, samples, tracker))) errors++;
+        while (performance.now() < end) if (!(await create(catalogUrl, samples, tracker, token))) errors++;
       }),
     );
   }
@@ -128,18 +135,20 @@ try {
   stops.push(() => seedCatalog.stop());
 
   const es = new Client({ node: platform.elasticsearch.endpoint });
+  // The bootstrap administrator's tokens, logged in again before one expires: the rounds outlive a token.
+  const tokens = platformCallers(platform.kc, platform.identity.url).admin;
   const designs = [
     { design: 'pipeline' as const, url: platform.catalog.url, index: alias },
     { design: 'seed' as const, url: seedCatalog.url, index: 'seed-events' },
   ];
   // Warm both paths (JIT, connection pools, index creation) before anything is measured.
-  for (const d of designs) for (const mode of ['fixed', 'saturation'] as const) await measure(d.design, mode, d.url, es, d.index);
+  for (const d of designs) for (const mode of ['fixed', 'saturation'] as const) await measure(d.design, mode, d.url, es, d.index, tokens);
   const runs: Run[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const mode of ['fixed', 'saturation'] as const) {
       // Alternate which design goes first, so drift on a shared machine does not favour one.
       for (const d of round % 2 ? designs : [...designs].reverse()) {
-        const r = await measure(d.design, mode, d.url, es, d.index);
+        const r = await measure(d.design, mode, d.url, es, d.index, tokens);
         runs.push(r);
         console.log(
           `  round ${round} ${mode.padEnd(10)} ${d.design.padEnd(8)} writes ${r.writesPerSecond.toFixed(0)}/s, visible ${r.visiblePerSecond.toFixed(0)}/s, ack→visible p50 ${percentile(r.ackToVisibleMs, 50).toFixed(0)} ms, lost ${r.lost}, errors ${r.errors}`,
@@ -150,7 +159,7 @@ try {
   // Elasticsearch killed 5 s into a fixed-rate run and restarted: what each design does with writes.
   const outage: string[][] = [];
   for (const d of designs) {
-    const r = await measure(d.design, 'outage', d.url, es, d.index, async () => {
+    const r = await measure(d.design, 'outage', d.url, es, d.index, tokens, async () => {
       await platform.elasticsearch.kill();
       await sleep(3_000);
       await platform.elasticsearch.start();

@@ -5,7 +5,9 @@
  * round so drift on a shared machine favours none, beside the commit before tracing existed
  * (BENCH_BASELINE, default b4379f2, checked out into a temporary worktree) to see what "off" costs. Each run starts its own catalog (own database)
  * and indexer (own group, starting at the topic's end, and own index) as processes, configured
- * only by the standard OTEL_* variables.
+ * only by the standard OTEL_* variables. The writes carry a platform administrator's token from
+ * devkit/token-issuer; the baseline predates authorization and ignores it, so "off" vs before
+ * also includes verifying a JWT (Ed25519) per request.
  */
 
 import { execFileSync } from 'node:child_process';
@@ -20,6 +22,7 @@ import { startKafka } from '../../devkit/kafka.ts';
 import { repoRoot } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
+import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { startService } from '../../scripts/local/platform.ts';
 import { changeTopic } from '../../services/catalog/events.ts';
@@ -45,6 +48,7 @@ interface Run {
 }
 
 const [kafka, elasticsearch, postgres, jaeger] = await Promise.all([startKafka(), startElasticsearch(), startPostgres(), startJaeger()]);
+const issuer = await startTokenIssuer();
 const logDir = mkdtempSync(join(tmpdir(), 'eventide-bench-tracing-'));
 const admin = kafkaClient({ clientId: 'bench-tracing', brokers: kafka.brokers }).admin();
 const es = new Client({ node: elasticsearch.url });
@@ -105,6 +109,7 @@ async function measure(config: (typeof configs)[number]): Promise<Run> {
     {
       KAFKA_BROKERS: kafka.endpoint,
       DATABASE_URL: await freshDatabase(postgres.url),
+      IDENTITY_JWKS_URL: issuer.jwksUrl,
       OTEL_SERVICE_NAME: service('catalog'),
       LOG_LEVEL: 'warn',
       ...config.env,
@@ -131,12 +136,14 @@ async function measure(config: (typeof configs)[number]): Promise<Run> {
   let result: Omit<Run, 'traces' | 'spans'>;
   try {
     const samples: Sample[] = [];
+    // A token per run: all rounds together outlive one (15 minutes).
+    const token = await issuer.token(principals.platformAdmin());
     const tracker = new VisibilityTracker(es, index);
     const t0 = performance.now();
     const end = t0 + seconds * 1000;
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (performance.now() < end) await create(catalog.url, samples, tracker);
+        while (performance.now() < end) await create(catalog.url, samples, tracker, token);
       }),
     );
     const writesDone = performance.now();
@@ -214,5 +221,6 @@ try {
   await admin.disconnect().catch(() => undefined);
   await es.close();
   await Promise.allSettled([kafka, elasticsearch, postgres, jaeger].map((s) => s.dispose()));
+  await issuer.stop();
   if (before) execFileSync('git', ['-C', repoRoot, 'worktree', 'remove', '--force', before], { stdio: 'ignore' });
 }

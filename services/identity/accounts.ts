@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Role } from '../../lib/authorization.ts';
 import { EnvelopeError } from '../../lib/cloudevents.ts';
 import { encodeEvent } from '../../lib/contracts.ts';
 import { Outbox } from '../../lib/outbox.ts';
@@ -13,7 +14,7 @@ export interface UserRow {
   entity_id: string;
   email: string;
   phone_number: string | null;
-  role: string;
+  role: Role;
   status: 'PendingActivation' | 'Active' | 'Disabled';
   password_hash: string | null;
   source_version: number;
@@ -35,10 +36,14 @@ export const publicUser = (row: UserRow) => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
+export class AdminExists extends Error {}
+
 /**
  * Teachers' accounts, as teacher changes make them: created → a user waiting for activation and
  * a one-time token (only its hash stored; the token leaves through identity's outbox); updated →
- * the contact details follow; deleted → the user is disabled and its tokens revoked. The caller
+ * the contact details follow (a new address of a user still waiting gets a new token, the old
+ * one stops working: it went to a mailbox the teacher no longer names); deleted → the user is
+ * disabled and its tokens revoked. Tenants' administrators are made here too. The caller
  * runs each change once, in the inbox's transaction; an older version than the user has seen
  * changes nothing, so the order of redeliveries does not matter either.
  */
@@ -78,12 +83,11 @@ export class Accounts {
       return;
     }
     if (user) {
-      await tx.query('UPDATE users SET email = $2, phone_number = $3, source_version = $4, updated_at = now() WHERE id = $1', [
-        user.id,
-        change.email,
-        change.phoneNumber,
-        change.version,
-      ]);
+      const { rows: updated } = await tx.query<UserRow>(
+        'UPDATE users SET email = $2, phone_number = $3, source_version = $4, updated_at = now() WHERE id = $1 RETURNING *',
+        [user.id, change.email, change.phoneNumber, change.version],
+      );
+      if (user.status === 'PendingActivation' && change.email !== user.email) await this.issueActivation(tx, updated[0] as UserRow);
       return;
     }
     // Created, or an update whose create never arrived (it was dead-lettered): either way the teacher needs an account.
@@ -93,6 +97,28 @@ export class Accounts {
       [randomUUID(), change.tenantId, change.teacherId, change.email, change.phoneNumber, change.version],
     );
     await this.issueActivation(tx, created[0] as UserRow);
+  }
+
+  /**
+   * A tenant's administrator, waiting for activation, and its token. One per address and tenant
+   * (its entity id is `tenant/e-mail`): a second is AdminExists.
+   */
+  async createAdmin(tx: pg.PoolClient, { tenantId, email }: { tenantId: string; email: string }): Promise<UserRow> {
+    const { rows } = await tx.query<UserRow>(
+      `INSERT INTO users (id, tenant_id, entity_type, entity_id, email, role, status, source_version)
+       VALUES ($1, $2, 'admin', $3, $4, 'admin', 'PendingActivation', 1)
+       ON CONFLICT (entity_type, entity_id) DO NOTHING RETURNING *`,
+      [randomUUID(), tenantId, `${tenantId}/${email}`, email],
+    );
+    const admin = rows[0];
+    if (!admin) throw new AdminExists(`${email} is already an administrator of ${tenantId}`);
+    await this.issueActivation(tx, admin);
+    return admin;
+  }
+
+  /** The user, locked for the rest of the transaction, or undefined. */
+  async lockUser(tx: pg.PoolClient, id: string): Promise<UserRow | undefined> {
+    return (await tx.query<UserRow>('SELECT * FROM users WHERE id = $1 FOR UPDATE', [id])).rows[0];
   }
 
   /** A new one-time token for a user waiting for activation; any older one stops working. */

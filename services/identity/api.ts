@@ -4,28 +4,38 @@ import type { JWK } from 'jose';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
 import { type Health, healthRoutes } from '../../lib/health.ts';
-import { requireRole, type TokenVerifier } from '../../lib/http/bearer.ts';
+import type { TokenVerifier } from '../../lib/http/bearer.ts';
 import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid, withHeaders } from '../../lib/http/problem.ts';
-import { email, phoneNumber, tenantId } from '../teachers/schema.ts';
-import { publicUser, type UserRow } from './accounts.ts';
+import { type Accounts, AdminExists } from './accounts.ts';
+import { adminApi } from './admin-api.ts';
 import { type Auth, InvalidActivation, LoginRefused, TooManyAttempts, WeakPassword } from './auth.ts';
+import type { ClientCredentialsGrant } from './client-grant.ts';
+import { ClientNotFound, ClientRevoked, type Clients } from './clients.ts';
+import { openApiDocument } from './openapi.ts';
+import { accountInput, activationInput, loginInput } from './schema.ts';
+import { jwksMaxAgeSeconds } from './signing-keys.ts';
+import { oauthError, tokenRequestOf } from './token-request.ts';
 
-/** What the API needs once the database is migrated and the signing key loaded. */
+/** What the API needs once the database is migrated and the signing keys loaded. */
 export interface IdentityState {
   auth: Auth;
-  /** The public keys tokens are signed with. */
-  jwks: { keys: JWK[] };
+  clients: Clients;
+  grant: ClientCredentialsGrant;
+  /** The public keys that may verify a live token. */
+  jwks: () => { keys: JWK[] };
   /** Verifies bearer tokens for the administrators' endpoints. */
   verify: TokenVerifier;
 }
 
 export interface IdentityApiDeps {
   pool: pg.Pool;
-  /** Undefined until start-up has reached the database: until then every route but health is 503. */
+  /** Undefined until start-up has reached the database: until then every route but health and the document is 503. */
   state: () => IdentityState | undefined;
+  accounts: Accounts;
+  /** The tenants (schools) that exist: an administrator of another is 422. */
+  tenants: ReadonlySet<string>;
   /** Requests come through a proxy of ours that appends to X-Forwarded-For (an ingress). Default false. */
   trustProxy?: boolean;
   registry: Registry;
@@ -33,15 +43,10 @@ export interface IdentityApiDeps {
   log: Logger;
 }
 
-const activation = z.strictObject({ token: z.string().min(1).max(200), password: z.string().min(1).max(1024) });
-const login = z
-  .strictObject({ tenantId, email: email.optional(), phoneNumber: phoneNumber.optional(), password: z.string().min(1).max(1024) })
-  .refine((l) => (l.email === undefined) !== (l.phoneNumber === undefined), 'give exactly one of email and phoneNumber');
-const lookup = z
-  .strictObject({ tenantId, email: email.optional(), phoneNumber: phoneNumber.optional() })
-  .refine((l) => (l.email === undefined) !== (l.phoneNumber === undefined), 'give exactly one of email and phoneNumber');
-
 const maxBodyBytes = 8 * 1024;
+
+/** The same answer whether or not the address has an account waiting: addresses cannot be probed. */
+export const resendAnswer = { detail: 'if an account of this address waits for activation, a new activation message is on its way' };
 
 /**
  * The caller's address: the socket's, or behind a proxy we run (trustProxy), the last address that
@@ -58,9 +63,10 @@ export function clientAddress(c: Context, trustProxy = false): string {
 }
 
 /**
- * identity's HTTP API. Public: POST /api/v1/auth/activate, POST /api/v1/auth/login,
- * GET /.well-known/jwks.json (and health). Administrators only: GET /api/v1/users.
- * No response carries a password, a hash or an activation token; request bodies are never logged.
+ * identity's HTTP API (openapi.ts lists every route and who may call it). Public: activation,
+ * resending it, login, the client-credentials token endpoint, the JWKS and the document; the
+ * rest is admin-api.ts. No response carries a password, a hash or an activation token (a
+ * client's secret only when made); request bodies are never logged.
  */
 export function identityApi(deps: IdentityApiDeps): Hono {
   const app = new Hono();
@@ -74,6 +80,9 @@ export function identityApi(deps: IdentityApiDeps): Hono {
         return withHeaders(new HttpProblem(401, 'Unauthorized', error.message), { 'WWW-Authenticate': 'Bearer' });
       if (error instanceof TooManyAttempts)
         return withHeaders(new HttpProblem(429, 'Too many requests', error.message), { 'Retry-After': String(error.retryAfterSeconds) });
+      if (error instanceof AdminExists) return new HttpProblem(409, 'Administrator exists', error.message);
+      if (error instanceof ClientNotFound) return new HttpProblem(404, 'Not found', error.message);
+      if (error instanceof ClientRevoked) return new HttpProblem(409, 'Client revoked', error.message);
       return undefined;
     },
   });
@@ -84,41 +93,45 @@ export function identityApi(deps: IdentityApiDeps): Hono {
       throw withHeaders(new HttpProblem(503, 'Service unavailable', 'identity is starting; retry shortly'), { 'Retry-After': '2' });
     return current;
   };
-  app.get('/.well-known/jwks.json', (c) => c.json(state().jwks, 200, { 'cache-control': 'public, max-age=300' }));
+  app.get('/.well-known/jwks.json', (c) => c.json(state().jwks(), 200, { 'cache-control': `public, max-age=${jwksMaxAgeSeconds}` }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+
+  app.post('/oauth/token', limitBody(maxBodyBytes), async (c) => {
+    const type = (c.req.header('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded')
+      throw oauthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
+    const request = tokenRequestOf(new URLSearchParams(await c.req.text()), c.req.header('authorization'));
+    const answer = await state().grant.token(request, clientAddress(c, deps.trustProxy));
+    return c.json(answer, 200, { 'cache-control': 'no-store', pragma: 'no-cache' });
+  });
 
   const api = new Hono();
   api.use(limitBody(maxBodyBytes));
 
   api.post('/auth/activate', async (c) => {
-    const parsed = activation.safeParse(await readJson(c));
+    const parsed = activationInput.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
     await state().auth.activate(parsed.data.token, parsed.data.password, clientAddress(c, deps.trustProxy));
     return c.body(null, 204);
   });
 
-  api.post('/auth/login', async (c) => {
-    const parsed = login.safeParse(await readJson(c));
+  api.post('/auth/activation/resend', async (c) => {
+    const parsed = accountInput.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
-    return c.json(await state().auth.login(parsed.data, clientAddress(c, deps.trustProxy)), 200, { 'cache-control': 'no-store' });
+    await state().auth.resendActivation(parsed.data.tenantId, parsed.data.email, clientAddress(c, deps.trustProxy));
+    return c.json(resendAnswer, 202);
   });
 
-  api.get(
-    '/users',
-    requireRole((token) => state().verify(token), 'admin'),
-    async (c) => {
-      const parsed = lookup.safeParse(c.req.query());
-      if (!parsed.success) throw invalid(parsed.error, 'query');
-      const { tenantId: tenant, email: byEmail, phoneNumber: byPhone } = parsed.data;
-      const { rows } = await deps.pool.query<UserRow>(
-        byEmail
-          ? 'SELECT * FROM users WHERE tenant_id = $1 AND email = $2 ORDER BY created_at'
-          : 'SELECT * FROM users WHERE tenant_id = $1 AND phone_number = $2 ORDER BY created_at',
-        [tenant, byEmail ?? byPhone],
-      );
-      return c.json({ items: rows.map(publicUser) });
-    },
-  );
+  api.post('/auth/login', async (c) => {
+    const parsed = loginInput.safeParse(await readJson(c));
+    if (!parsed.success) throw invalid(parsed.error);
+    const { tenantId, email, password } = parsed.data;
+    return c.json(await state().auth.login({ tenantId, email, password }, clientAddress(c, deps.trustProxy)), 200, {
+      'cache-control': 'no-store',
+    });
+  });
 
+  api.route('/', adminApi({ ...deps, clients: () => state().clients, verify: (token) => state().verify(token) }));
   app.route('/api/v1', api);
   return app;
 }

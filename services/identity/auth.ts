@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
+import type { Principal } from '../../lib/authorization.ts';
 import { inTransaction } from '../../lib/pg.ts';
-import type { UserRow } from './accounts.ts';
+import type { Accounts, UserRow } from './accounts.ts';
 import { activationTokenPattern, hashActivationToken } from './activation-token.ts';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
-import { RateLimiter } from './rate-limit.ts';
-import { accessTokenSeconds, type SigningKey } from './signing-keys.ts';
+import type { RateLimiter } from './rate-limit.ts';
+import { accessTokenSeconds } from './signing-keys.ts';
 
 /** The token is unknown, used, revoked or expired, or its user cannot activate: one answer for all. */
 export class InvalidActivation extends Error {
@@ -23,48 +23,58 @@ export class LoginRefused extends Error {
 export class TooManyAttempts extends Error {
   readonly retryAfterSeconds: number;
   constructor(retryAfterSeconds: number) {
-    super(`too many login attempts; retry in ${retryAfterSeconds} s`);
+    super(`too many attempts; retry in ${retryAfterSeconds} s`);
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
+/** By e-mail only: phone numbers are not unique, so one cannot name an account. */
 export interface LoginRequest {
   tenantId: string;
-  email?: string;
-  phoneNumber?: string;
+  email: string;
   password: string;
 }
 
-export interface LoginLimits {
-  /** Attempts per account (tenant and e-mail or phone number) per window. Default 10 per 15 minutes. */
-  perAccount?: { limit: number; windowMs: number };
-  /** Attempts per client address per window. Default 60 per minute. */
-  perAddress?: { limit: number; windowMs: number };
+export interface AuthLimits {
+  /** Attempts per client address, shared with the token endpoint (one budget per caller). */
+  perAddress: RateLimiter;
+  /** Login attempts per account (tenant and e-mail); a success clears it. */
+  perAccount: RateLimiter;
+  /** Activation resends per account (tenant and e-mail). */
+  resendsPerAccount: RateLimiter;
 }
 
-/** Activation and login: the only ways a password enters or a token leaves identity's HTTP side. */
+/**
+ * Activation, its resending, and login: the only ways a password enters or a person's token
+ * leaves identity's HTTP side.
+ */
 export class Auth {
   private readonly pool: pg.Pool;
-  private readonly key: SigningKey;
-  private readonly accounts: RateLimiter;
-  private readonly addresses: RateLimiter;
+  private readonly accounts: Accounts;
+  private readonly sign: (principal: Principal) => Promise<string>;
+  private readonly limits: AuthLimits;
   private readonly now: () => number;
 
-  constructor({ pool, key, limits = {}, now = Date.now }: { pool: pg.Pool; key: SigningKey; limits?: LoginLimits; now?: () => number }) {
-    this.pool = pool;
-    this.key = key;
-    this.accounts = new RateLimiter(limits.perAccount ?? { limit: 10, windowMs: 15 * 60_000 });
-    this.addresses = new RateLimiter(limits.perAddress ?? { limit: 60, windowMs: 60_000 });
-    this.now = now;
+  constructor(deps: {
+    pool: pg.Pool;
+    accounts: Accounts;
+    sign: (principal: Principal) => Promise<string>;
+    limits: AuthLimits;
+    now?: () => number;
+  }) {
+    this.pool = deps.pool;
+    this.accounts = deps.accounts;
+    this.sign = deps.sign;
+    this.limits = deps.limits;
+    this.now = deps.now ?? Date.now;
   }
 
-  /** Sets the password of the token's user, who becomes Active; the token is spent. Attempts count against the address's login budget. */
+  /** Sets the password of the token's user, who becomes Active; the token is spent. Attempts count against the address's budget. */
   async activate(token: string, password: string, clientAddress: string): Promise<void> {
-    const verdict = this.addresses.attempt(clientAddress, this.now());
-    if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+    this.admit([[this.limits.perAddress, clientAddress]]);
     if (!activationTokenPattern.test(token)) throw new InvalidActivation();
     await inTransaction(this.pool, async (tx) => {
-      const { rows } = await tx.query<UserRow & { token_user: string }>(
+      const { rows } = await tx.query<UserRow>(
         `SELECT u.* FROM activation_tokens t JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.revoked_at IS NULL AND t.expires_at > now()
            AND u.status = 'PendingActivation'
@@ -83,47 +93,50 @@ export class Auth {
     });
   }
 
+  /**
+   * A new activation token for each user of this address waiting for activation (none: nothing
+   * happens). The caller answers alike either way, so addresses cannot be probed.
+   */
+  async resendActivation(tenantId: string, email: string, clientAddress: string): Promise<void> {
+    this.admit([
+      [this.limits.perAddress, clientAddress],
+      [this.limits.resendsPerAccount, `${tenantId}\n${email}`],
+    ]);
+    await inTransaction(this.pool, async (tx) => {
+      const { rows } = await tx.query<UserRow>(
+        "SELECT * FROM users WHERE tenant_id = $1 AND email = $2 AND status = 'PendingActivation' ORDER BY id FOR UPDATE",
+        [tenantId, email],
+      );
+      for (const user of rows) await this.accounts.issueActivation(tx, user);
+    });
+  }
+
   /** A signed access token for an Active user with this password; the same refusal for every other case. */
   async login(request: LoginRequest, clientAddress: string): Promise<{ accessToken: string; tokenType: 'Bearer'; expiresIn: number }> {
-    const account = `${request.tenantId}\n${request.email ? `e:${request.email.toLowerCase()}` : `p:${request.phoneNumber}`}`;
-    const now = this.now();
-    for (const [limiter, key] of [
-      [this.addresses, clientAddress],
-      [this.accounts, account],
-    ] as const) {
-      const verdict = limiter.attempt(key, now);
-      if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
-    }
+    const account = `${request.tenantId}\n${request.email}`;
+    this.admit([
+      [this.limits.perAddress, clientAddress],
+      [this.limits.perAccount, account],
+    ]);
     const { rows } = await this.pool.query<UserRow>(
-      request.email
-        ? "SELECT * FROM users WHERE tenant_id = $1 AND email = $2 ORDER BY status = 'Active' DESC LIMIT 1"
-        : "SELECT * FROM users WHERE tenant_id = $1 AND phone_number = $2 ORDER BY status = 'Active' DESC LIMIT 1",
-      [request.tenantId, request.email ? request.email.toLowerCase() : request.phoneNumber],
+      "SELECT * FROM users WHERE tenant_id = $1 AND email = $2 ORDER BY status = 'Active' DESC, created_at LIMIT 1",
+      [request.tenantId, request.email],
     );
     const user = rows[0];
     // Always one scrypt: an unknown user takes as long to refuse as a wrong password.
     const matches = await verifyPassword(request.password, user?.password_hash ?? (await decoyHash));
     if (!user || !matches || user.status !== 'Active') throw new LoginRefused();
-    this.accounts.reset(account);
-    const accessToken = await this.key.sign({ sub: user.id, tenant: user.tenant_id, role: user.role });
+    this.limits.perAccount.reset(account);
+    const accessToken = await this.sign({ sub: user.id, role: user.role, tenant: user.tenant_id, scopes: [] });
     return { accessToken, tokenType: 'Bearer', expiresIn: accessTokenSeconds };
   }
-}
 
-/**
- * The bootstrap administrator from the Secret: created Active on first start; its password
- * follows the Secret (a rotated Secret takes effect at the next start).
- */
-export async function ensureBootstrapAdmin(pool: pg.Pool, admin: { tenantId: string; email: string; password: string }): Promise<void> {
-  const email = admin.email.toLowerCase();
-  const { rows } = await pool.query<UserRow>("SELECT * FROM users WHERE entity_type = 'bootstrap' AND entity_id = $1", [email]);
-  const existing = rows[0];
-  if (existing?.password_hash && existing.tenant_id === admin.tenantId && (await verifyPassword(admin.password, existing.password_hash)))
-    return;
-  await pool.query(
-    `INSERT INTO users (id, tenant_id, entity_type, entity_id, email, role, status, password_hash, source_version)
-     VALUES ($1, $2, 'bootstrap', $3, $3, 'admin', 'Active', $4, 1)
-     ON CONFLICT (entity_type, entity_id) DO UPDATE SET tenant_id = $2, password_hash = $4, status = 'Active', updated_at = now()`,
-    [randomUUID(), admin.tenantId, email, await hashPassword(admin.password)],
-  );
+  /** Counts an attempt against each limiter; the first that refuses answers 429. */
+  private admit(checks: [RateLimiter, string][]): void {
+    const now = this.now();
+    for (const [limiter, key] of checks) {
+      const verdict = limiter.attempt(key, now);
+      if (!verdict.allowed) throw new TooManyAttempts(verdict.retryAfterSeconds);
+    }
+  }
 }

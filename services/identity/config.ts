@@ -2,6 +2,20 @@ import { z } from 'zod';
 import { env, kafkaEnv } from '../../lib/config.ts';
 import { postgresEnv, requirePostgres } from '../../lib/pg.ts';
 import { email, tenantId } from '../teachers/schema.ts';
+import { clientId, minClientSecretLength } from './client-credentials.ts';
+
+/** Both or neither: a provider client needs its id and its secret. */
+function providerClientPair(
+  config: { BOOTSTRAP_PROVIDER_CLIENT_ID?: string; BOOTSTRAP_PROVIDER_CLIENT_SECRET?: string },
+  ctx: z.RefinementCtx,
+) {
+  if ((config.BOOTSTRAP_PROVIDER_CLIENT_ID === undefined) !== (config.BOOTSTRAP_PROVIDER_CLIENT_SECRET === undefined))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BOOTSTRAP_PROVIDER_CLIENT_ID and BOOTSTRAP_PROVIDER_CLIENT_SECRET'],
+      message: 'set both or neither',
+    });
+}
 
 export const identityConfig = z
   .object({
@@ -25,10 +39,26 @@ export const identityConfig = z
     BOOTSTRAP_ADMIN_TENANT: tenantId.default('platform'),
     BOOTSTRAP_ADMIN_EMAIL: email,
     BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'BOOTSTRAP_ADMIN_PASSWORD must have at least 12 characters'),
-    /** Login attempts per account (tenant and e-mail or phone number) per 15 minutes. */
+    /** The payment provider's client (from a Secret, optional): a payment-provider client with this id and secret is kept so. */
+    BOOTSTRAP_PROVIDER_CLIENT_ID: clientId.optional(),
+    BOOTSTRAP_PROVIDER_CLIENT_SECRET: z
+      .string()
+      .min(minClientSecretLength, `BOOTSTRAP_PROVIDER_CLIENT_SECRET must have at least ${minClientSecretLength} characters`)
+      .optional(),
+    /** After a client's secret is rotated, the previous one keeps working this long. Default 600 s. */
+    CLIENT_SECRET_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(600),
+    /** A signing key signs this long, then its successor (published 10 minutes before) takes over. Default 24 hours. */
+    SIGNING_KEY_ROTATION_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(24),
+    /** Login attempts per account (tenant and e-mail) per 15 minutes; failed client authentications per client id too. */
     LOGIN_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(10),
-    /** Login attempts per client address per minute. */
+    /** Login, activation, token and resend attempts per client address per minute. */
     LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().min(1).default(60),
+    /** Activation e-mails a caller may ask to be sent again, per address (tenant and e-mail) per hour. */
+    ACTIVATION_RESENDS_PER_ACCOUNT: z.coerce.number().int().min(1).default(3),
     /** "true" behind an ingress that appends the caller to X-Forwarded-For: the per-address login limit then counts callers, not the ingress. */
     TRUST_PROXY: z
       .enum(['true', 'false'])
@@ -36,4 +66,5 @@ export const identityConfig = z
       .transform((v) => v === 'true'),
     MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
   })
-  .superRefine(requirePostgres);
+  .superRefine(requirePostgres)
+  .superRefine(providerClientPair);

@@ -50,6 +50,34 @@ export const migrations: Migration[] = [
       ${outboxTableSql()}
     `,
   },
+  {
+    id: 2,
+    name: 'signing keys activate when published long enough; machine clients',
+    sql: `
+      -- A key is published before it signs, so every cached JWKS holds it by then; existing keys sign at once.
+      ALTER TABLE signing_keys ADD COLUMN activates_at timestamptz NOT NULL DEFAULT now();
+
+      -- OAuth 2.0 clients (client-credentials grant). Only a slow hash of each secret; after a rotation
+      -- the previous one keeps working until previous_valid_until, so a client can roll over unhurried.
+      CREATE TABLE oauth_clients (
+        client_id text PRIMARY KEY,
+        name text NOT NULL,
+        role text NOT NULL CHECK (role IN ('merchant', 'payment-provider', 'organizer')),
+        merchant_id uuid,
+        -- The token's sub: the client id, or for an organizer its organizer id.
+        subject text NOT NULL,
+        scopes text[] NOT NULL DEFAULT '{}',
+        secret_hash text NOT NULL,
+        previous_secret_hash text,
+        previous_valid_until timestamptz,
+        -- Made from configuration (BOOTSTRAP_PROVIDER_CLIENT_*): revoked when the configuration names another.
+        bootstrap boolean NOT NULL DEFAULT false,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz,
+        CHECK ((role = 'merchant') = (merchant_id IS NOT NULL))
+      );
+    `,
+  },
 ];
 
 export function migrate(pool: pg.Pool): Promise<number[]> {

@@ -204,8 +204,10 @@ describe('school onboarding on real Kafka and PostgreSQL', () => {
     expect(payload).toMatchObject({ sub: user.id, tenant: 'school-a', role: 'teacher' });
     expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(900);
     expect(decodeProtectedHeader(accessToken)).toMatchObject({ alg: 'EdDSA', kid: expect.any(String) });
-    // By phone number too.
-    expect((await login({ tenantId: 'school-a', phoneNumber: teacher.phoneNumber, password: 'correct horse battery' })).status).toBe(200);
+    // Not by phone number: numbers are not unique, so one cannot name an account.
+    const byPhone = await login({ tenantId: 'school-a', phoneNumber: teacher.phoneNumber, password: 'correct horse battery' });
+    expect(byPhone.status).toBe(400);
+    expect(JSON.stringify(await byPhone.json())).toContain('log in with email');
     // A teacher's token is not an administrator's.
     expect(
       (await teachers.app.request('/api/v1/teachers?tenantId=school-a', { headers: { authorization: `Bearer ${accessToken}` } })).status,
@@ -230,6 +232,18 @@ describe('school onboarding on real Kafka and PostgreSQL', () => {
     expect((await teachers.app.request(`/api/v1/teachers/${pending.teacher.id}`, asAdmin('DELETE'))).status).toBe(204);
     await eventually(async () => (await usersOf(pending.teacher.email))[0]?.status === 'Disabled', 'the pending user disabled');
     expect((await activate(pending.token, 'a long enough pass')).status).toBe(400);
+  });
+
+  it('a new e-mail of a teacher still waiting for activation revokes the token sent to the old one and sends a new one', async () => {
+    const { teacher, user, token } = await onboarded();
+    const email = `moved.${randomUUID().slice(0, 6)}@school.example`;
+    expect((await teachers.app.request(`/api/v1/teachers/${teacher.id}`, json('PATCH', { email }, adminToken))).status).toBe(200);
+    const renewed = await eventually(() => activations.filter((a) => a.userId === user.id)[1], 'a second activation request');
+    secrets.push(renewed.token);
+    expect(renewed.email).toBe(email);
+    expect((await activate(token, 'a long enough pass')).status).toBe(400);
+    expect((await activate(renewed.token, 'a long enough pass')).status).toBe(204);
+    expect((await login({ tenantId: 'school-a', email, password: 'a long enough pass' })).status).toBe(200);
   });
 
   it('a redelivered change has no second effect: one user, one outstanding token', async () => {

@@ -1,6 +1,5 @@
-/** identity's process: users for teachers (from teachers.events, exactly once), activation, login and JWKS, in one process. */
+/** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
-import { createLocalJWKSet } from 'jose';
 import type { z } from 'zod';
 import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
@@ -11,11 +10,15 @@ import type { ServiceContext } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
 import { Accounts } from './accounts.ts';
 import { type IdentityState, identityApi } from './api.ts';
-import { Auth, ensureBootstrapAdmin } from './auth.ts';
+import { Auth } from './auth.ts';
+import { ensureBootstrapAdmin, ensureBootstrapProviderClient } from './bootstrap.ts';
+import { ClientCredentialsGrant } from './client-grant.ts';
+import { Clients } from './clients.ts';
 import type { identityConfig } from './config.ts';
 import { teacherChangeOf, teacherEvents } from './events.ts';
 import { migrate } from './migrations.ts';
-import { loadSigningKey } from './signing-keys.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { KeyRing } from './signing-keys.ts';
 
 /** Starts the service on its port; stop() drains and closes it. The app is for tests' in-process requests. */
 export async function startIdentity({
@@ -24,31 +27,46 @@ export async function startIdentity({
   exit,
 }: ServiceContext<z.infer<typeof identityConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
   let state: IdentityState | undefined;
-  // The schema, then the signing key and the bootstrap administrator: all need PostgreSQL, which may not be there yet.
+  const accounts = new Accounts({ tenants: new Set(config.TENANTS), tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 });
+  const perAccount = { limit: config.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: 15 * 60_000 };
+  // One budget per caller address, whatever it tries: login, activation, resends and client authentication.
+  const perAddress = new RateLimiter({ limit: config.LOGIN_ATTEMPTS_PER_ADDRESS, windowMs: 60_000 });
+  let ring: KeyRing | undefined;
+  // The schema, then the signing keys and what the Secret names: all need PostgreSQL, which may not be there yet.
   const publisher = startPublisher({
     name: 'identity',
     config,
     log,
     setup: async (pool) => {
       const applied = await migrate(pool);
-      const key = await loadSigningKey(pool);
       await ensureBootstrapAdmin(pool, {
         tenantId: config.BOOTSTRAP_ADMIN_TENANT,
         email: config.BOOTSTRAP_ADMIN_EMAIL,
         password: config.BOOTSTRAP_ADMIN_PASSWORD,
       });
-      const jwks = { keys: [key.publicJwk] };
+      const provider = config.BOOTSTRAP_PROVIDER_CLIENT_ID;
+      const secret = config.BOOTSTRAP_PROVIDER_CLIENT_SECRET;
+      await ensureBootstrapProviderClient(pool, provider && secret ? { clientId: provider, secret } : undefined);
+      const keys = new KeyRing({ pool, rotateAfterMs: config.SIGNING_KEY_ROTATION_HOURS * 3600_000 });
+      ring = keys;
+      await keys.start(log);
+      const sign = keys.sign.bind(keys);
+      const clients = new Clients({ pool, overlapMs: config.CLIENT_SECRET_OVERLAP_SECONDS * 1000 });
       state = {
         auth: new Auth({
           pool,
-          key,
+          accounts,
+          sign,
           limits: {
-            perAccount: { limit: config.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: 15 * 60_000 },
-            perAddress: { limit: config.LOGIN_ATTEMPTS_PER_ADDRESS, windowMs: 60_000 },
+            perAddress,
+            perAccount: new RateLimiter(perAccount),
+            resendsPerAccount: new RateLimiter({ limit: config.ACTIVATION_RESENDS_PER_ACCOUNT, windowMs: 3600_000 }),
           },
         }),
-        jwks,
-        verify: jwtVerifier(createLocalJWKSet(jwks)),
+        clients,
+        grant: new ClientCredentialsGrant({ clients, sign, perClient: new RateLimiter(perAccount), perAddress }),
+        jwks: () => keys.jwks(),
+        verify: jwtVerifier(keys.verificationKeys),
       };
       return applied;
     },
@@ -56,7 +74,6 @@ export async function startIdentity({
   const { pool, registry, health } = publisher;
 
   const inbox = new Inbox({ pool, group: config.KAFKA_GROUP_ID });
-  const accounts = new Accounts({ tenants: new Set(config.TENANTS), tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 });
   const consumer = new EventConsumer({
     brokers: config.KAFKA_BROKERS,
     security: kafkaSecurity(config),
@@ -68,7 +85,24 @@ export async function startIdentity({
     prepare: publisher.requireSetUp,
     handle: eachEventOnce(inbox, (tx, event) => accounts.apply(tx, teacherChangeOf(event))),
   });
-  const app = identityApi({ pool, state: () => state, trustProxy: config.TRUST_PROXY, registry, health, log });
+  const app = identityApi({
+    pool,
+    state: () => state,
+    accounts,
+    tenants: new Set(config.TENANTS),
+    trustProxy: config.TRUST_PROXY,
+    registry,
+    health,
+    log,
+  });
   const running = serveAndConsume({ name: 'identity', app, port: config.PORT, consumer, publisher, log, exit });
-  return { app, stop: running.stop };
+  return {
+    app,
+    async stop() {
+      // The keys' timer uses the pool: stopped first, and again after set-up, which stopping waits for and may have started it meanwhile.
+      await ring?.stop();
+      await running.stop();
+      await ring?.stop();
+    },
+  };
 }

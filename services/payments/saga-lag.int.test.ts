@@ -136,7 +136,10 @@ describe('the withdrawal saga with a lagging ledger', () => {
     }, 'both withdrawals decided');
     // W1 is paid out and W2 refused — or, on a machine so slow that payments read W1's approval after
     // its settleBy, W1 expired (released) and W2 paid instead: exactly one payout either way.
-    expect([['settled', 'rejected'], ['failed', 'settled']]).toContainEqual(final);
+    expect([
+      ['settled', 'rejected'],
+      ['failed', 'settled'],
+    ]).toContainEqual(final);
 
     // The ledger reads everything (27 records at one a second), then the books agree.
     const books = await eventually(async () => {
