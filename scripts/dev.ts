@@ -87,8 +87,13 @@ console.log(
 );
 console.log(`  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_DOCS_PER_SECOND; 0 = no cap) so lag can build up`);
 console.log(`
+Who calls (README, "Who may call what"): every write and every payments and ledger route needs a token from identity.
+  ADMIN=$(curl -s ${p.identity.url}/api/v1/auth/login -H 'content-type: application/json' -d '{"tenantId":"platform","email":"admin@eventide.local","password":"eventide-dev-admin"}' | jq -r .accessToken)
+  PROVIDER=$(curl -s -u payment-provider:eventide-dev-provider-secret ${p.identity.url}/oauth/token -d grant_type=client_credentials | jq -r .access_token)
+  a merchant's backend: curl -s ${p.identity.url}/api/v1/clients -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"kiosk","role":"merchant","merchantId":"<id>"}'   (then client credentials as the provider's)
+  (the development credentials above are the kind profile's Secrets identity-bootstrap-admin and identity-payment-provider)
 Try it:
-  curl -s -X POST ${p.catalog.url}/api/v1/events -H 'content-type: application/json' -d '{"name":"Jazz at the harbour","category":"concert","startsAt":"2027-03-01T19:00:00Z","endsAt":"2027-03-01T22:00:00Z","venue":"Hafenhalle","city":"Hamburg","country":"DE","capacity":300,"priceMinor":2500,"currency":"EUR","organizerId":"5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90"}'
+  curl -s -X POST ${p.catalog.url}/api/v1/events -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"Jazz at the harbour","category":"concert","startsAt":"2027-03-01T19:00:00Z","endsAt":"2027-03-01T22:00:00Z","venue":"Hafenhalle","city":"Hamburg","country":"DE","capacity":300,"priceMinor":2500,"currency":"EUR","organizerId":"5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90"}'
   curl -s '${p.searchApi.url}/api/v1/search/events?q=jazz'        (a second or so after the POST)
   curl -s '${p.jaeger.url}/api/traces?service=search-indexer&limit=1'   (that POST's trace: request → outbox → relay → Kafka → indexer → Elasticsearch)
   ${kubectlCmd} -n ${namespace} get topics,cg,deploy,pods

@@ -115,6 +115,54 @@ describe('school onboarding on the local platform', () => {
   });
 });
 
+describe('a tenant administrator on the local platform', () => {
+  it("made by the platform administrator, activated from identity.events, it manages its own school and never sees another's", async () => {
+    const email = `head.${Date.now()}@school-b.example`;
+    const created = await fetch(`${platform.identity.url}/api/v1/admins`, json('POST', { tenantId: 'school-b', email }));
+    expect(created.status).toBe(201);
+    const admin = (await created.json()) as { id: string; role: string; status: string };
+    expect(admin).toMatchObject({ role: 'admin', status: 'PendingActivation' });
+    const { token } = await eventually(async () => activations.get(admin.id), "the administrator's activation on identity.events");
+    secrets.push(token);
+    const password = 'head of school b 2026';
+    expect((await fetch(`${platform.identity.url}/api/v1/auth/activate`, json('POST', { token, password }))).status).toBe(204);
+    const login = await fetch(`${platform.identity.url}/api/v1/auth/login`, json('POST', { tenantId: 'school-b', email, password }));
+    expect(login.status).toBe(200);
+    const schoolB = ((await login.json()) as { accessToken: string }).accessToken;
+    secrets.push(schoolB);
+
+    const teacher = (tenantId: string, n: string) => ({
+      tenantId,
+      fullName: `Teacher ${n}`,
+      email: `${n}.${Date.now()}@school.example`,
+      phoneNumber: `+49152${String(Date.now() % 10_000_000).padStart(7, '0')}`,
+    });
+    const own = await fetch(`${platform.teachers.url}/api/v1/teachers`, json('POST', teacher('school-b', 'own'), schoolB));
+    expect(own.status).toBe(201);
+    const other = await fetch(`${platform.teachers.url}/api/v1/teachers`, json('POST', teacher('school-a', 'other'), adminToken));
+    expect(other.status).toBe(201);
+    const otherId = ((await other.json()) as { id: string }).id;
+    const bearer = { authorization: `Bearer ${schoolB}` };
+    expect((await fetch(`${platform.teachers.url}/api/v1/teachers/${otherId}`, { headers: bearer })).status).toBe(404);
+    expect(
+      (await fetch(`${platform.teachers.url}/api/v1/teachers/${otherId}`, { method: 'DELETE', headers: { ...bearer, 'if-match': '"1"' } }))
+        .status,
+    ).toBe(404);
+    expect((await fetch(`${platform.teachers.url}/api/v1/teachers`, json('POST', teacher('school-a', 'sneaky'), schoolB))).status).toBe(
+      422,
+    );
+    expect((await fetch(`${platform.teachers.url}/api/v1/teachers?tenantId=school-a`, { headers: bearer })).status).toBe(422);
+    expect((await fetch(`${platform.identity.url}/api/v1/users?tenantId=school-a&email=x%40y.example`, { headers: bearer })).status).toBe(
+      404,
+    );
+    // Nor may it create administrators, machine clients or merchants: those are the platform's.
+    expect(
+      (await fetch(`${platform.identity.url}/api/v1/admins`, json('POST', { tenantId: 'school-b', email: 'x@y.example' }, schoolB))).status,
+    ).toBe(403);
+    expect((await fetch(`${platform.payments.url}/api/v1/merchants`, { headers: bearer })).status).toBe(403);
+  });
+});
+
 describe('onboarding chaos', () => {
   it('~100 teachers/s, an identity Pod SIGKILLed mid-batch, PostgreSQL restarted: one user and one token per live teacher, no dead letters', async () => {
     const acked: string[] = [];
