@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { isRole, type Principal, type Role } from '../authorization.ts';
+import { cachedRemoteJwks, KeysUnavailable } from './jwks-cache.ts';
 import { HttpProblem, withHeaders } from './problem.ts';
 
 export type { Principal } from '../authorization.ts';
@@ -65,7 +66,11 @@ export function jwtVerifier(keys: JWTVerifyGetKey): TokenVerifier {
     } catch (error) {
       if (error instanceof HttpProblem) throw error;
       // The key set could not be fetched: identity is down, which says nothing about the token.
-      if (error instanceof errors.JWKSTimeout || (error instanceof TypeError && /fetch/i.test(error.message)))
+      if (
+        error instanceof KeysUnavailable ||
+        error instanceof errors.JWKSTimeout ||
+        (error instanceof TypeError && /fetch/i.test(error.message))
+      )
         throw withHeaders(new HttpProblem(503, 'Service unavailable', 'the token signing keys cannot be fetched; retry shortly'), {
           'Retry-After': '2',
         });
@@ -76,11 +81,11 @@ export function jwtVerifier(keys: JWTVerifyGetKey): TokenVerifier {
 }
 
 /**
- * The verifier of a service that trusts identity: keys fetched from its JWKS and cached; jose
- * refetches on a kid it has not seen (at most every 10 s), so a rotated key verifies at its first token.
+ * The verifier of a service that trusts identity: keys fetched from its JWKS, kept and refreshed in
+ * the background (jwks-cache.ts); a kid not seen yet refetches at once (at most every 10 s), so a
+ * rotated key verifies at its first token and identity down fails no token a known key verifies.
  */
-export const remoteJwtVerifier = (jwksUrl: string): TokenVerifier =>
-  jwtVerifier(createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 10_000, cacheMaxAge: 5 * 60_000 }));
+export const remoteJwtVerifier = (jwksUrl: string): TokenVerifier => jwtVerifier(cachedRemoteJwks(jwksUrl));
 
 /** The bearer token of a request, or undefined. */
 export function bearerToken(header: string | undefined): string | undefined {

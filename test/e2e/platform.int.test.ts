@@ -178,7 +178,7 @@ describe('scaling by lag', () => {
     }, 250);
     // 200/s against one replica capped at 50 docs/s: lag grows by ~150/s until the operator scales.
     const load = await runLoad({ catalogUrl: platform.catalog.url, token: callers.admin, rate: 200, durationSeconds: 25 });
-    expect(load.errors).toBe(0);
+    expect(load.errors, JSON.stringify(load.errorKinds)).toBe(0);
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline) {
       const s = observer.samples.at(-1);
