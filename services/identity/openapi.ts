@@ -50,6 +50,40 @@ function secured(roles: string, operation: { responses: Record<string, object> }
     responses: { ...operation.responses, ...problems(authProblems(`the token's role is not ${roles}`)) },
   };
 }
+/**
+ * The document's example login: the contract test makes it the bootstrap administrator's, so the
+ * example logs in (no deployment's administrator has this password).
+ */
+export const exampleLogin = { tenantId: 'platform', email: 'root@eventide.example', password: 'an-example-password' };
+/** Example values of the shared fields whose patterns no generator can guess. */
+const exampleTenant = 'school-a';
+const examplePhoneNumber = '+4915112345678';
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>> };
+/** A schema with keywords (examples, descriptions) added to some of its properties. */
+function withProperties(schema: JsonSchema, additions: Record<string, Record<string, unknown>>): JsonSchema {
+  const properties = { ...schema.properties };
+  for (const [name, extra] of Object.entries(additions)) properties[name] = { ...properties[name], ...extra };
+  return { ...schema, properties };
+}
+
+/** GET /api/v1/users' query: the example asks by e-mail; exactly one of email and phoneNumber. */
+function userQueryParameters(): object[] {
+  const oneOf = 'give exactly one of email and phoneNumber (both or neither: 400)';
+  const additions: Record<string, Record<string, unknown>> = {
+    tenantId: { schema: { examples: [exampleTenant] } },
+    email: { description: oneOf, example: 'ada@school.example' },
+    phoneNumber: { description: oneOf, schema: { examples: [examplePhoneNumber] } },
+  };
+  return (queryParameters(userQuery) as { name: string; schema: object }[]).map((parameter) => {
+    const { schema, ...extra } = additions[parameter.name] ?? {};
+    return { ...parameter, ...extra, schema: { ...parameter.schema, ...(schema as object) } };
+  });
+}
+
+/** A link from a created resource to an operation on it, by the id in the answer. */
+const byId = (operationId: string, field: string) => ({ operationId, parameters: { 'path.id': `$response.body#/${field}` } });
+
 const idParam = (what: string) => ({ name: 'id', in: 'path', required: true, description: `the ${what} id`, schema: { type: 'string' } });
 
 /** identity's OpenAPI 3.1 document, generated from the zod schemas that validate its requests. */
@@ -86,7 +120,8 @@ export function openApiDocument() {
           summary: 'A token for a machine client (OAuth 2.0 client credentials, RFC 6749 §4.4)',
           description:
             'Authenticate by HTTP Basic (client_secret_basic, id and secret form-urlencoded) or by client_id and client_secret in the body (client_secret_post), not both. Errors are RFC 6749 §5.2 JSON that is also a problem.',
-          security: [{ clientBasic: [] }, {}],
+          // client_secret_post (the body's client_id and client_secret) is the alternative; either way none is 401.
+          security: [{ clientBasic: [] }],
           requestBody: {
             required: true,
             content: { 'application/x-www-form-urlencoded': { schema: { $ref: '#/components/schemas/TokenForm' } } },
@@ -170,7 +205,7 @@ export function openApiDocument() {
         get: secured(tenantAdmin, {
           operationId: 'findUsers',
           summary: "A tenant's users by e-mail or phone number",
-          parameters: queryParameters(userQuery),
+          parameters: userQueryParameters(),
           responses: {
             '200': { description: 'the users (none: an empty list)', content: json('UserList') },
             ...problems({ 400: 'a query the schema refuses', 404: "another tenant's users (for a tenant's admin)", ...unavailable }),
@@ -194,7 +229,11 @@ export function openApiDocument() {
           summary: "Make a tenant's administrator, waiting for activation (the token goes out like a teacher's)",
           requestBody: body('Account'),
           responses: {
-            '201': { description: 'the administrator', content: json('User') },
+            '201': {
+              description: 'the administrator',
+              content: json('User'),
+              links: { reissueActivation: byId('reissueActivation', 'id') },
+            },
             ...problems({
               400: 'a body the schema refuses',
               409: 'this address is already an administrator of the tenant',
@@ -215,6 +254,11 @@ export function openApiDocument() {
               description: 'the client and its secret; Cache-Control: no-store',
               headers: { Location: { description: 'the client', required: true, schema: { type: 'string' } } },
               content: json('ClientWithSecret'),
+              links: {
+                getClient: byId('getClient', 'clientId'),
+                revokeClient: byId('revokeClient', 'clientId'),
+                rotateClientSecret: byId('rotateClientSecret', 'clientId'),
+              },
             },
             ...problems({
               400: 'a body the schema refuses (a merchant needs merchantId, an organizer organizerId)',
@@ -260,12 +304,15 @@ export function openApiDocument() {
       },
       schemas: {
         Activation: schemaOf(activationInput),
-        Account: schemaOf(accountInput),
-        Login: schemaOf(loginInput),
+        Account: withProperties(schemaOf(accountInput), { tenantId: { examples: [exampleTenant] } }),
+        Login: { ...withProperties(schemaOf(loginInput), { tenantId: { examples: [exampleLogin.tenantId] } }), examples: [exampleLogin] },
         LoginResponse: schemaOf(loginResponse, 'output'),
         User: schemaOf(user, 'output'),
         UserList: schemaOf(userList, 'output'),
-        ClientInput: schemaOf(clientInput),
+        ClientInput: {
+          ...schemaOf(clientInput),
+          examples: [{ name: 'Shop backend', role: 'merchant', merchantId: '5a1e3c8b-0d4f-4a7e-9b2c-6f1d8e3a7b90' }],
+        },
         Client: schemaOf(client, 'output'),
         ClientWithSecret: schemaOf(clientWithSecret, 'output'),
         TokenForm: schemaOf(tokenForm),

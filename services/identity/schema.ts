@@ -6,12 +6,15 @@ import { clientRoles } from './client-credentials.ts';
 
 const password = z.string().min(1).max(1024);
 
-export const activationInput = z.strictObject({ token: z.string().min(1).max(200), password });
+export const activationInput = z.strictObject({
+  token: z.string().min(1).max(200).describe('the one-time token of the activation message: 400 when unknown, used, revoked or expired'),
+  password: password.describe('the new password: 422 when refused (too short, too long, or the e-mail address)'),
+});
 
 export const loginInput = z.strictObject({
   tenantId,
   email,
-  password,
+  password: password.describe("the account's password: 401 when wrong, or when the account is not Active"),
   phoneNumber: z
     .never({
       error: 'login by phone number is not supported: phone numbers are not unique, so one cannot name an account; log in with email',
@@ -84,7 +87,7 @@ export const tokenForm = z.object({
   grant_type: z.literal('client_credentials'),
   scope: z.string().optional().describe("space-separated; default: all the client's scopes"),
   client_id: z.string().optional().describe('with client_secret, when not authenticating by HTTP Basic'),
-  client_secret: z.string().optional(),
+  client_secret: z.string().optional().describe('with client_id, when not authenticating by HTTP Basic (both: 400)'),
 });
 export const tokenResponse = z.object({
   access_token: z.string(),

@@ -78,6 +78,83 @@ function thingsApi(faithful: boolean): Hono {
   return app;
 }
 
+// A secured tiny API: a bearer-secured read, and an OAuth-style token endpoint that takes a form and HTTP Basic client credentials.
+const oauthError = { 'application/json': { schema: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } } } };
+const securedDocument = {
+  openapi: '3.1.0',
+  info: { title: 'secrets', version: '1' },
+  components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, clientBasic: { type: 'http', scheme: 'basic' } } },
+  paths: {
+    '/secret': {
+      get: {
+        operationId: 'secret',
+        security: [{ bearer: [] }],
+        responses: {
+          '200': { description: 'the secret', content: { 'application/json': { schema: { type: 'object', required: ['secret'] } } } },
+          '401': { description: 'no token', content: problem },
+        },
+      },
+    },
+    '/token': {
+      post: {
+        operationId: 'token',
+        security: [{ clientBasic: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                required: ['grant_type'],
+                properties: {
+                  grant_type: { type: 'string', enum: ['client_credentials'] },
+                  ttl: { type: 'integer', minimum: 1, maximum: 60 },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          '200': { description: 'a token', content: { 'application/json': { schema: { type: 'object', required: ['access_token'] } } } },
+          '400': { description: 'invalid_request, unsupported_grant_type', content: oauthError },
+          '401': { description: 'invalid_client', content: oauthError },
+        },
+      },
+    },
+  },
+};
+const clientCredentials = `Basic ${btoa('client:secret')}`;
+
+function secretsApi(faithful: boolean): Hono {
+  const app = new Hono();
+  app.get('/secret', (c) => {
+    if (faithful && c.req.header('authorization') !== 'Bearer good')
+      return c.json({ status: 401 }, 401, { 'content-type': 'application/problem+json' });
+    return c.json({ secret: 42 });
+  });
+  app.post('/token', async (c) => {
+    const form = c.req.header('content-type') === 'application/x-www-form-urlencoded';
+    const text = await c.req.text();
+    // The unfaithful one reads JSON as well, and takes a missing grant_type for client_credentials.
+    const json = !faithful && c.req.header('content-type') === 'application/json';
+    const fields: Record<string, string> = form ? Object.fromEntries(new URLSearchParams(text)) : json ? JSON.parse(text) : {};
+    if (!form && !json) return c.json({ error: 'invalid_request' }, 400);
+    if (c.req.header('authorization') !== clientCredentials) return c.json({ error: 'invalid_client' }, 401);
+    const grant = fields.grant_type ?? (faithful ? undefined : 'client_credentials');
+    if (grant !== 'client_credentials') return c.json({ error: grant ? 'unsupported_grant_type' : 'invalid_request' }, 400);
+    const ttl = fields.ttl === undefined ? 60 : Number(fields.ttl);
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 60) return c.json({ error: 'invalid_request' }, 400);
+    return c.json({ access_token: 'good' });
+  });
+  return app;
+}
+/** Each scheme's credentials where the operation asks for it: a bearer token never goes to the token endpoint. */
+const schemesAsked: string[][] = [];
+const credentials = (_method: string, _path: string, schemes: string[]) => {
+  schemesAsked.push(schemes);
+  return schemes.includes('bearer') ? { authorization: 'Bearer good' } : { authorization: clientCredentials };
+};
+
 const servers: ServerType[] = [];
 const start = (app: Hono) =>
   new Promise<string>((listening) => {
@@ -101,5 +178,23 @@ describe('the OpenAPI contract check', () => {
     expect(has('POST /things [body name=""] → 201: a request invalid by the document was not answered with a 4xx')).toBe(true);
     expect(has('POST /things [body with an unknown field] → 201: a request invalid by the document')).toBe(true);
     expect(has('GET /things/{id} [path id="not-a-uuid"] → 500: status not documented')).toBe(true);
+  });
+
+  it('passes a secured service whose token endpoint takes a form, with each scheme its own credentials', async () => {
+    const report = await checkContract(securedDocument, await start(secretsApi(true)), { credentials });
+    expect(report.violations).toEqual([]);
+    expect(report.requests).toBeGreaterThan(10);
+    expect(schemesAsked).toContainEqual(['bearer']);
+    expect(schemesAsked).toContainEqual(['clientBasic']);
+  });
+
+  it('reports a secured operation that answers without credentials, and a form endpoint that takes what the document refuses', async () => {
+    const { violations } = await checkContract(securedDocument, await start(secretsApi(false)), { credentials });
+    const has = (text: string) => violations.some((v) => v.includes(text));
+    expect(has('GET /secret [no credentials] → 200: a secured operation without credentials was not answered 401')).toBe(true);
+    expect(has('POST /token [body without grant_type] → 200: a request invalid by the document was not answered with a 4xx')).toBe(true);
+    expect(has('POST /token [JSON body] → 200: a request invalid by the document was not answered with a 4xx')).toBe(true);
+    // The faithful parts still pass: a form's values are read as the service reads them.
+    expect(violations.some((v) => v.includes('[body ttl='))).toBe(false);
   });
 });

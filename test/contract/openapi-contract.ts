@@ -15,9 +15,22 @@
  * `$response.body#/id` and `$response.header.ETag`), fetched afresh for every request, so writes
  * never see each other's state. Every service gets the same check by one call.
  *
+ * The valid request carries the required parameters and those optional ones whose Parameter
+ * Object has an `example`, and a body made of the required fields. A value the document offers
+ * (an example, default, const or enum) is one it vouches for; a value made up here (an e-mail
+ * address, a string of the right length) where the schema has a `description` may break the rule
+ * described (e.g. "a live activation token"): every request built on it may then get any
+ * documented 4xx instead of its 2xx. A request invalid by the document must still get a 4xx.
+ *
+ * Bodies are JSON, or, where an operation takes no JSON, `application/x-www-form-urlencoded`
+ * (e.g. an OAuth 2.0 token request): the same mutations where they make sense for a form (a field
+ * missing, a value the schema refuses, an unknown field), each value validated as the service
+ * reads it, and the body sent as JSON instead, which must be a 4xx.
+ *
  * Operations the document secures (an operation's or the document's `security` with a scheme) are
- * sent with the caller's credentials for that operation, and once more without any: that one must
- * be a documented 401.
+ * sent with the caller's credentials for that operation — `credentials` is told the names of its
+ * schemes, so a bearer token and a client's HTTP Basic credentials can each go where they belong
+ * — and once more without any: that one must be a documented 401.
  */
 import { randomUUID } from 'node:crypto';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -30,6 +43,8 @@ interface Parameter {
   in: Location | 'cookie';
   required?: boolean;
   description?: string;
+  /** The parameter's value in the document's example request: the valid request carries it. */
+  example?: unknown;
   schema?: Schema;
 }
 interface Operation {
@@ -39,9 +54,11 @@ interface Operation {
   /** JSON pointer of the operation object in the document. */
   pointer: string;
   parameters: { param: Parameter; pointer: string }[];
-  body?: { required: boolean; mediaType: string; pointer: string; mediaTypes: string[] };
+  /** form: application/x-www-form-urlencoded, taken where the operation accepts no JSON. */
+  body?: { required: boolean; mediaType: string; pointer: string; mediaTypes: string[]; form: boolean };
   responses: Record<string, { pointer: string }>;
-  secured: boolean;
+  /** The security schemes of the operation's requirements; none: not secured. */
+  schemes: string[];
 }
 interface Link {
   from: Operation;
@@ -71,6 +88,7 @@ export interface ContractReport {
 }
 
 const jsonTypes = /^application\/(?:[\w.+-]+\+)?json$/;
+const formType = 'application/x-www-form-urlencoded';
 const segment = (name: string) => name.replaceAll('~', '~0').replaceAll('/', '~1');
 /** Walks a JSON pointer (RFC 6901) into a value. */
 const walk = (root: unknown, pointer: string): unknown =>
@@ -97,12 +115,18 @@ const dateTimes = [
 ];
 
 export interface ContractOptions {
-  /** The headers that authorize an operation (e.g. a bearer token of a role that may call it). */
-  credentials?: (method: string, path: string) => Record<string, string>;
+  /**
+   * The headers that authorize an operation (e.g. a bearer token of a role that may call it), by
+   * the names of the security schemes it accepts (e.g. `['bearer']`, `['clientBasic']`).
+   */
+  credentials?: (method: string, path: string, schemes: string[]) => Record<string, string>;
 }
 
-const securedBy = (requirements: unknown): boolean =>
-  Array.isArray(requirements) && requirements.length > 0 && requirements.every((r) => Object.keys(r as object).length > 0);
+/** The schemes of a `security` list in which every requirement names one; none when any may be met without. */
+const schemesOf = (requirements: unknown): string[] =>
+  Array.isArray(requirements) && requirements.length > 0 && requirements.every((r) => Object.keys(r as object).length > 0)
+    ? [...new Set(requirements.flatMap((r) => Object.keys(r as object)))]
+    : [];
 
 export async function checkContract(document: object, baseUrl: string, options: ContractOptions = {}): Promise<ContractReport> {
   const doc = document as Schema;
@@ -153,15 +177,21 @@ export async function checkContract(document: object, baseUrl: string, options: 
       if (op.requestBody) {
         const { node, pointer: bodyPointer } = resolve(`${pointer}/requestBody`);
         const mediaTypes = Object.keys((node.content ?? {}) as object);
-        const mediaType = mediaTypes.find((t) => jsonTypes.test(t));
+        const mediaType = mediaTypes.find((t) => jsonTypes.test(t)) ?? mediaTypes.find((t) => t === formType);
         if (mediaType)
-          body = { required: node.required === true, mediaType, mediaTypes, pointer: `${bodyPointer}/content/${segment(mediaType)}` };
+          body = {
+            required: node.required === true,
+            mediaType,
+            mediaTypes,
+            pointer: `${bodyPointer}/content/${segment(mediaType)}`,
+            form: mediaType === formType,
+          };
       }
       const responses = Object.fromEntries(
         Object.keys((op.responses ?? {}) as object).map((status) => [status, resolve(`${pointer}/responses/${status}`)]),
       );
-      const secured = securedBy(op.security ?? doc.security);
-      operations.push({ method, path, id: op.operationId as string | undefined, pointer, parameters, body, responses, secured });
+      const schemes = schemesOf(op.security ?? doc.security);
+      operations.push({ method, path, id: op.operationId as string | undefined, pointer, parameters, body, responses, schemes });
     }
   }
   const links = new Map<string, Link[]>();
@@ -175,31 +205,37 @@ export async function checkContract(document: object, baseUrl: string, options: 
   }
 
   let counter = 0;
+  /** The value the document itself offers for a schema, if any. */
+  const offered = (schema: Schema): unknown =>
+    [...((schema.examples as unknown[]) ?? []), schema.example, schema.default, schema.const, (schema.enum as unknown[])?.[0]].find(
+      (v) => v !== undefined,
+    );
   const uniqueString = (length: number) => `${(counter++).toString(36)}${'x'.repeat(length)}`.slice(0, length);
-  /** One valid value for a schema, preferring what the document itself offers. */
-  const synthesize = (pointer: string): unknown => {
+  /**
+   * One valid value for a schema, preferring what the document itself offers; `guess.ruled` is set
+   * when a value is made up where the schema describes a rule it cannot express.
+   */
+  const synthesize = (pointer: string, guess: { ruled: boolean } = { ruled: false }): unknown => {
     const schema = flatten(pointer);
-    const offered = [
-      ...((schema.examples as unknown[]) ?? []),
-      schema.example,
-      schema.default,
-      schema.const,
-      (schema.enum as unknown[])?.[0],
-    ];
-    const given = offered.find((v) => v !== undefined);
+    const given = offered(schema);
     if (given !== undefined) return given;
     const type = typesOf(schema)[0];
     if (type === 'object') {
       const { pointer: real } = resolve(pointer);
       return Object.fromEntries(
-        ((schema.required as string[]) ?? []).map((name) => [name, synthesize(`${real}/properties/${segment(name)}`)]),
+        ((schema.required as string[]) ?? []).map((name) => [name, synthesize(`${real}/properties/${segment(name)}`, guess)]),
       );
     }
+    if (schema.description) guess.ruled = true;
     if (type === 'integer' || type === 'number') return (schema.minimum as number) ?? 0;
     if (type === 'boolean') return true;
     if (type === 'array') return [];
     if (schema.format === 'uuid') return randomUUID();
     if (schema.format === 'date-time') return dateTimes[0];
+    if (schema.format === 'email') {
+      const address = `${uniqueString(8)}@example.com`;
+      if (validator(pointer)(address)) return address;
+    }
     if (schema.pattern) throw new Error(`${pointer}: a pattern and no example; add \`examples\` so valid values can be generated`);
     return uniqueString(Math.max(1, (schema.minLength as number) ?? 1));
   };
@@ -269,7 +305,8 @@ export async function checkContract(document: object, baseUrl: string, options: 
     const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(request.path[name] ?? ''));
     const query = new URLSearchParams(request.query).toString();
     const url = `${baseUrl}${path}${query ? `?${query}` : ''}`;
-    const credentials = op.secured && !request.anonymous ? (options.credentials?.(op.method, op.path) ?? {}) : {};
+    const secured = op.schemes.length > 0 && !request.anonymous;
+    const credentials = secured ? (options.credentials?.(op.method, op.path, op.schemes) ?? {}) : {};
     const headers = { ...credentials, ...request.header, ...(request.body ? { 'content-type': request.body.type } : {}) };
     const response = await fetch(url, { method: op.method.toUpperCase(), headers, body: request.body?.text });
     requests++;
@@ -329,7 +366,7 @@ export async function checkContract(document: object, baseUrl: string, options: 
     const request = await baseRequest(link.from, depth + 1);
     if (!request) return undefined;
     const { response, text } = await send(link.from, request);
-    check(link.from, `link source of ${op.id}`, response, text, 'success', false);
+    check(link.from, `link source of ${op.id}`, response, text, 'success', guessed(link.from));
     if (String(response.status) !== link.status) return undefined;
     const body = jsonTypes.test((response.headers.get('content-type') ?? '').split(';')[0] ?? '') ? JSON.parse(text) : undefined;
     for (const { param } of op.parameters) {
@@ -349,17 +386,66 @@ export async function checkContract(document: object, baseUrl: string, options: 
     return values;
   }
 
-  /** The operation's valid request: linked values, then required parameters, then the example body. */
+  /** A body's text in the operation's media type: JSON, or a form of the object's fields. */
+  const encode = (op: Operation, value: unknown): string => {
+    if (!op.body?.form) return JSON.stringify(value);
+    if (typeof value !== 'object' || value === null) return String(value);
+    const fields = Object.entries(value).map(([name, field]): [string, string] => [
+      name,
+      typeof field === 'object' ? JSON.stringify(field) : String(field),
+    ]);
+    return new URLSearchParams(fields).toString();
+  };
+  /** A form as the service reads it, for validating against the body's schema: each field by its property's type. */
+  const decodeForm = (text: string, schemaPointer: string): Record<string, unknown> => {
+    const { pointer: real } = resolve(schemaPointer);
+    const properties = (flatten(schemaPointer).properties ?? {}) as Record<string, unknown>;
+    return Object.fromEntries(
+      [...new URLSearchParams(text)].map(([name, value]) => [
+        name,
+        name in properties ? fromWire(value, flatten(`${real}/properties/${segment(name)}`)) : value,
+      ]),
+    );
+  };
+
+  /** A parameter's value in the valid request: linked, the document's example, or made up if required. */
+  const parameterValue = (param: Parameter, pointer: string, linked: Map<string, string>): string | undefined =>
+    linked.get(linkKey(param)) ??
+    (param.example !== undefined ? String(param.example) : param.required ? String(synthesize(`${pointer}/schema`)) : undefined);
+
+  /**
+   * Whether the valid request of this operation carries a value made up where the document states a
+   * rule the schema cannot (a description): then no 2xx can be asked of it. Path parameters are not
+   * counted: a made-up id already asks only for a documented answer.
+   */
+  const guessedRules = new Map<Operation, boolean>();
+  function guessed(op: Operation): boolean {
+    const known = guessedRules.get(op);
+    if (known !== undefined) return known;
+    const guess = { ruled: false };
+    const linked = linkedKeys(op);
+    for (const { param, pointer } of op.parameters) {
+      if (param.in === 'cookie' || param.in === 'path' || !param.required || param.example !== undefined) continue;
+      if (linked.has(linkKey(param))) continue;
+      synthesize(`${pointer}/schema`, guess);
+      if (param.description && offered(flatten(`${pointer}/schema`)) === undefined) guess.ruled = true;
+    }
+    if (op.body) synthesize(`${op.body.pointer}/schema`, guess);
+    guessedRules.set(op, guess.ruled);
+    return guess.ruled;
+  }
+
+  /** The operation's valid request: linked values, then required parameters and examples, then the example body. */
   async function baseRequest(op: Operation, depth = 0): Promise<Request | undefined> {
     const linked = await linkValues(op, depth);
     if (!linked) return undefined;
     const request: Request = { path: {}, query: {}, header: {} };
     for (const { param, pointer } of op.parameters) {
       if (param.in === 'cookie') continue;
-      const value = linked.get(linkKey(param)) ?? (param.required ? String(synthesize(`${pointer}/schema`)) : undefined);
+      const value = parameterValue(param, pointer, linked);
       if (value !== undefined) request[param.in][param.name] = value;
     }
-    if (op.body) request.body = { type: op.body.mediaType, text: JSON.stringify(synthesize(`${op.body.pointer}/schema`)) };
+    if (op.body) request.body = { type: op.body.mediaType, text: encode(op, synthesize(`${op.body.pointer}/schema`)) };
     return request;
   }
 
@@ -370,7 +456,8 @@ export async function checkContract(document: object, baseUrl: string, options: 
       ? 'documented'
       : 'success';
     const list: Variant[] = [{ label: 'valid', apply: (r) => r, expect: success, rule: false }];
-    if (op.secured) list.push({ label: 'no credentials', apply: (r) => ({ ...r, anonymous: true }), expect: 'unauthorized', rule: false });
+    if (op.schemes.length > 0)
+      list.push({ label: 'no credentials', apply: (r) => ({ ...r, anonymous: true }), expect: 'unauthorized', rule: false });
     for (const { param, pointer } of op.parameters) {
       if (param.in === 'cookie') continue;
       const location = param.in;
@@ -385,7 +472,9 @@ export async function checkContract(document: object, baseUrl: string, options: 
       };
       if (!param.required && location !== 'path')
         list.push({ label: `${location} ${param.name} absent`, apply: set(undefined), expect: success, rule });
-      for (const value of candidates(schemaPointer, true) as string[]) {
+      const values = candidates(schemaPointer, true) as string[];
+      if (param.example !== undefined && !values.includes(String(param.example))) values.unshift(String(param.example));
+      for (const value of values) {
         const valid = validator(schemaPointer)(fromWire(value, schema));
         // Another valid id or precondition than the linked one names a state the document cannot
         // predict (absent, stale): only a documented answer can be asked for.
@@ -393,15 +482,22 @@ export async function checkContract(document: object, baseUrl: string, options: 
         list.push({ label: `${location} ${param.name}=${JSON.stringify(value).slice(0, 40)}`, apply: set(value), expect, rule });
       }
     }
-    if (!op.body) return list;
-    const { mediaType, pointer } = op.body;
+    // Built on a made-up value the document ties to a rule: no 2xx can be asked for.
+    const ruled = guessed(op);
+    const finish = () => list.map((variant) => ({ ...variant, rule: variant.rule || ruled }));
+    if (!op.body) return finish();
+    const { mediaType, pointer, form, mediaTypes } = op.body;
     const schemaPointer = `${pointer}/schema`;
     const schema = flatten(schemaPointer);
     const validBody = validator(schemaPointer);
     const withBody = (label: string, type: string, text: string, expect: Expectation, rule: boolean) =>
       list.push({ label, apply: (r) => ({ ...r, body: { type, text } }), expect, rule });
-    const json = (label: string, value: unknown, rule: boolean) =>
-      withBody(label, mediaType, JSON.stringify(value), validBody(value) ? success : 'rejected', rule);
+    /** A body of this value in the operation's media type, expected as the document judges it once the service has read it. */
+    const body = (label: string, value: unknown, rule: boolean) => {
+      const text = encode(op, value);
+      const valid = validBody(form ? decodeForm(text, schemaPointer) : value);
+      withBody(label, mediaType, text, valid ? success : 'rejected', rule);
+    };
     const example = synthesize(schemaPointer);
     const rootRule = Boolean(schema.description);
     if (typesOf(schema).includes('object') && typeof example === 'object' && example !== null) {
@@ -412,18 +508,23 @@ export async function checkContract(document: object, baseUrl: string, options: 
         const rule = Boolean(flatten(propertyPointer).description);
         if (name in base) {
           const { [name]: _, ...rest } = base;
-          json(`body without ${name}`, rest, rootRule);
+          body(`body without ${name}`, rest, rootRule);
         }
-        for (const value of candidates(propertyPointer, false))
-          json(`body ${name}=${JSON.stringify(value).slice(0, 40)}`, { ...base, [name]: value }, rule);
+        for (const value of candidates(propertyPointer, form))
+          body(`body ${name}=${JSON.stringify(value).slice(0, 40)}`, { ...base, [name]: value }, rule);
       }
-      json('body with an unknown field', { ...base, unexpectedField: 1 }, rootRule);
+      body('body with an unknown field', { ...base, unexpectedField: 1 }, rootRule);
     }
-    for (const value of [null, [], 'text', 42]) json(`body ${JSON.stringify(value)}`, value, false);
-    withBody('malformed JSON', mediaType, '{"unterminated', 'rejected', false);
-    if (!op.body.mediaTypes.includes('text/plain')) withBody('text/plain body', 'text/plain', JSON.stringify(example), 'rejected', false);
+    if (form) {
+      // Any text reads as a form; a form's fields sent as JSON must not be taken for one.
+      withBody('JSON body', 'application/json', JSON.stringify(example), 'rejected', false);
+    } else {
+      for (const value of [null, [], 'text', 42]) body(`body ${JSON.stringify(value)}`, value, false);
+      withBody('malformed JSON', mediaType, '{"unterminated', 'rejected', false);
+    }
+    if (!mediaTypes.includes('text/plain')) withBody('text/plain body', 'text/plain', encode(op, example), 'rejected', false);
     if (op.body.required) list.push({ label: 'no body', apply: (r) => ({ ...r, body: undefined }), expect: 'rejected', rule: false });
-    return list;
+    return finish();
   }
 
   for (const op of operations) {
