@@ -10,11 +10,9 @@ import { observeRequests, problemErrors } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { minorFromDb } from '../payments/money.ts';
 import { balanceOf } from './ledger.ts';
+import { openApiDocument } from './openapi.ts';
+import { entriesQuery } from './schema.ts';
 
-const entriesQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
-});
 const encodeCursor = (createdAt: Date, id: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
 function decodeCursor(cursor: string): [string, string] | undefined {
   try {
@@ -40,6 +38,7 @@ export function ledgerApi({ db, verify, registry, health, log }: LedgerApiDeps):
   app.use(observeRequests(registry));
   problemErrors(app, { log });
   healthRoutes(app, { health, registry });
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
   const api = new Hono<Authenticated>();
   api.use(authenticate(verify));
   /** The merchant of the path if the caller may read it; otherwise the answer an unknown merchant gets. */

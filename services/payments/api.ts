@@ -8,6 +8,7 @@ import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/
 import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { idempotencyKey } from '../../lib/http/idempotency.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { openApiDocument } from './openapi.ts';
 import { merchantInput, pageQuery, paymentInput, withdrawalInput } from './schema.ts';
 import { type Answer, Conflict, CurrencyMismatch, NotFound, type PaymentStore } from './store.ts';
 
@@ -45,6 +46,7 @@ export function paymentsApi(deps: PaymentsApiDeps): Hono {
     },
   });
   healthRoutes(app, deps);
+  app.get('/openapi.json', (c) => c.json(openApiDocument(deps.maxAmountMinor)));
   const api = new Hono<Authenticated>();
   api.use(limitBody(8 * 1024));
   api.use(authenticate(deps.verify));

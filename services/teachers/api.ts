@@ -8,6 +8,7 @@ import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/
 import { etag, expectedVersion } from '../../lib/http/conditional.ts';
 import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { openApiDocument } from './openapi.ts';
 import { listQuery, teacherInput, teacherPatch } from './schema.ts';
 import { decodeCursor, EmailTaken, NotFound, type TeacherStore, VersionConflict } from './store.ts';
 
@@ -43,6 +44,7 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
     },
   });
   healthRoutes(app, deps);
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   const api = new Hono<Authenticated>();
   api.use(limitBody(maxBodyBytes));
