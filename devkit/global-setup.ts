@@ -8,6 +8,8 @@ import type { LocalServer } from './server.ts';
 declare module 'vitest' {
   export interface ProvidedContext {
     kafkaBrokers: string;
+    /** The broker's TLS + SCRAM listener as JSON (devkit/kafka.ts SecureListener); '' for a broker the environment named. */
+    kafkaSecure: string;
     elasticsearchUrl: string;
     databaseUrl: string;
     kubeconfig: string;
@@ -26,7 +28,7 @@ interface Started {
 const starters: Record<ServerKind, () => Promise<Started>> = {
   async kafka() {
     const server = await (await import('./kafka.ts')).startKafka();
-    return { server, provided: { kafkaBrokers: server.endpoint } };
+    return { server, provided: { kafkaBrokers: server.endpoint, kafkaSecure: server.secure ? JSON.stringify(server.secure) : '' } };
   },
   async elasticsearch() {
     const server = await (await import('./elasticsearch.ts')).startElasticsearch();

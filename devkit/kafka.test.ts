@@ -20,6 +20,23 @@ describe('kafkaServerProperties', () => {
   });
 });
 
+describe('kafkaServerProperties with a secure listener', () => {
+  const properties = Object.fromEntries(
+    kafkaServerProperties({ port: 19092, controllerPort: 19093, dataDir: '/tmp/k', secure: { port: 19094, keystore: '/tmp/k/ks.pem' } })
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+  it('adds a SASL_SSL listener with SCRAM-SHA-512 and a PEM keystore, advertised beside the plain one', () => {
+    expect(properties['advertised.listeners']).toBe('PLAINTEXT://127.0.0.1:19092,SASL_SSL://127.0.0.1:19094');
+    expect(properties['listener.security.protocol.map']).toContain('SASL_SSL:SASL_SSL');
+    expect(properties['sasl.enabled.mechanisms']).toBe('SCRAM-SHA-512');
+    expect(properties['listener.name.sasl_ssl.ssl.keystore.location']).toBe('/tmp/k/ks.pem');
+    // Brokers still talk among themselves (and to the controller) in plain text on loopback.
+    expect(properties['inter.broker.listener.name']).toBe('PLAINTEXT');
+  });
+});
+
 describe('newClusterId', () => {
   it('is 16 random bytes in unpadded base64url, as KRaft wants', () => {
     const id = newClusterId();

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,6 +16,19 @@ const run = promisify(execFile);
 export interface KafkaServer extends LocalServer {
   /** host:port list for kafkajs `brokers`. */
   readonly brokers: string[];
+  /**
+   * A second listener as production's (TLS + SCRAM-SHA-512), for tools that must work against it;
+   * absent for a server the environment named.
+   */
+  readonly secure?: SecureListener;
+}
+
+/** A TLS + SCRAM-SHA-512 listener: its brokers, the CA that signed its certificate, one SCRAM user. */
+export interface SecureListener {
+  brokers: string[];
+  ca: string;
+  username: string;
+  password: string;
 }
 
 /**
@@ -29,16 +42,33 @@ export function newClusterId(random: () => Buffer = () => randomBytes(16)): stri
   }
 }
 
-export function kafkaServerProperties(o: { port: number; controllerPort: number; dataDir: string }): string {
+export function kafkaServerProperties(o: {
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  /** A SASL_SSL listener (SCRAM-SHA-512) on this port, its key and certificate chain in one PEM file. */
+  secure?: { port: number; keystore: string };
+}): string {
+  const secure = o.secure
+    ? [
+        'sasl.enabled.mechanisms=SCRAM-SHA-512',
+        'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        'listener.name.sasl_ssl.ssl.keystore.type=PEM',
+        `listener.name.sasl_ssl.ssl.keystore.location=${o.secure.keystore}`,
+      ]
+    : [];
+  const listener = (name: string, port: number) => `${name}://127.0.0.1:${port}`;
+  const served = [listener('PLAINTEXT', o.port), ...(o.secure ? [listener('SASL_SSL', o.secure.port)] : [])];
   return `${[
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${o.controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${o.port},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${o.port}`,
+    `listeners=${[...served, listener('CONTROLLER', o.controllerPort)].join(',')}`,
+    `advertised.listeners=${served.join(',')}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${o.secure ? ',SASL_SSL:SASL_SSL' : ''}`,
     'inter.broker.listener.name=PLAINTEXT',
+    ...secure,
     `log.dirs=${o.dataDir}`,
     // One node: every internal topic has one replica.
     'offsets.topic.replication.factor=1',
@@ -96,7 +126,9 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
   });
 
   const home = mkdtempSync(join(tmpdir(), 'eventide-kafka-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  const [port, controllerPort, securePort] = [await freePort(), await freePort(), await freePort()];
+  const tls = await selfSignedTls(home, what);
+  const scram = { username: 'eventide-tools', password: randomBytes(18).toString('base64url') };
   const properties = join(home, 'server.properties');
   writeFileSync(
     properties,
@@ -104,6 +136,7 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
       port,
       controllerPort,
       dataDir: join(home, 'data'),
+      secure: { port: securePort, keystore: tls.keystore },
     }),
   );
   writeFileSync(join(home, 'log4j2.properties'), log4j2);
@@ -116,9 +149,12 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
     join(libDir, '*'),
   ];
   try {
-    await run(java, [...javaArgs, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', properties], {
-      timeout: 90_000,
-    });
+    const addScram = `SCRAM-SHA-512=[name=${scram.username},password=${scram.password}]`;
+    await run(
+      java,
+      [...javaArgs, 'kafka.tools.StorageTool', 'format', `--cluster-id=${newClusterId()}`, '-c', properties, '--add-scram', addScram],
+      { timeout: 90_000 },
+    );
   } catch (error) {
     rmSync(home, { recursive: true, force: true });
     throw new Error(`${what}: formatting KRaft storage failed: ${(error as Error).message}`);
@@ -132,7 +168,59 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
     launch: () => launch({ name: what, command: java, args: [...javaArgs, 'kafka.Kafka', properties], logFile: join(home, 'kafka.log') }),
     ready: (proc) => waitUntilReady(proc, () => brokerAnswers(brokers), { timeoutMs, what: `answering on ${brokers[0]}` }),
   });
-  return { ...server, brokers };
+  return { ...server, brokers, secure: { brokers: [`127.0.0.1:${securePort}`], ca: tls.ca, ...scram } };
+}
+
+/**
+ * A throwaway CA and a certificate for 127.0.0.1 signed by it (openssl, two days): what the secure
+ * listener presents and what a client must trust, as Strimzi's cluster CA is on a cluster.
+ */
+async function selfSignedTls(home: string, what: string): Promise<{ keystore: string; ca: string }> {
+  const dir = join(home, 'tls');
+  mkdirSync(dir);
+  const file = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir, timeout: 30_000 });
+  try {
+    await openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=eventide-local-ca',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    );
+    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'broker.key', '-out', 'broker.csr');
+    writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    await openssl(
+      'x509',
+      '-req',
+      '-in',
+      'broker.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+      '-out',
+      'broker.crt',
+    );
+  } catch (error) {
+    throw new Error(`${what}: creating the secure listener's certificate needs openssl: ${(error as Error).message}`);
+  }
+  // Kafka's PEM keystore: the PKCS#8 key, then the chain.
+  writeFileSync(file('keystore.pem'), `${readFileSync(file('broker.key'), 'utf8')}${readFileSync(file('broker.crt'), 'utf8')}`);
+  return { keystore: file('keystore.pem'), ca: readFileSync(file('ca.crt'), 'utf8') };
 }
 
 /** A consumer's topics for a test: the topic it reads and its `<group>.dlq`. */
