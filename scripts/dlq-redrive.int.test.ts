@@ -134,6 +134,24 @@ describe('make dlq-redrive against a real Kafka', () => {
     expect(await total(target)).toBe(0);
   });
 
+  it("works where the platform runs: the CLI over TLS + SCRAM with the services' settings, and says so when they are missing", async () => {
+    const provided = inject('kafkaSecure');
+    if (!provided) throw new Error('this test needs the local broker (its secure listener): unset EVENTIDE_KAFKA_BROKERS');
+    const secure = JSON.parse(provided) as { brokers: string[]; ca: string; username: string; password: string };
+    const cli = (env: Record<string, string>) =>
+      run(process.execPath, [join(repoRoot, 'scripts/dlq-redrive.ts')], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, GROUP: group, REASON: 'mapping', DRY_RUN: '1', KAFKA_BROKERS: secure.brokers.join(','), ...env },
+        timeout: 90_000,
+      });
+    const { stdout } = await cli({ KAFKA_CA: secure.ca, KAFKA_SASL_USERNAME: secure.username, KAFKA_SASL_PASSWORD: secure.password });
+    expect(stdout).toMatch(/read: +7 \(up to the end offsets at start: 0:5 1:2\)/);
+    await expect(cli({ KAFKA_CA: secure.ca, KAFKA_SASL_USERNAME: secure.username })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD go together'),
+    });
+  });
+
   it('moves the selected records with key, value and original headers, dlq headers replaced by their origin', async () => {
     const report = await redrive({ brokers, group, filter: filter({ reason: '/^refused by the mapping/' }), dryRun: false, log });
     expect(report).toMatchObject({

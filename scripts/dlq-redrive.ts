@@ -16,6 +16,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import { z } from 'zod';
+import { env } from '../lib/config.ts';
 import {
   type DeadLetterRecord,
   decide,
@@ -29,11 +30,13 @@ import {
   type RedriveReport,
   tally,
 } from '../lib/dlq-redrive.ts';
-import { kafkaClient } from '../lib/kafka.ts';
+import { type KafkaSecurity, kafkaClient, kafkaSecurity } from '../lib/kafka.ts';
 import { readDevState } from './local/dev-state.ts';
 
 export interface RedriveOptions {
   brokers: string[];
+  /** TLS and SCRAM as the services use them (KAFKA_CA, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD); none for a plain listener. */
+  security?: KafkaSecurity;
   /** The consumer group: its dead letters are in `<group>.dlq`. */
   group: string;
   filter: RedriveFilter;
@@ -69,9 +72,9 @@ async function deleteGroup(admin: Admin, groupId: string, log: Logger): Promise<
 }
 
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
-  const { brokers, group, filter, dryRun, log, idleTimeoutMs = 30_000 } = options;
+  const { brokers, security = {}, group, filter, dryRun, log, idleTimeoutMs = 30_000 } = options;
   const dlqTopic = `${group}.dlq`;
-  const kafka = kafkaClient({ clientId: 'eventide-dlq-redrive', brokers, log });
+  const kafka = kafkaClient({ clientId: 'eventide-dlq-redrive', brokers, ...security, log });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -181,6 +184,8 @@ const usage = `usage: make dlq-redrive GROUP=<consumer group> [REASON=<substring
   OFFSETS  offsets in <GROUP>.dlq, inclusive, comma-separated: 10-20 (every partition), 0:10-20 (partition 0), 1:5, 3:100- (to the end)
   DRY_RUN  1: read, select and report what would move; publish nothing
   KAFKA_BROKERS  default: the broker of a running 'make dev'
+  KAFKA_CA, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD  a TLS + SCRAM listener, as the services read them (production: from the
+           cluster CA Secret and a KafkaUser's Secret)
   ${idempotenceNote}`;
 
 /** A filter's parser as a zod transform: its error becomes an issue of that variable. */
@@ -223,7 +228,14 @@ export const settings = z
         .transform((s) => s.split(',').map((b) => b.trim()))
         .pipe(z.array(z.string().regex(/^[^\s:]+:\d+$/, 'each broker is host:port'))),
     ),
+    KAFKA_CA: z.preprocess(blankIsUnset, env.kafkaCa),
+    KAFKA_SASL_USERNAME: z.preprocess(blankIsUnset, env.kafkaSaslUsername),
+    KAFKA_SASL_PASSWORD: z.preprocess(blankIsUnset, env.kafkaSaslPassword),
     LOG_LEVEL: z.preprocess(blankIsUnset, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn')),
+  })
+  .refine((e) => Boolean(e.KAFKA_SASL_USERNAME) === Boolean(e.KAFKA_SASL_PASSWORD), {
+    message: 'KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD go together: set both or neither',
+    path: ['KAFKA_SASL_PASSWORD'],
   })
   .transform((env) => {
     const filter: RedriveFilter = {};
@@ -232,6 +244,7 @@ export const settings = z
     return {
       group: env.GROUP,
       brokers: env.KAFKA_BROKERS,
+      security: kafkaSecurity(env),
       dryRun: env.DRY_RUN === '1' || env.DRY_RUN === 'true',
       filter,
       logLevel: env.LOG_LEVEL,
@@ -245,11 +258,11 @@ async function main(): Promise<void> {
     console.error(`make dlq-redrive: ${problems.length} problem(s) with the settings:\n${problems.join('\n')}\n\n${usage}`);
     process.exit(2);
   }
-  const { group, brokers, dryRun, filter, logLevel } = parsed.data;
+  const { group, brokers, security, dryRun, filter, logLevel } = parsed.data;
   // The log (kafkajs's warnings) goes to stderr; stdout is the report.
   const log = pino({ level: logLevel, name: 'dlq-redrive' }, pino.destination(2));
   try {
-    console.log(formatReport(await redrive({ brokers, group, filter, dryRun, log })));
+    console.log(formatReport(await redrive({ brokers, security, group, filter, dryRun, log })));
   } catch (error) {
     console.error(`make dlq-redrive: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
