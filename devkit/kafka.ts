@@ -241,3 +241,30 @@ export async function createConsumerTopics(
     waitForLeaders: true,
   });
 }
+
+/**
+ * Drops every record the topics hold now (they stay, empty). Suites that share the run's broker use
+ * it around their own history of a platform topic (payments.events, say), one suite at a time.
+ */
+export async function truncateTopics(
+  admin: {
+    fetchTopicOffsets: (topic: string) => Promise<{ partition: number; high: string }[]>;
+    deleteTopicRecords: (options: { topic: string; partitions: { partition: number; offset: string }[] }) => Promise<void>;
+  },
+  topics: string[],
+): Promise<void> {
+  for (const topic of topics) {
+    // A topic created a moment ago may not have its leaders in the client's metadata yet: retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const offsets = (await admin.fetchTopicOffsets(topic)).filter((p) => Number(p.high) > 0);
+        if (offsets.length > 0)
+          await admin.deleteTopicRecords({ topic, partitions: offsets.map((p) => ({ partition: p.partition, offset: p.high })) });
+        break;
+      } catch (error) {
+        if (attempt >= 10) throw error;
+        await new Promise((r) => setTimeout(r, 300 * attempt));
+      }
+    }
+  }
+}

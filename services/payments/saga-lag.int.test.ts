@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { truncateTopics } from '../../devkit/kafka.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { principals, startTokenIssuer, type TokenIssuer } from '../../devkit/token-issuer.ts';
 import { loadConfig } from '../../lib/config.ts';
@@ -99,6 +100,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.allSettled([payments?.stop(), ledger?.stop()]);
+  // This scenario's merchants are not a later suite's (one that reconciles payments.events from its start).
+  await truncateTopics(admin, [paymentsTopic, ledgerTopic]).catch(() => undefined);
   await Promise.allSettled([admin.disconnect(), ledgerDb?.end(), paymentsDb?.end(), issuer?.stop()]);
 });
 
