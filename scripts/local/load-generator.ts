@@ -98,15 +98,15 @@ export async function runLoad(options: LoadOptions, onSecond?: (w: LoadWindow) =
   const base = `${options.catalogUrl}/api/v1/events`;
   const one = async (kind: Kind) => {
     const started = performance.now();
-    let id: string | undefined;
+    // Take the id out now, before any await: the kind was picked while it was known, and a delete and
+    // an update must never race on it.
+    const id = kind === 'create' ? undefined : (known.splice(Math.floor(Math.random() * known.length), 1)[0] as string);
     let response: Response;
     try {
       const json = { 'content-type': 'application/json', authorization: `Bearer ${await options.token()}` };
       if (kind === 'create') {
         response = await fetch(base, { method: 'POST', headers: json, body: JSON.stringify(sampleEvent()) });
       } else {
-        // Take the id out while it is being changed, so a delete and an update never race on it.
-        id = known.splice(Math.floor(Math.random() * known.length), 1)[0] as string;
         response =
           kind === 'update'
             ? await fetch(`${base}/${id}`, {
