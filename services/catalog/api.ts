@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { idempotencyScope, mayWriteForOrganizer, type Principal } from '../../lib/authorization.ts';
-import { badInputForDatabase } from '../../lib/database-errors.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
@@ -45,13 +44,9 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
   app.use(observeRequests(deps.registry));
   problemErrors(app, {
     log: deps.log,
-    translate(error, c) {
+    translate(error) {
       if (error instanceof NotFound) return new HttpProblem(404, 'Not found', error.message);
       if (error instanceof z.ZodError) return invalid(error, 'resulting event');
-      if (badInputForDatabase(error)) {
-        deps.log.warn({ err: error, path: c.req.path }, 'input the database refused got past validation');
-        return new HttpProblem(400, 'Invalid request', `the database refused a value: ${(error as Error).message}`);
-      }
       return undefined;
     },
   });

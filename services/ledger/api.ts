@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { mayActForMerchant } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/http/cursor.ts';
 import { observeRequests, problemErrors } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { minorFromDb } from '../payments/money.ts';
@@ -13,15 +14,8 @@ import { balanceOf } from './ledger.ts';
 import { openApiDocument } from './openapi.ts';
 import { entriesQuery } from './schema.ts';
 
-const encodeCursor = (createdAt: Date, id: string) => Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
-function decodeCursor(cursor: string): [string, string] | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && z.iso.datetime().safeParse(value[0]).success && z.uuid().safeParse(value[1]).success)
-      return value as [string, string];
-  } catch {}
-  return undefined;
-}
+/** Entries are listed in (created_at, id) order: a cursor is the last one's, and only one this API wrote is taken back. */
+const encodeCursor = (createdAt: Date, id: string) => encodeTimeIdCursor(createdAt.toISOString(), id);
 
 export interface LedgerApiDeps {
   db: pg.Pool;
@@ -59,7 +53,7 @@ export function ledgerApi({ db, verify, registry, health, log }: LedgerApiDeps):
     const id = merchant(c);
     const parsed = entriesQuery.safeParse(c.req.query());
     if (!parsed.success) throw invalid(parsed.error, 'query');
-    const after = parsed.data.cursor === undefined ? undefined : decodeCursor(parsed.data.cursor);
+    const after = parsed.data.cursor === undefined ? undefined : decodeTimeIdCursor(parsed.data.cursor);
     if (parsed.data.cursor !== undefined && !after) throw new HttpProblem(400, 'Invalid request', 'cursor is not one this API returned');
     const { rows } = await db.query<{ id: string; description: string; created_at: Date; lines: { account: string; amount: string }[] }>(
       `SELECT t.id, t.description, t.created_at, json_agg(json_build_object('account', l.account, 'amount', l.amount::text)) AS lines

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { encodeEvent } from '../../lib/contracts.ts';
+import { decodeIdCursor, encodeIdCursor } from '../../lib/http/cursor.ts';
 import { Outbox } from '../../lib/outbox.ts';
 import { inTransaction } from '../../lib/pg.ts';
 import { type TeacherChangeKind, teacherContracts } from './events.ts';
@@ -41,11 +42,9 @@ const toTeacher = (row: Row): Teacher => ({
 const uniqueEmail = (error: unknown) =>
   (error as { code?: string }).code === '23505' && (error as { constraint?: string }).constraint === 'teachers_email';
 
-export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-export const decodeCursor = (cursor: string): string | undefined => {
-  const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  return /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
-};
+/** Teachers are listed in id order: a cursor is the last id, and only one this API wrote is taken back (lib/http/cursor.ts). */
+export const encodeCursor = encodeIdCursor;
+export const decodeCursor = decodeIdCursor;
 
 /**
  * Teachers in PostgreSQL. Every change writes the teacher row and its event in one transaction

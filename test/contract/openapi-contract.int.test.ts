@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type ServerType, serve } from '@hono/node-server';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkContract } from './openapi-contract.ts';
@@ -29,7 +30,11 @@ const document = {
                 type: 'object',
                 required: ['name'],
                 additionalProperties: false,
-                properties: { name: { type: 'string', minLength: 1, maxLength: 5 } },
+                properties: {
+                  name: { type: 'string', minLength: 1, maxLength: 5 },
+                  note: { type: 'string' },
+                  at: { type: 'string', format: 'date-time' },
+                },
               },
             },
           },
@@ -41,6 +46,7 @@ const document = {
             links: { one: { operationId: 'get', parameters: { id: '$response.body#/id' } } },
           },
           '400': { description: 'invalid', content: problem },
+          '500': { description: 'a bug (documented, and still never an answer)', content: problem },
         },
       },
     },
@@ -57,15 +63,30 @@ const document = {
   },
 };
 
+const dateTime = fullFormats['date-time'] as { validate: (value: string) => boolean };
+const text = (value: unknown) => typeof value === 'string' && !value.includes('\u0000') && value.isWellFormed();
+
+/** Things: the faithful one refuses what its document does, and text that is not text; the other stores anything, as a database would fail to. */
 function thingsApi(faithful: boolean): Hono {
   const things = new Map<string, { id: string; name: string }>();
   const app = new Hono();
   app.post('/things', async (c) => {
-    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown } | undefined;
-    const valid = typeof body?.name === 'string' && body.name.length >= 1 && body.name.length <= 5 && Object.keys(body).length === 1;
-    if (faithful && (!valid || c.req.header('content-type') !== 'application/json'))
+    const body = (await c.req.json().catch(() => undefined)) as { name?: unknown; note?: unknown; at?: unknown } | undefined;
+    const { name, note, at, ...rest } = body ?? {};
+    const valid =
+      typeof name === 'string' &&
+      name.length >= 1 &&
+      name.length <= 5 &&
+      (note === undefined || typeof note === 'string') &&
+      (at === undefined || (typeof at === 'string' && dateTime.validate(at))) &&
+      Object.keys(rest).length === 0;
+    if (faithful && (!valid || c.req.header('content-type') !== 'application/json' || ![name, note ?? '', at ?? ''].every(text)))
       return c.json({ status: 400 }, 400, { 'content-type': 'application/problem+json' });
-    const created = { id: randomUUID(), name: String(body?.name) };
+    // As PostgreSQL would: no NUL in text, no year 0 or 10000.
+    const year = typeof at === 'string' ? new Date(at).getUTCFullYear() : 2027;
+    if (!faithful && (!text(note ?? '') || !(year >= 1 && year <= 9999)))
+      return c.json({ status: 500 }, 500, { 'content-type': 'application/problem+json' });
+    const created = { id: randomUUID(), name: String(name) };
     things.set(created.id, created);
     return c.json(faithful ? created : { ...created, extra: true }, 201);
   });
@@ -177,7 +198,24 @@ describe('the OpenAPI contract check', () => {
     expect(has('POST /things [valid] → 201: body does not match the schema')).toBe(true);
     expect(has('POST /things [body name=""] → 201: a request invalid by the document was not answered with a 4xx')).toBe(true);
     expect(has('POST /things [body with an unknown field] → 201: a request invalid by the document')).toBe(true);
-    expect(has('GET /things/{id} [path id="not-a-uuid"] → 500: status not documented')).toBe(true);
+    expect(has('GET /things/{id} [path id="not-a-uuid"] → 500: a server error')).toBe(true);
+  });
+
+  it('sends strings with NUL, unpaired surrogates and ~10 kB, and date-times at the edges; a 500 is a violation even where documented', async () => {
+    const { violations } = await checkContract(document, await start(thingsApi(false)));
+    const has = (text: string) => violations.some((v) => v.includes(text));
+    const matches = (pattern: RegExp) => violations.some((v) => pattern.test(v));
+    // Inside text: "1\u0000x", "2\ud800x" (the checker's made-up text around it).
+    expect(matches(/^POST \/things \[body note="\w+\\u0000\w+"\] → 500: a server error/)).toBe(true);
+    expect(matches(/^POST \/things \[body note="\w+\\ud800\w+"\] → 500: a server error/)).toBe(true);
+    expect(matches(/^POST \/things \[body note="\w+\\udc00\w+"\] → 500: a server error/)).toBe(true);
+    expect(has('POST /things [body at="0000-01-01T00:00:00Z"] → 500: a server error')).toBe(true);
+    expect(has('POST /things [body at="9999-12-31T23:59:59-14:00"] → 500: a server error')).toBe(true);
+    expect(has('POST /things [body at="0001-01-01T00:00:00+14:00"] → 500: a server error')).toBe(true);
+    expect(has('POST /things [body at="10000-01-01T00:00:00Z"] → 500: a server error')).toBe(true);
+    // ~10 kB where no maxLength: sent, valid, and taken (its only fault the answer's extra field, as for every 201 here).
+    const long = violations.filter((v) => /\[body note="\w+x{30,}/.test(v));
+    expect(long).toEqual([expect.stringMatching(/→ 201: body does not match the schema/)]);
   });
 
   it('passes a secured service whose token endpoint takes a form, with each scheme its own credentials', async () => {

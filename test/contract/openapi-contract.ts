@@ -11,6 +11,14 @@
  * - a request the schema accepts must get a 2xx, unless the schema of what was varied has a
  *   `description` (a rule the schema cannot express, e.g. "endsAt after startsAt") — then any
  *   documented answer will do.
+ * - a 500 (any 5xx but a 503, a dependency down) is a violation whatever the document says: no
+ *   request, however wrong, is a server error.
+ * Every string field and parameter is also sent with U+0000 (NUL) and, where the value stays
+ * UTF-16 on the wire (JSON bodies), an unpaired surrogate (e.g. "\ud800"); with ~10 kB where the
+ * schema sets no maxLength; date-times at and beyond the edges of years 0001–9999. JSON Schema
+ * takes NUL and lone surrogates for strings like any other, and no document here says otherwise:
+ * where the schema accepts such a value, any documented answer will do (the platform refuses them
+ * with a 400, lib/http/hono.ts readJson, but the document does not promise it) — never a 500.
  * Path parameters and preconditions come from the document's `links` (e.g. a create's
  * `$response.body#/id` and `$response.header.ETag`), fetched afresh for every request, so writes
  * never see each other's state. Every service gets the same check by one call.
@@ -98,7 +106,11 @@ const walk = (root: unknown, pointer: string): unknown =>
     .reduce<unknown>((node, part) => (node as Schema | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], root);
 const typesOf = (schema: Schema): string[] => [schema.type ?? []].flat() as string[];
 
-/** Valid and invalid RFC 3339 date-times: offsets, leap days, fractions, far dates, impossible days. */
+/**
+ * Valid and invalid RFC 3339 date-times: offsets, leap days, fractions, impossible days, and the
+ * edges of the years 0001–9999 (what JavaScript, PostgreSQL and Elasticsearch all hold): at them,
+ * beyond them by an offset, year 0000 (valid RFC 3339; PostgreSQL has no year 0) and year 10000.
+ */
 const dateTimes = [
   '2027-03-01T19:00:00Z',
   '2028-02-29T12:00:00Z',
@@ -108,11 +120,24 @@ const dateTimes = [
   '2027-03-01T19:00:00+23:59',
   '0001-01-01T00:00:00Z',
   '9999-12-31T23:59:59Z',
+  '9999-12-31T23:59:59.999Z',
+  '0001-01-01T00:00:00+14:00',
+  '9999-12-31T23:59:59-14:00',
+  '0000-01-01T00:00:00Z',
+  '0000-12-31T23:59:59.999Z',
+  '10000-01-01T00:00:00Z',
   '2027-02-30T10:00:00Z',
   '2027-03-01T19:00:00+24:00',
   '2027-03-01T19:00:00',
   'yesterday',
 ];
+
+/** A string far longer than any field needs, for schemas that set no maxLength (~10 kB). */
+const veryLong = 10_240;
+/** U+0000, which PostgreSQL text cannot hold, and unpaired surrogates, which are not Unicode: valid JSON-Schema strings all. */
+const untextualCharacters = ['\u0000', '\ud800', '\udc00'];
+/** Whether a value is a string that is not text a service can keep as it came. */
+const untextual = (value: unknown) => typeof value === 'string' && (value.includes('\u0000') || !value.isWellFormed());
 
 export interface ContractOptions {
   /**
@@ -239,23 +264,50 @@ export async function checkContract(document: object, baseUrl: string, options: 
     if (schema.pattern) throw new Error(`${pointer}: a pattern and no example; add \`examples\` so valid values can be generated`);
     return uniqueString(Math.max(1, (schema.minLength as number) ?? 1));
   };
-  /** Values around a schema's edges, valid and not; the validator decides which is which. */
-  const candidates = (pointer: string, wire: boolean): unknown[] => {
+  /**
+   * A string like a valid one for this schema with one character in its middle replaced: its length
+   * stays, so only what the character is decides whether the schema takes it.
+   */
+  const withCharacter = (pointer: string, character: string): string => {
+    const schema = flatten(pointer);
+    let base: string;
+    try {
+      const value = synthesize(pointer);
+      base = typeof value === 'string' ? value : uniqueString(3);
+    } catch {
+      base = uniqueString(3);
+    }
+    // Inside some text where free text may be that long, not alone.
+    const plain = !schema.pattern && !schema.format && !schema.enum && schema.const === undefined;
+    if (plain && base.length < 3 && ((schema.maxLength as number | undefined) ?? 3) >= 3) base = base.padEnd(3, 'x');
+    const at = Math.floor(base.length / 2);
+    return `${base.slice(0, at)}${character}${base.slice(at + 1)}`;
+  };
+  /**
+   * Values around a schema's edges, valid and not; the validator decides which is which. `wire`:
+   * the value travels as text in a URL, a header or a form, where an unpaired surrogate cannot (it
+   * would arrive as U+FFFD, testing nothing); `header`: nor can NUL.
+   */
+  const candidates = (pointer: string, wire: boolean, header = false): unknown[] => {
     const schema = flatten(pointer);
     const values: unknown[] = [...((schema.examples as unknown[]) ?? []), schema.default, ...((schema.enum as unknown[]) ?? [])];
     if (schema.enum) values.push('not-one-of-these');
     const types = typesOf(schema);
     if (types.includes('string')) {
+      const max = schema.maxLength as number | undefined;
       if (schema.format === 'uuid') values.push(randomUUID(), 'not-a-uuid');
       else if (schema.format === 'date-time') values.push(...dateTimes);
       else if (schema.pattern) values.push('', '%not matching%');
       else if (!schema.enum) {
         const min = (schema.minLength as number) ?? 0;
-        const max = schema.maxLength as number | undefined;
         values.push(uniqueString(Math.max(1, min)), '');
         if (min > 1) values.push(uniqueString(min - 1));
         if (max !== undefined) values.push(uniqueString(max), uniqueString(max + 1));
       }
+      if (max === undefined && !schema.enum && !['uuid', 'date-time'].includes(schema.format as string))
+        values.push(uniqueString(veryLong));
+      for (const character of untextualCharacters.slice(0, header ? 0 : wire ? 1 : undefined))
+        values.push(withCharacter(pointer, character));
       if (!wire) values.push(12345, true);
     }
     if (types.includes('integer') || types.includes('number')) {
@@ -319,6 +371,8 @@ export async function checkContract(document: object, baseUrl: string, options: 
     const status = String(response.status);
     const declared = op.responses[status] ?? op.responses[`${status[0]}XX`] ?? op.responses.default;
     const fail = (what: string) => violations.push(`${where}: ${what}${text ? ` — ${text.slice(0, 300)}` : ''}`);
+    if (response.status >= 500 && response.status !== 503)
+      return void fail('a server error: no request, however wrong, may cause one, documented or not');
     if (!declared) return void fail(`status not documented (documented: ${Object.keys(op.responses).join(', ')})`);
     const success = response.status >= 200 && response.status < 300;
     const clientError = response.status >= 400 && response.status < 500;
@@ -472,13 +526,14 @@ export async function checkContract(document: object, baseUrl: string, options: 
       };
       if (!param.required && location !== 'path')
         list.push({ label: `${location} ${param.name} absent`, apply: set(undefined), expect: success, rule });
-      const values = candidates(schemaPointer, true) as string[];
+      const values = candidates(schemaPointer, true, location === 'header') as string[];
       if (param.example !== undefined && !values.includes(String(param.example))) values.unshift(String(param.example));
       for (const value of values) {
         const valid = validator(schemaPointer)(fromWire(value, schema));
         // Another valid id or precondition than the linked one names a state the document cannot
-        // predict (absent, stale): only a documented answer can be asked for.
-        const expect: Expectation = !valid ? 'rejected' : linked.has(linkKey(param)) ? 'documented' : success;
+        // predict (absent, stale): only a documented answer can be asked for; so does a string the
+        // schema takes that is not text (the document says nothing of NUL).
+        const expect: Expectation = !valid ? 'rejected' : linked.has(linkKey(param)) || untextual(value) ? 'documented' : success;
         list.push({ label: `${location} ${param.name}=${JSON.stringify(value).slice(0, 40)}`, apply: set(value), expect, rule });
       }
     }
@@ -493,10 +548,10 @@ export async function checkContract(document: object, baseUrl: string, options: 
     const withBody = (label: string, type: string, text: string, expect: Expectation, rule: boolean) =>
       list.push({ label, apply: (r) => ({ ...r, body: { type, text } }), expect, rule });
     /** A body of this value in the operation's media type, expected as the document judges it once the service has read it. */
-    const body = (label: string, value: unknown, rule: boolean) => {
+    const body = (label: string, value: unknown, rule: boolean, unstated = false) => {
       const text = encode(op, value);
       const valid = validBody(form ? decodeForm(text, schemaPointer) : value);
-      withBody(label, mediaType, text, valid ? success : 'rejected', rule);
+      withBody(label, mediaType, text, !valid ? 'rejected' : unstated ? 'documented' : success, rule);
     };
     const example = synthesize(schemaPointer);
     const rootRule = Boolean(schema.description);
@@ -511,7 +566,7 @@ export async function checkContract(document: object, baseUrl: string, options: 
           body(`body without ${name}`, rest, rootRule);
         }
         for (const value of candidates(propertyPointer, form))
-          body(`body ${name}=${JSON.stringify(value).slice(0, 40)}`, { ...base, [name]: value }, rule);
+          body(`body ${name}=${JSON.stringify(value).slice(0, 40)}`, { ...base, [name]: value }, rule, untextual(value));
       }
       body('body with an unknown field', { ...base, unexpectedField: 1 }, rootRule);
     }
