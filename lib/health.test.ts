@@ -32,6 +32,13 @@ describe('Health.report', () => {
     expect(await health.report('live')).toEqual({ ok: false, text: 'stuck: timed out' });
   });
 
+  it('counts a check that does not answer in time as failed, and answers anyway', async () => {
+    const health = new Health({ timeoutMs: 50 }).ready('hung', () => new Promise<boolean>(() => undefined)).ready('fine', () => true);
+    const started = Date.now();
+    expect(await health.report('ready')).toEqual({ ok: false, text: 'hung: no answer within 50 ms' });
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
   it('asks again each time: a check registered again under its name replaces the first', async () => {
     let ready = false;
     const health = new Health().ready('synced', () => false).ready('synced', () => ready);

@@ -10,9 +10,16 @@ export type CheckKind = 'live' | 'ready';
 /**
  * Named liveness and readiness checks. Live: the process is not stuck (failing makes the kubelet
  * restart it), so keep these few. Ready: it can do its job now (failing takes it out of the Service).
+ * A check that does not answer within `timeoutMs` has failed: a probe must answer while the
+ * dependency it asks about hangs (a paused database held /readyz as long as it was paused).
  */
 export class Health {
   private readonly checks: Record<CheckKind, Map<string, Check>> = { live: new Map(), ready: new Map() };
+  private readonly timeoutMs: number;
+
+  constructor({ timeoutMs = 2_000 }: { timeoutMs?: number } = {}) {
+    this.timeoutMs = timeoutMs;
+  }
 
   live(name: string, check: Check): this {
     this.checks.live.set(name, check);
@@ -28,11 +35,17 @@ export class Health {
   async report(kind: CheckKind): Promise<{ ok: boolean; text: string }> {
     const results = await Promise.all(
       [...this.checks[kind]].map(async ([name, check]) => {
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        });
         try {
-          const result = await check();
+          const result = await Promise.race([Promise.resolve().then(check), late]);
           return { name, ...(typeof result === 'boolean' ? { ok: result } : result) };
         } catch (error) {
           return { name, ok: false, detail: error instanceof Error ? error.message : String(error) };
+        } finally {
+          clearTimeout(timer);
         }
       }),
     );

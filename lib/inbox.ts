@@ -1,5 +1,7 @@
 import type pg from 'pg';
+import { z } from 'zod';
 import { inTransaction, sqlIdentifier } from './pg.ts';
+import type { RetentionRule } from './retention.ts';
 
 /**
  * The inbox: a consumer that writes to PostgreSQL applies a record's effects and records the
@@ -20,6 +22,36 @@ export function inboxTableSql(table = 'inbox'): string {
     );
   `;
 }
+
+/**
+ * The index the inbox's retention deletes by (a migration appended after inboxTableSql's). Building
+ * it locks the table's writes for as long as it takes: seconds for millions of rows.
+ */
+export function inboxRetentionIndexSql(table = 'inbox'): string {
+  const t = checked(table);
+  return `CREATE INDEX IF NOT EXISTS ${t}_received_at ON ${t} (consumer_group, received_at);`;
+}
+
+/**
+ * How long an id must be remembered: as long as its record can be delivered again, i.e. the
+ * consumed topic's retention.ms, plus 8 days because Kafka deletes a whole segment only once its
+ * newest record is past retention (a record outlives it by up to segment.ms, 7 days by default),
+ * and a day for the retention check and clocks. An id forgotten sooner would apply a replay twice.
+ */
+export const inboxRetentionHoursFor = (topicRetentionDays: number): number => (topicRetentionDays + 8) * 24;
+
+/**
+ * The default for a service that does not say: safe for every topic the platform has (the longest
+ * retention, payments.events and ledger.events, is 30 days: cdk8s/platform.ts).
+ */
+export const defaultInboxRetentionHours = inboxRetentionHoursFor(30);
+
+/** INBOX_RETENTION_HOURS for a service's schema, defaulting to what its consumed topic needs. */
+export const inboxRetentionHours = (topicRetentionDays: number) =>
+  z.coerce
+    .number({ error: 'INBOX_RETENTION_HOURS must be a number of hours' })
+    .positive('INBOX_RETENTION_HOURS must be positive')
+    .default(inboxRetentionHoursFor(topicRetentionDays));
 
 export class Inbox {
   private readonly pool: pg.Pool;
@@ -55,6 +87,11 @@ export class Inbox {
       }
       return applied;
     });
+  }
+
+  /** Its group's ids are deleted `maxAgeMs` after they were received (lib/retention.ts). */
+  retention(maxAgeMs: number): RetentionRule {
+    return { table: this.table, column: 'received_at', maxAgeMs, scope: { column: 'consumer_group', value: this.group } };
   }
 
   /** Applies effects once per event id: 'applied' the first time, 'duplicate' ever after. */

@@ -2,11 +2,16 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Health } from './health.ts';
+import { defaultInboxRetentionHours, type Inbox } from './inbox.ts';
 import { kafkaSecurity } from './kafka.ts';
 import { Outbox, OutboxRelay } from './outbox.ts';
-import { createPool, migrateInBackground } from './pg.ts';
+import { createPool, databaseProbe, defaultPgTimeoutMs, migrateInBackground } from './pg.ts';
+import { RetentionJob, type RetentionRule } from './retention.ts';
 
-/** What a publishing service's configuration holds (kafkaEnv, postgresEnv and OUTBOX_RETENTION_HOURS). */
+/**
+ * What a publishing service's configuration holds (kafkaEnv, postgresEnv and OUTBOX_RETENTION_HOURS;
+ * INBOX_RETENTION_HOURS when it consumes through an inbox, lib/inbox.ts inboxRetentionHours).
+ */
 export interface PublisherConfig {
   DATABASE_URL?: string;
   KAFKA_BROKERS: string[];
@@ -14,6 +19,8 @@ export interface PublisherConfig {
   KAFKA_SASL_USERNAME?: string;
   KAFKA_SASL_PASSWORD?: string;
   OUTBOX_RETENTION_HOURS: number;
+  PG_TIMEOUT_MS?: number;
+  INBOX_RETENTION_HOURS?: number;
 }
 
 export interface Publisher {
@@ -26,6 +33,8 @@ export interface Publisher {
   requireSetUp: () => Promise<void>;
   /** Settles once set-up has run (true) or the publisher stopped first (false). */
   setUp: Promise<boolean>;
+  /** Deletes the inbox's ids once past INBOX_RETENTION_HOURS (default: safe for every platform topic). */
+  retainInbox: (inbox: Inbox) => void;
   /** After the server has closed: stops set-up retries, flushes and stops the relay, closes the pool. */
   stop: () => Promise<void>;
 }
@@ -42,6 +51,8 @@ export function startPublisher({
   log,
   setup,
   lockKey = `eventide-${name}-outbox-relay`,
+  retention = [],
+  retentionIntervalMs,
 }: {
   /** The metrics prefix and the relay's client id (`<name>-relay`). */
   name: string;
@@ -50,10 +61,18 @@ export function startPublisher({
   setup: (pool: pg.Pool) => Promise<number[]>;
   /** The advisory lock that elects one relay; default `eventide-<name>-outbox-relay`. */
   lockKey?: string;
+  /** Tables kept bounded once set up (e.g. idempotencyKeysRetention): `<name>_retention_removed_rows_total`. */
+  retention?: RetentionRule[];
+  /** How often the retention job runs; default a minute. */
+  retentionIntervalMs?: number;
 }): Publisher {
-  const pool = createPool({ url: config.DATABASE_URL, log });
+  const timeoutMs = config.PG_TIMEOUT_MS ?? defaultPgTimeoutMs;
+  const pool = createPool({ url: config.DATABASE_URL, log, timeoutMs });
   const registry = new Registry();
-  new Outbox().registerMetrics(registry, pool, name.replaceAll('-', '_'));
+  const prefix = name.replaceAll('-', '_');
+  new Outbox().registerMetrics(registry, pool, prefix);
+  const retentionJob = new RetentionJob({ pool, log, registry, prefix, intervalMs: retentionIntervalMs });
+  for (const rule of retention) retentionJob.add(rule);
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
     brokers: config.KAFKA_BROKERS,
@@ -65,10 +84,16 @@ export function startPublisher({
   });
   const stopped = new AbortController();
   const migration = migrateInBackground({ run: () => setup(pool), log, signal: stopped.signal });
-  void migration.done.then((done) => done && relay.start());
+  void migration.done.then((done) => {
+    if (!done) return;
+    relay.start();
+    retentionJob.start();
+  });
+  // Its own connection, bounded: not ready while PostgreSQL does not answer, and the probe still answers.
+  const probe = databaseProbe({ url: config.DATABASE_URL, timeoutMs: Math.min(timeoutMs, 1_000) });
   const health = new Health().ready('database', async () =>
     migration.migrated()
-      ? { ok: (await pool.query('SELECT 1')).rowCount === 1, detail: 'database unreachable' }
+      ? { ok: await probe.answers(), detail: 'database unreachable' }
       : { ok: false, detail: 'migrations not applied yet' },
   );
   return {
@@ -80,10 +105,15 @@ export function startPublisher({
       if (!migration.migrated()) throw new Error('the database is not migrated yet');
     },
     setUp: migration.done,
+    retainInbox(inbox) {
+      retentionJob.add(inbox.retention((config.INBOX_RETENTION_HOURS ?? defaultInboxRetentionHours) * 3600_000));
+    },
     async stop() {
       stopped.abort();
       await migration.done;
+      await retentionJob.stop();
       await relay.stop();
+      await probe.end();
       await pool.end();
     },
   };

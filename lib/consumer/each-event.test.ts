@@ -1,7 +1,9 @@
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { EnvelopeError } from '../cloudevents.ts';
 import type { DecodedEvent } from '../contracts.ts';
-import { eachEvent } from './runtime.ts';
+import { Inbox } from '../inbox.ts';
+import { EventConsumer, eachEvent, eachEventOnce } from './runtime.ts';
 
 const event = (id: string) => ({ id }) as DecodedEvent;
 const context = { partition: 0, heartbeat: async () => undefined };
@@ -32,5 +34,22 @@ describe('eachEvent', () => {
       if (e.id === 'b') throw Object.assign(new Error('Connection terminated'), { code: '57P01' });
     });
     await expect(handle([event('a'), event('b')], context)).rejects.toThrow('Connection terminated');
+  });
+});
+
+describe('eachEventOnce', () => {
+  it('names the inbox it writes through, so the service can keep that inbox bounded', () => {
+    const inbox = new Inbox({ pool: undefined as never, group: 'ledger' });
+    const handle = eachEventOnce(inbox, async () => undefined);
+    expect(handle.inbox).toBe(inbox);
+    const options = {
+      brokers: ['127.0.0.1:9'],
+      groupId: 'ledger',
+      topic: 'payments.events',
+      contracts: undefined as never,
+      log: pino({ level: 'silent' }),
+    };
+    expect(new EventConsumer({ ...options, handle }).inbox).toBe(inbox);
+    expect(new EventConsumer({ ...options, handle: eachEvent(async () => undefined) }).inbox).toBeUndefined();
   });
 });

@@ -37,7 +37,10 @@ export interface BatchContext {
  * (undefined: done), or throws when a dependency is unavailable: then nothing of
  * the batch counts as done and it is retried with backoff.
  */
-export type BatchHandler = (events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined>;
+export type BatchHandler = ((events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined>) & {
+  /** The inbox it writes through (eachEventOnce), whose old ids the service's retention job deletes. */
+  readonly inbox?: Inbox;
+};
 
 export interface EventConsumerOptions {
   brokers: string[];
@@ -104,6 +107,11 @@ export class EventConsumer {
     this.liveness = new ConsumerLiveness(Date.now(), options.liveness);
     this.lastHealth = this.liveness.health(Date.now());
     this.watchGroup();
+  }
+
+  /** The inbox the handler writes through, if it is eachEventOnce's. */
+  get inbox(): Inbox | undefined {
+    return this.options.handle.inbox;
   }
 
   get deadLetterTopic(): string {
@@ -416,7 +424,9 @@ export class EventConsumer {
     for (;;) {
       const { granted, waitMs } = this.throttle.take(messages.length);
       if (granted > 0 || !isRunning()) return messages.slice(0, granted);
-      await new Promise((r) => setTimeout(r, waitMs));
+      // In slices: below one record a second the wait is longer than the session (10 s), and the
+      // member must heartbeat through it to keep its partitions.
+      await new Promise((r) => setTimeout(r, Math.min(waitMs, 2_000)));
       this.liveness.progressed(Date.now());
       await heartbeat();
     }
@@ -507,7 +517,7 @@ export function eachEventOnce(
   chunkSize = 200,
 ): BatchHandler {
   const alone = eachEvent((event) => inbox.once(event.id, (tx) => handle(tx, event)));
-  return async (events, context) => {
+  const handler: BatchHandler = async (events, context) => {
     const outcomes: (Rejection | undefined)[] = [];
     for (let start = 0; start < events.length; start += chunkSize) {
       const chunk = events.slice(start, start + chunkSize);
@@ -526,4 +536,5 @@ export function eachEventOnce(
     }
     return outcomes;
   };
+  return Object.assign(handler, { inbox });
 }

@@ -7,20 +7,24 @@ export class RecordThrottle {
   private tokens: number;
   private last: number;
   private readonly rate: number;
+  /** What the bucket holds at most: a one-second burst, and never less than one whole record. */
+  private readonly capacity: number;
   private readonly now: () => number;
 
   constructor(rate: number, now: () => number = () => performance.now()) {
     if (!(rate > 0)) throw new Error(`the record rate must be positive, got ${rate}`);
     this.rate = rate;
     this.now = now;
-    // A one-second burst: a batch is never split finer than the rate needs.
-    this.tokens = rate;
+    // A one-second burst: a batch is never split finer than the rate needs. Below one record a
+    // second, a bucket capped at the rate never held a whole token, and the consumer stopped for good.
+    this.capacity = Math.max(1, rate);
+    this.tokens = this.capacity;
     this.last = now();
   }
 
   private refill(): void {
     const t = this.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((t - this.last) / 1000) * this.rate);
+    this.tokens = Math.min(this.capacity, this.tokens + ((t - this.last) / 1000) * this.rate);
     this.last = t;
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { env, kafkaEnv } from '../../lib/config.ts';
 import { postgresEnv, requirePostgres } from '../../lib/pg.ts';
+import { idempotencyKeyTtlHours } from '../../lib/retention.ts';
 
 export const catalogConfig = z
   .object({
@@ -11,6 +12,7 @@ export const catalogConfig = z
     /** identity's key set, which verifies the bearer tokens of writes (reads are public). */
     IDENTITY_JWKS_URL: z.url({ error: 'IDENTITY_JWKS_URL is required: e.g. http://identity:8080/.well-known/jwks.json' }),
     OUTBOX_RETENTION_HOURS: z.coerce.number().min(0).default(168),
+    IDEMPOTENCY_KEY_TTL_HOURS: idempotencyKeyTtlHours,
     MAX_BODY_BYTES: z.coerce
       .number()
       .int()

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { runService } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
+import { idempotencyKeysRetention } from '../../lib/retention.ts';
 import { catalogApi } from './api.ts';
 import { catalogConfig } from './config.ts';
 import { migrate } from './migrations.ts';
@@ -19,6 +20,7 @@ await runService({
       setup: migrate,
       // The key the catalog's relay has always held: a rolling update must not elect a second relay.
       lockKey: 'eventide-outbox-relay',
+      retention: [idempotencyKeysRetention(config.IDEMPOTENCY_KEY_TTL_HOURS)],
     });
     const app = catalogApi({
       store: new EventStore(pool),

@@ -35,6 +35,12 @@ export const migrations: Migration[] = [
       );
     `,
   },
+  {
+    id: 2,
+    name: 'idempotency keys expire',
+    // Keys older than IDEMPOTENCY_KEY_TTL_HOURS are deleted by lib/retention.ts, found by this index.
+    sql: 'CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at);',
+  },
 ];
 
 /** Replicas starting at once apply each migration exactly once (lib/pg.ts). */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/http/cursor.ts';
 import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
 import { inTransaction } from '../../lib/pg.ts';
@@ -33,14 +34,9 @@ const toEvent = (row: Row): Event => ({
   updatedAt: row.updated_at.toISOString(),
 });
 
-export const encodeCursor = (startsAt: string, id: string) => Buffer.from(JSON.stringify([startsAt, id])).toString('base64url');
-export function decodeCursor(cursor: string): [string, string] | undefined {
-  try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 2 && value.every((v) => typeof v === 'string')) return value as [string, string];
-  } catch {}
-  return undefined;
-}
+/** Events are listed in (startsAt, id) order: a cursor is the last one's, and only one this API wrote is taken back (lib/http/cursor.ts). */
+export const encodeCursor = encodeTimeIdCursor;
+export const decodeCursor = decodeTimeIdCursor;
 
 /**
  * Events in PostgreSQL. Every change writes the event row and its outbox row (the whole

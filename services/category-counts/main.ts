@@ -29,7 +29,7 @@ await runService({
   name: 'category-counts',
   config,
   async start({ config, log, exit }) {
-    const db = createPool({ url: config.DATABASE_URL, log });
+    const db = createPool({ url: config.DATABASE_URL, log, timeoutMs: config.PG_TIMEOUT_MS });
     const inbox = new Inbox({ pool: db, group: config.KAFKA_GROUP_ID });
     const consumer = new EventConsumer({
       brokers: config.KAFKA_BROKERS,

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inboxTableSql } from '../../lib/inbox.ts';
+import { inboxRetentionIndexSql, inboxTableSql } from '../../lib/inbox.ts';
 import { outboxTableSql } from '../../lib/outbox.ts';
 import { type Migration, migrate as migrateWith } from '../../lib/pg.ts';
 
@@ -49,6 +49,12 @@ export const migrations: Migration[] = [
       ${inboxTableSql()}
       ${outboxTableSql()}
     `,
+  },
+  {
+    id: 2,
+    name: 'idempotency keys expire, inbox ids are pruned',
+    // lib/retention.ts deletes keys past IDEMPOTENCY_KEY_TTL_HOURS and ids past INBOX_RETENTION_HOURS by these.
+    sql: `CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at); ${inboxRetentionIndexSql()}`,
   },
 ];
 

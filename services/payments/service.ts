@@ -8,6 +8,7 @@ import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import type { ServiceContext } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
+import { idempotencyKeysRetention } from '../../lib/retention.ts';
 import { ledgerContracts, ledgerEvents } from '../ledger/events.ts';
 import { paymentsApi } from './api.ts';
 import type { paymentsConfig } from './config.ts';
@@ -22,7 +23,13 @@ export async function startPayments({
   log,
   exit,
 }: ServiceContext<z.infer<typeof paymentsConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
-  const publisher = startPublisher({ name: 'payments', config, log, setup: migrate });
+  const publisher = startPublisher({
+    name: 'payments',
+    config,
+    log,
+    setup: migrate,
+    retention: [idempotencyKeysRetention(config.IDEMPOTENCY_KEY_TTL_HOURS)],
+  });
   const { pool, registry, health } = publisher;
   const store = new PaymentStore(pool);
   const consumer = new EventConsumer({

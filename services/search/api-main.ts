@@ -10,7 +10,8 @@ await runService({
   name: 'search-api',
   config: apiConfig,
   async start({ config, log }) {
-    const es = elasticsearchClient(config, { requestTimeout: 5_000, maxRetries: 1 });
+    // No retry inside a request: a second attempt would double the wait; the client retries after Retry-After.
+    const es = elasticsearchClient(config, { requestTimeout: config.ELASTICSEARCH_TIMEOUT_MS, maxRetries: 0 });
     const app = searchApi({ es, registry: new Registry(), log });
     const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '0.0.0.0' }, (info) =>
       log.info({ port: info.port }, 'search-api listening'),

@@ -50,8 +50,9 @@ const retryLater = { 'retry-after': '5' };
 export function searchApi({ es, registry, log, index = alias }: { es: Client; registry: Registry; log: Logger; index?: string }): Hono {
   const app = new Hono();
   problemErrors(app, { log, translate });
+  // Bounded: a node that does not answer within a second makes the API not ready, and /readyz still answers.
   const health = new Health().ready('elasticsearch', async () => ({
-    ok: await es.ping().catch(() => false),
+    ok: await es.ping({}, { requestTimeout: 1_000, maxRetries: 0 }).catch(() => false),
     detail: 'elasticsearch unreachable',
   }));
   healthRoutes(app, { health, registry });

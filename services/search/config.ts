@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, kafkaEnv } from '../../lib/config.ts';
+import { elasticsearchTimeoutMs } from './elasticsearch.ts';
 import { indexName } from './index-definition.ts';
 
 const common = {
@@ -26,4 +27,4 @@ export const indexerConfig = z.object({
     .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a lowercase Elasticsearch index name')
     .default(indexName),
 });
-export const apiConfig = z.object(common);
+export const apiConfig = z.object({ ...common, ELASTICSEARCH_TIMEOUT_MS: elasticsearchTimeoutMs });

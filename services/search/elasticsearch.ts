@@ -1,4 +1,16 @@
 import { Client } from '@elastic/elasticsearch';
+import { z } from 'zod';
+
+/**
+ * ELASTICSEARCH_TIMEOUT_MS: the longest a search request waits for Elasticsearch, then 503 with
+ * Retry-After (a paused node held requests as long as it was paused). Default 3000.
+ */
+export const elasticsearchTimeoutMs = z.coerce
+  .number({ error: 'ELASTICSEARCH_TIMEOUT_MS must be a number of milliseconds' })
+  .int('ELASTICSEARCH_TIMEOUT_MS must be a whole number of milliseconds')
+  .min(100, 'ELASTICSEARCH_TIMEOUT_MS must be at least 100 ms')
+  .max(120_000, 'ELASTICSEARCH_TIMEOUT_MS must be at most 120000 ms')
+  .default(3_000);
 
 /** A client for the configured Elasticsearch, with credentials when the profile has security on. */
 export function elasticsearchClient(
