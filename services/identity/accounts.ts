@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Role } from '../../lib/authorization.ts';
 import { EnvelopeError } from '../../lib/cloudevents.ts';
-import { encodeEvent } from '../../lib/contracts.ts';
 import { Outbox } from '../../lib/outbox.ts';
+import { type ActivationDelivery, activationEvent } from './activation-delivery.ts';
 import { newActivationToken } from './activation-token.ts';
-import { identityContracts, type TeacherChange } from './events.ts';
+import type { TeacherChange } from './events.ts';
 
 export interface UserRow {
   id: string;
@@ -51,10 +51,21 @@ export class Accounts {
   private readonly outbox = new Outbox();
   private readonly tenants: ReadonlySet<string>;
   private readonly tokenTtlMs: number;
+  private readonly delivery: ActivationDelivery;
 
-  constructor({ tenants, tokenTtlMs }: { tenants: ReadonlySet<string>; tokenTtlMs: number }) {
+  constructor({
+    tenants,
+    tokenTtlMs,
+    delivery = { kind: 'clear' },
+  }: {
+    tenants: ReadonlySet<string>;
+    tokenTtlMs: number;
+    /** How the token leaves: sealed to the deliverer's key (the service's configuration decides), or in clear (benchmarks). */
+    delivery?: ActivationDelivery;
+  }) {
     this.tenants = tenants;
     this.tokenTtlMs = tokenTtlMs;
+    this.delivery = delivery;
   }
 
   async apply(tx: pg.PoolClient, change: TeacherChange): Promise<void> {
@@ -129,14 +140,17 @@ export class Accounts {
     await tx.query('INSERT INTO activation_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [hash, user.id, expiresAt]);
     await this.outbox.append(
       tx,
-      encodeEvent(identityContracts.activationRequested, {
-        userId: user.id,
-        tenantId: user.tenant_id,
-        email: user.email,
-        ...(user.phone_number ? { phoneNumber: user.phone_number } : {}),
-        token,
-        expiresAt: expiresAt.toISOString(),
-      }),
+      await activationEvent(
+        {
+          userId: user.id,
+          tenantId: user.tenant_id,
+          email: user.email,
+          ...(user.phone_number ? { phoneNumber: user.phone_number } : {}),
+          token,
+          expiresAt: expiresAt.toISOString(),
+        },
+        this.delivery,
+      ),
     );
   }
 

@@ -14,6 +14,7 @@ import { type Auth, InvalidActivation, LoginRefused, TooManyAttempts, WeakPasswo
 import type { ClientCredentialsGrant } from './client-grant.ts';
 import { ClientNotFound, ClientRevoked, type Clients } from './clients.ts';
 import { openApiDocument } from './openapi.ts';
+import { HashingBusy } from './passwords.ts';
 import { accountInput, activationInput, loginInput } from './schema.ts';
 import { jwksMaxAgeSeconds } from './signing-keys.ts';
 import { oauthError, tokenRequestOf } from './token-request.ts';
@@ -80,6 +81,9 @@ export function identityApi(deps: IdentityApiDeps): Hono {
         return withHeaders(new HttpProblem(401, 'Unauthorized', error.message), { 'WWW-Authenticate': 'Bearer' });
       if (error instanceof TooManyAttempts)
         return withHeaders(new HttpProblem(429, 'Too many requests', error.message), { 'Retry-After': String(error.retryAfterSeconds) });
+      // A login storm: more passwords to check than identity has memory for at once.
+      if (error instanceof HashingBusy)
+        return withHeaders(new HttpProblem(503, 'Service unavailable', error.message), { 'Retry-After': String(error.retryAfterSeconds) });
       if (error instanceof AdminExists) return new HttpProblem(409, 'Administrator exists', error.message);
       if (error instanceof ClientNotFound) return new HttpProblem(404, 'Not found', error.message);
       if (error instanceof ClientRevoked) return new HttpProblem(409, 'Client revoked', error.message);

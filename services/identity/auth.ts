@@ -3,7 +3,7 @@ import type { Principal } from '../../lib/authorization.ts';
 import { inTransaction } from '../../lib/pg.ts';
 import type { Accounts, UserRow } from './accounts.ts';
 import { activationTokenPattern, hashActivationToken } from './activation-token.ts';
-import { decoyHash, hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
+import { HashingBusy, needsRehash, type PasswordHasher, passwordProblem } from './passwords.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import { accessTokenSeconds } from './signing-keys.ts';
 
@@ -53,6 +53,7 @@ export class Auth {
   private readonly accounts: Accounts;
   private readonly sign: (principal: Principal) => Promise<string>;
   private readonly limits: AuthLimits;
+  private readonly passwords: PasswordHasher;
   private readonly now: () => number;
 
   constructor(deps: {
@@ -60,12 +61,15 @@ export class Auth {
     accounts: Accounts;
     sign: (principal: Principal) => Promise<string>;
     limits: AuthLimits;
+    /** Every scrypt goes through it: a bounded number at once, HashingBusy (503) beyond its queue. */
+    passwords: PasswordHasher;
     now?: () => number;
   }) {
     this.pool = deps.pool;
     this.accounts = deps.accounts;
     this.sign = deps.sign;
     this.limits = deps.limits;
+    this.passwords = deps.passwords;
     this.now = deps.now ?? Date.now;
   }
 
@@ -87,7 +91,7 @@ export class Auth {
       if (problem) throw new WeakPassword(problem);
       await tx.query("UPDATE users SET status = 'Active', password_hash = $2, updated_at = now() WHERE id = $1", [
         user.id,
-        await hashPassword(password),
+        await this.passwords.hash(password),
       ]);
       await tx.query('UPDATE activation_tokens SET used_at = now() WHERE token_hash = $1', [hashActivationToken(token)]);
     });
@@ -124,11 +128,29 @@ export class Auth {
     );
     const user = rows[0];
     // Always one scrypt: an unknown user takes as long to refuse as a wrong password.
-    const matches = await verifyPassword(request.password, user?.password_hash ?? (await decoyHash));
-    if (!user || !matches || user.status !== 'Active') throw new LoginRefused();
+    const matches = user?.password_hash
+      ? await this.passwords.verify(request.password, user.password_hash)
+      : await this.passwords.verifyDecoy(request.password);
+    if (!user?.password_hash || !matches || user.status !== 'Active') throw new LoginRefused();
     this.limits.perAccount.reset(account);
+    if (needsRehash(user.password_hash)) await this.rehash(user, request.password);
     const accessToken = await this.sign({ sub: user.id, role: user.role, tenant: user.tenant_id, scopes: [] });
     return { accessToken, tokenType: 'Bearer', expiresIn: accessTokenSeconds };
+  }
+
+  /**
+   * A hash of today's parameters for a password that was hashed with older ones, now that it is
+   * known; when the hashes are busy it waits for the next login (the login is not refused for it).
+   */
+  private async rehash(user: UserRow, password: string): Promise<void> {
+    const stored = user.password_hash;
+    try {
+      const hash = await this.passwords.hash(password);
+      // Unless the password changed meanwhile.
+      await this.pool.query('UPDATE users SET password_hash = $2 WHERE id = $1 AND password_hash = $3', [user.id, hash, stored]);
+    } catch (error) {
+      if (!(error instanceof HashingBusy)) throw error;
+    }
   }
 
   /** Counts an attempt against each limiter; the first that refuses answers 429. */

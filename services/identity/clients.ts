@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { acceptedSecretHashes, type Client, type ClientRole, newClientSecret, scopesOf } from './client-credentials.ts';
-import { decoyHash, hashPassword, verifyPassword } from './passwords.ts';
+import type { PasswordHasher } from './passwords.ts';
 
 export interface ClientRow {
   client_id: string;
@@ -57,10 +57,12 @@ export const publicClient = (row: ClientRow, now = new Date()) => ({
 export class Clients {
   private readonly pool: pg.Pool;
   private readonly overlapMs: number;
+  private readonly passwords: PasswordHasher;
 
-  constructor({ pool, overlapMs }: { pool: pg.Pool; overlapMs: number }) {
+  constructor({ pool, overlapMs, passwords }: { pool: pg.Pool; overlapMs: number; passwords: PasswordHasher }) {
     this.pool = pool;
     this.overlapMs = overlapMs;
+    this.passwords = passwords;
   }
 
   /** A new client and its secret, which is never shown again. */
@@ -77,7 +79,7 @@ export class Clients {
         input.role === 'merchant' ? input.merchantId : null,
         input.role === 'organizer' ? input.organizerId : clientId,
         scopesOf(input.role),
-        await hashPassword(secret),
+        await this.passwords.hash(secret),
       ],
     );
     return { row: rows[0] as ClientRow, secret };
@@ -94,7 +96,7 @@ export class Clients {
       `UPDATE oauth_clients
        SET previous_secret_hash = secret_hash, previous_valid_until = now() + $3 * interval '1 millisecond', secret_hash = $2
        WHERE client_id = $1 AND revoked_at IS NULL RETURNING *`,
-      [clientId, await hashPassword(secret), this.overlapMs],
+      [clientId, await this.passwords.hash(secret), this.overlapMs],
     );
     if (rows[0]) return { row: rows[0], secret };
     throw (await this.get(clientId)) ? new ClientRevoked(`client ${clientId} is revoked`) : new ClientNotFound(`no client ${clientId}`);
@@ -112,8 +114,8 @@ export class Clients {
   async authenticate(clientId: string, secret: string): Promise<Client | undefined> {
     const row = await this.get(clientId);
     const client = row && !row.revoked_at ? clientOf(row) : undefined;
-    const hashes = client ? acceptedSecretHashes(client, new Date()) : [await decoyHash];
-    for (const hash of hashes) if ((await verifyPassword(secret, hash)) && client) return client;
+    if (!client) return this.passwords.verifyDecoy(secret).then(() => undefined);
+    for (const hash of acceptedSecretHashes(client, new Date())) if (await this.passwords.verify(secret, hash)) return client;
     return undefined;
   }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { env, kafkaEnv } from '../../lib/config.ts';
 import { postgresEnv, requirePostgres } from '../../lib/pg.ts';
 import { email, tenantId } from '../teachers/schema.ts';
+import { type DeliveryKey, parseDeliveryKey } from './activation-delivery.ts';
 import { clientId, minClientSecretLength } from './client-credentials.ts';
 
 /** Both or neither: a provider client needs its id and its secret. */
@@ -14,6 +15,25 @@ function providerClientPair(
       code: 'custom',
       path: ['BOOTSTRAP_PROVIDER_CLIENT_ID and BOOTSTRAP_PROVIDER_CLIENT_SECRET'],
       message: 'set both or neither',
+    });
+}
+
+/**
+ * Activation tokens leave sealed to the deliverer's key, or in clear only when development says so
+ * explicitly: neither is a start-up error, so a production without the key never publishes tokens.
+ */
+function activationDelivery(
+  config: { ACTIVATION_DELIVERY_PUBLIC_JWK?: DeliveryKey; ACTIVATION_TOKEN_IN_CLEAR: boolean },
+  ctx: z.RefinementCtx,
+) {
+  const sealed = config.ACTIVATION_DELIVERY_PUBLIC_JWK !== undefined;
+  if (sealed === config.ACTIVATION_TOKEN_IN_CLEAR)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ACTIVATION_DELIVERY_PUBLIC_JWK'],
+      message: sealed
+        ? 'set ACTIVATION_DELIVERY_PUBLIC_JWK or ACTIVATION_TOKEN_IN_CLEAR=true, not both'
+        : "ACTIVATION_DELIVERY_PUBLIC_JWK is required: the deliverer's public JWK, activation tokens are encrypted to it (development only: ACTIVATION_TOKEN_IN_CLEAR=true publishes them in clear)",
     });
 }
 
@@ -65,6 +85,37 @@ export const identityConfig = z
       .default('false')
       .transform((v) => v === 'true'),
     MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
+    /**
+     * The deliverer's public key (a JWK: EC P-256/384/521, OKP X25519, or RSA ≥ 2048 bits): activation
+     * tokens go out on identity.events encrypted to it (activation.requested.v2). Required unless
+     * ACTIVATION_TOKEN_IN_CLEAR=true.
+     */
+    ACTIVATION_DELIVERY_PUBLIC_JWK: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined || text.trim() === '') return undefined;
+        try {
+          return parseDeliveryKey(text);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `ACTIVATION_DELIVERY_PUBLIC_JWK ${(error as Error).message}` });
+          return z.NEVER;
+        }
+      }),
+    /** Development only: "true" publishes activation tokens in clear (activation.requested.v1) when no deliverer key is set. */
+    ACTIVATION_TOKEN_IN_CLEAR: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+    /**
+     * Passwords and client secrets hashed at once. Each scrypt takes 64 MiB: raise it only with the
+     * container's memory limit (Node ~140 MiB + this × 64 MiB must stay under it; 256 MiB: 1) and
+     * its CPU (one core hashes one at a time no slower). Default 1.
+     */
+    PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(4).default(1),
+    /** Hashes waiting for their turn; a login beyond that is 503 with Retry-After. Default 8. */
+    PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(100).default(8),
   })
   .superRefine(requirePostgres)
-  .superRefine(providerClientPair);
+  .superRefine(providerClientPair)
+  .superRefine(activationDelivery);

@@ -8,6 +8,7 @@ import { phoneNumber, tenantId } from '../teachers/schema.ts';
 export const identityTopic = 'identity.events';
 
 export const identityContracts = {
+  /** The token in clear: only where identity is told so (ACTIVATION_TOKEN_IN_CLEAR=true, development); else v2. */
   activationRequested: defineContract({
     type: 'dev.eventide.identity.activation.requested.v1',
     source: '/identity',
@@ -22,6 +23,32 @@ export const identityContracts = {
     }),
     subject: (data) => data.userId,
     description: "A user's account waits for activation; the deliverer sends the token to the user (e-mail or SMS).",
+  }),
+  /**
+   * v2: the token travels only encrypted to the deliverer (activation-delivery.ts), so reading the
+   * topic (or the outbox) does not activate anyone. A new type, because v1's required clear
+   * `token` is gone: removing a required field is incompatible.
+   */
+  activationRequestedSealed: defineContract({
+    type: 'dev.eventide.identity.activation.requested.v2',
+    source: '/identity',
+    topic: identityTopic,
+    data: z.looseObject({
+      userId: z.uuid(),
+      tenantId,
+      email: z.string(),
+      phoneNumber: phoneNumber.optional(),
+      expiresAt: z.string().describe('when the token stops working (RFC 3339)'),
+      tokenJwe: z
+        .string()
+        .regex(/^[\w-]+\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/, 'a compact JWE')
+        .describe(
+          "compact JWE (RFC 7516) to the deliverer's public key — alg ECDH-ES+A256KW (EC/X25519) or RSA-OAEP-256, enc A256GCM, kid of the key — of JSON {userId, email, phoneNumber?, token, expiresAt}: deliver the token to the address inside (check its userId is this event's), never log it",
+        ),
+    }),
+    subject: (data) => data.userId,
+    description:
+      "A user's account waits for activation; the deliverer decrypts the token with its private key and sends it to the user (e-mail or SMS). Nobody else who reads the topic can.",
   }),
 };
 

@@ -22,6 +22,7 @@ import { startTeachers } from '../teachers/service.ts';
 import { identityConfig } from './config.ts';
 import { identityTopic } from './events.ts';
 import { startIdentity } from './service.ts';
+import { activationOf, testDeliverer } from './testing/in-process.ts';
 
 const brokers = inject('kafkaBrokers');
 const kafka = kafkaClient({ clientId: 'onboarding-test', brokers: brokers.split(',') });
@@ -44,7 +45,8 @@ let teachers: Awaited<ReturnType<typeof startTeachers>>;
 let identityUrl: string;
 let identityDb: pg.Pool;
 let adminToken: string;
-const activations: { userId: string; token: string; email: string; expiresAt: string }[] = [];
+/** What the deliverer read (the token opened with its key), and each record as it travelled. */
+const activations: { userId: string; token: string; email: string; expiresAt: string; record: string }[] = [];
 const deadLetters: { reason?: string; value: string }[] = [];
 const consumers: { disconnect: () => Promise<void> }[] = [];
 const exit = (code: number, reason: string) => {
@@ -117,7 +119,13 @@ beforeAll(async () => {
     waitForLeaders: true,
   });
   for (const [topic, into] of [
-    [identityTopic, (m: { value: Buffer | null }) => activations.push(JSON.parse(m.value?.toString() ?? '{}'))],
+    [
+      identityTopic,
+      async (m: Parameters<typeof activationOf>[0]) => {
+        const activation = await activationOf(m);
+        if (activation) activations.push(activation);
+      },
+    ],
     [
       `${group}.dlq`,
       (m: { value: Buffer | null; headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined> }) =>
@@ -127,7 +135,7 @@ beforeAll(async () => {
     const reader = kafka.consumer({ groupId: `reader-${randomUUID()}` });
     await reader.connect();
     await reader.subscribe({ topic, fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void into(message as never) });
+    await reader.run({ eachMessage: async ({ message }) => void (await into(message as never)) });
     consumers.push(reader);
   }
 
@@ -147,6 +155,7 @@ beforeAll(async () => {
     BOOTSTRAP_ADMIN_PASSWORD: adminCredentials.password,
     LOGIN_ATTEMPTS_PER_ACCOUNT: '5',
     LOGIN_ATTEMPTS_PER_ADDRESS: '100',
+    ACTIVATION_DELIVERY_PUBLIC_JWK: testDeliverer.publicJwk,
   };
   identity = await startIdentity({
     config: loadConfig('identity', identityConfig, identityEnv),
@@ -186,6 +195,13 @@ describe('school onboarding on real Kafka and PostgreSQL', () => {
     const stored = await identityDb.query('SELECT token_hash FROM activation_tokens WHERE user_id = $1', [user.id]);
     expect(stored.rows.map((r) => r.token_hash)).not.toContain(token);
     expect(JSON.stringify(stored.rows)).not.toContain(token);
+    // Whoever reads identity.events or the outbox without the deliverer's key does not see it either.
+    const request = activations.find((a) => a.userId === user.id);
+    expect(request?.record).toContain('"tokenJwe"');
+    expect(request?.record).not.toContain(token);
+    const outbox = await identityDb.query('SELECT * FROM outbox');
+    expect(outbox.rows.length).toBeGreaterThan(0);
+    expect(JSON.stringify(outbox.rows)).not.toContain(token);
 
     expect((await activate(token, 'correct horse battery')).status).toBe(204);
     expect((await activate(token, 'correct horse battery')).status).toBe(400);

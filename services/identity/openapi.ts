@@ -35,6 +35,10 @@ const json = (ref: string) => ({ 'application/json': { schema: { $ref: `#/compon
 const body = (ref: string) => ({ required: true, content: json(ref) });
 
 const unavailable = { 503: 'identity is starting or its database is unavailable; retry after Retry-After seconds' };
+/** Where a password or secret is hashed or checked: the bounded queue of scrypts may be full too. */
+const hashing = {
+  503: 'identity is starting, its database is unavailable, or too many passwords are being checked at once; retry after Retry-After seconds',
+};
 const badJson = { 413: 'the body is larger than 8 KiB', 415: 'the body is not application/json' };
 /** Error responses, with Retry-After on a 429 (lib's problemResponses adds it to a 503). */
 function problems(meanings: Record<number, string>): Record<string, object> {
@@ -143,7 +147,7 @@ export function openApiDocument() {
               'temporarily_unavailable: too many failed authentications of this client, or attempts from this address',
               retryAfter,
             ),
-            ...problems({ 413: badJson[413], ...unavailable }),
+            ...problems({ 413: badJson[413], ...hashing }),
           },
         },
       },
@@ -159,7 +163,7 @@ export function openApiDocument() {
               ...badJson,
               422: 'the password is refused (too short, too long, or the e-mail address)',
               429: 'too many attempts from this address',
-              ...unavailable,
+              ...hashing,
             }),
           },
         },
@@ -196,7 +200,7 @@ export function openApiDocument() {
               401: 'the credentials are not valid (unknown user, wrong password, or not Active)',
               ...badJson,
               429: 'too many attempts for this account or from this address',
-              ...unavailable,
+              ...hashing,
             }),
           },
         },
@@ -263,7 +267,7 @@ export function openApiDocument() {
             ...problems({
               400: 'a body the schema refuses (a merchant needs merchantId, an organizer organizerId)',
               ...badJson,
-              ...unavailable,
+              ...hashing,
             }),
           },
         }),
@@ -292,7 +296,7 @@ export function openApiDocument() {
           parameters: [idParam('client')],
           responses: {
             '200': { description: 'the client and its new secret; Cache-Control: no-store', content: json('ClientWithSecret') },
-            ...problems({ 404: 'no such client', 409: 'the client is revoked', ...unavailable }),
+            ...problems({ 404: 'no such client', 409: 'the client is revoked', ...hashing }),
           },
         }),
       },

@@ -17,6 +17,7 @@ import { Clients } from './clients.ts';
 import type { identityConfig } from './config.ts';
 import { teacherChangeOf, teacherEvents } from './events.ts';
 import { migrate } from './migrations.ts';
+import { PasswordHasher } from './passwords.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { KeyRing } from './signing-keys.ts';
 
@@ -27,7 +28,16 @@ export async function startIdentity({
   exit,
 }: ServiceContext<z.infer<typeof identityConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
   let state: IdentityState | undefined;
-  const accounts = new Accounts({ tenants: new Set(config.TENANTS), tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000 });
+  const deliveryKey = config.ACTIVATION_DELIVERY_PUBLIC_JWK;
+  if (deliveryKey) log.info({ kid: deliveryKey.kid, alg: deliveryKey.alg }, 'activation tokens are sealed to the deliverer key');
+  else log.warn('ACTIVATION_TOKEN_IN_CLEAR: activation tokens go out in clear on identity.events (development only)');
+  const accounts = new Accounts({
+    tenants: new Set(config.TENANTS),
+    tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000,
+    delivery: deliveryKey ? { kind: 'sealed', key: deliveryKey } : { kind: 'clear' },
+  });
+  // Every scrypt of this process (logins, activations, client secrets, the bootstrap) takes its turn here.
+  const passwords = new PasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY, queue: config.PASSWORD_HASH_QUEUE });
   const perAccount = { limit: config.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: 15 * 60_000 };
   // One budget per caller address, whatever it tries: login, activation, resends and client authentication.
   const perAddress = new RateLimiter({ limit: config.LOGIN_ATTEMPTS_PER_ADDRESS, windowMs: 60_000 });
@@ -39,24 +49,25 @@ export async function startIdentity({
     log,
     setup: async (pool) => {
       const applied = await migrate(pool);
-      await ensureBootstrapAdmin(pool, {
+      await ensureBootstrapAdmin(pool, passwords, {
         tenantId: config.BOOTSTRAP_ADMIN_TENANT,
         email: config.BOOTSTRAP_ADMIN_EMAIL,
         password: config.BOOTSTRAP_ADMIN_PASSWORD,
       });
       const provider = config.BOOTSTRAP_PROVIDER_CLIENT_ID;
       const secret = config.BOOTSTRAP_PROVIDER_CLIENT_SECRET;
-      await ensureBootstrapProviderClient(pool, provider && secret ? { clientId: provider, secret } : undefined);
+      await ensureBootstrapProviderClient(pool, passwords, provider && secret ? { clientId: provider, secret } : undefined);
       const keys = new KeyRing({ pool, rotateAfterMs: config.SIGNING_KEY_ROTATION_HOURS * 3600_000 });
       ring = keys;
       await keys.start(log);
       const sign = keys.sign.bind(keys);
-      const clients = new Clients({ pool, overlapMs: config.CLIENT_SECRET_OVERLAP_SECONDS * 1000 });
+      const clients = new Clients({ pool, overlapMs: config.CLIENT_SECRET_OVERLAP_SECONDS * 1000, passwords });
       state = {
         auth: new Auth({
           pool,
           accounts,
           sign,
+          passwords,
           limits: {
             perAddress,
             perAccount: new RateLimiter(perAccount),

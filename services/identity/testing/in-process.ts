@@ -1,12 +1,14 @@
 /** identity in the test's process, on the real Kafka and PostgreSQL of the test setup, with what its suites share. */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import pino from 'pino';
 import { freePort } from '../../../devkit/ports.ts';
 import { loadConfig } from '../../../lib/config.ts';
 import { kafkaClient } from '../../../lib/kafka.ts';
 import { teachersTopic } from '../../teachers/events.ts';
+import { openActivation } from '../activation-delivery.ts';
 import { identityConfig } from '../config.ts';
-import { identityTopic } from '../events.ts';
+import { identityContracts, identityTopic } from '../events.ts';
 import { startIdentity } from '../service.ts';
 
 export const bootstrapAdmin = { tenantId: 'platform', email: 'root@eventide.example', password: 'bootstrap-password-1' };
@@ -40,6 +42,37 @@ export interface Activation {
 }
 
 /**
+ * The deliverer of this test file: identity seals activation tokens to its public key, the readers
+ * here open them. A key (and kid) per file: identity.events is shared by every suite of the run.
+ */
+const delivererKeys = generateKeyPairSync('x25519');
+const delivererKid = `test-deliverer-${randomUUID()}`;
+export const testDeliverer = {
+  publicJwk: JSON.stringify({ ...delivererKeys.publicKey.export({ format: 'jwk' }), kid: delivererKid }),
+  privateKey: delivererKeys.privateKey,
+};
+
+/**
+ * An activation request as the deliverer reads it: v2's token opened with the test deliverer's
+ * key (v1, in clear, as it is); undefined for one sealed to another suite's key. `record` is the
+ * raw value, which must not hold the token.
+ */
+export async function activationOf(message: {
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}): Promise<(Activation & { expiresAt: string; record: string }) | undefined> {
+  const record = message.value?.toString() ?? '{}';
+  const data = JSON.parse(record) as { userId: string; email: string; expiresAt: string; token?: string; tokenJwe?: string };
+  const type = message.headers?.ce_type?.toString();
+  if (type === identityContracts.activationRequestedSealed.type && data.tokenJwe) {
+    if (decodeProtectedHeader(data.tokenJwe).kid !== delivererKid) return undefined;
+    const { token } = await openActivation(data.tokenJwe, testDeliverer.privateKey, data.userId);
+    return { ...data, token, record };
+  }
+  return { ...data, token: data.token ?? '', record };
+}
+
+/**
  * The topics identity uses, and a reader of every activation request on identity.events (what a
  * deliverer would send). stop() disconnects.
  */
@@ -59,7 +92,12 @@ export async function onboardingTopics(brokers: string): Promise<{ activations: 
   const reader = kafka.consumer({ groupId: `reader-${randomUUID()}` });
   await reader.connect();
   await reader.subscribe({ topic: identityTopic, fromBeginning: true });
-  await reader.run({ eachMessage: async ({ message }) => void activations.push(JSON.parse(message.value?.toString() ?? '{}')) });
+  await reader.run({
+    eachMessage: async ({ message }) => {
+      const activation = await activationOf(message);
+      if (activation) activations.push(activation);
+    },
+  });
   return { activations, stop: () => reader.disconnect() };
 }
 
@@ -75,6 +113,7 @@ export async function inProcessIdentity(brokers: string, databaseUrl: string, en
       KAFKA_GROUP_ID: `identity-${randomUUID().slice(0, 8)}`,
       BOOTSTRAP_ADMIN_EMAIL: bootstrapAdmin.email,
       BOOTSTRAP_ADMIN_PASSWORD: bootstrapAdmin.password,
+      ACTIVATION_DELIVERY_PUBLIC_JWK: testDeliverer.publicJwk,
       ...env,
     }),
     log: pino({ level: 'silent' }),
