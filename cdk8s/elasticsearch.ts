@@ -40,7 +40,12 @@ const home = '/usr/share/elasticsearch';
 export class Elasticsearch extends Construct {
   static readonly serviceName = 'elasticsearch';
   static readonly port = 9200;
-  /** With security on: the `elastic` user's password (key `password`), created out of band. */
+  /** The nodes' transport among themselves. */
+  static readonly transportPort = 9300;
+  /**
+   * With security on: the `elastic` superuser's password (key `password`), created out of band and
+   * read only by Elasticsearch and the users Job (ElasticsearchUsers): workloads have users of their own.
+   */
   static readonly credentialsSecret = 'elasticsearch-credentials';
   /** With security on: the transport TLS keystore, created out of band. */
   static readonly certificatesSecret = 'elasticsearch-certs';
@@ -60,6 +65,8 @@ export class Elasticsearch extends Construct {
       ...(props.mmap ? {} : { 'node.store.allow_mmap': 'false' }),
       'xpack.security.enabled': String(security),
       'xpack.ml.enabled': 'false',
+      // The namespace lets nothing out to the internet: no GeoIP databases to fetch, nor retries in the log.
+      'ingest.geoip.downloader.enabled': 'false',
       ES_JAVA_OPTS: `-Xms${props.heap ?? '512m'} -Xmx${props.heap ?? '512m'}`,
     };
     if (nodes === 1) {
@@ -121,7 +128,7 @@ export class Elasticsearch extends Construct {
         clusterIp: 'None',
         publishNotReadyAddresses: true,
         selector: selectorLabels(name),
-        ports: [{ name: 'transport', port: 9300, targetPort: k8s.IntOrString.fromString('transport') }],
+        ports: [{ name: 'transport', port: Elasticsearch.transportPort, targetPort: k8s.IntOrString.fromString('transport') }],
       },
     });
     new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -170,7 +177,7 @@ export class Elasticsearch extends Construct {
                 env,
                 ports: [
                   { name: 'http', containerPort: Elasticsearch.port },
-                  { name: 'transport', containerPort: 9300 },
+                  { name: 'transport', containerPort: Elasticsearch.transportPort },
                 ],
                 resources,
                 startupProbe: { tcpSocket: { port: k8s.IntOrString.fromString('http') }, periodSeconds: 5, failureThreshold: 60 },

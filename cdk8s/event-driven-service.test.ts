@@ -155,6 +155,20 @@ describe('EventDrivenService', () => {
         },
       ],
     });
+    // Its callers may send what it may receive: the egress half of the same flow.
+    expect(find(workloads, 'NetworkPolicy', 'identity-clients-egress')[0]?.spec).toEqual({
+      podSelector: {
+        matchLabels: { 'app.kubernetes.io/part-of': 'eventide' },
+        matchExpressions: [{ key: 'app.kubernetes.io/name', operator: 'In', values: ['teachers', 'gateway'] }],
+      },
+      policyTypes: ['Egress'],
+      egress: [
+        {
+          to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'identity', 'app.kubernetes.io/part-of': 'eventide' } } }],
+          ports: [{ protocol: 'TCP', port: 9000 }],
+        },
+      ],
+    });
     expect(container(find(workloads, 'Deployment', 'identity')[0])?.ports).toEqual([{ name: 'http', containerPort: 9000 }]);
     expect(find(workloads, 'Deployment', 'identity')[0]?.spec?.replicas).toBe(1);
     expect(api.workload.service).toBeDefined();

@@ -35,8 +35,9 @@ export interface ConsumesProps extends ConsumerScaling {
 
 export interface HttpProps {
   /**
-   * Workloads allowed to call the service (NetworkPolicy ingress on its port). Default: any source —
-   * a public API; the policy still closes every other port.
+   * Workloads allowed to call the service: ingress on its port (policy `<name>-clients`) and their
+   * egress to it (`<name>-clients-egress`). Default: any source — a public API; the policy still
+   * closes every other port.
    */
   from?: string[];
 }
@@ -58,7 +59,8 @@ export interface EventDrivenServiceProps {
   port?: number;
   /**
    * The service serves HTTP to others: a Service in front of the port and a NetworkPolicy admitting
-   * `from`. Default: false — no Service, no policy (probes and per-pod metric scrapes need neither).
+   * `from`. Default: false — no Service, no policy: its port serves only probes (kubelet traffic,
+   * which policies do not stop) and /metrics, which the platform opens to the metrics scrapers alone.
    */
   http?: boolean | HttpProps;
   /**
@@ -98,6 +100,8 @@ export class EventDrivenService extends Construct {
   }
 
   readonly name: string;
+  /** Whether its port serves an API to others; otherwise only its probes and /metrics. */
+  readonly http: boolean;
   readonly workload: Workload;
   readonly topics: Topic[];
   readonly consumerGroup?: ConsumerGroup;
@@ -140,7 +144,23 @@ export class EventDrivenService extends Construct {
       tracing: props.tracing,
       service: http !== undefined,
     });
-    if (http) new NetworkPolicies(this, 'ingress', [{ backend: props.name, port: this.workload.port, clients: http.from }]);
+    this.http = http !== undefined;
+    if (http) {
+      if (http.from?.length === 0) throw new Error(`${props.name}: name at least one caller in http.from, or leave it out for any source`);
+      new NetworkPolicies(this, 'ingress', {
+        flows: [
+          {
+            name: `${props.name}-clients`,
+            from: http.from ? { workloads: http.from } : 'anywhere',
+            to: { workloads: [props.name] },
+            ports: [{ port: this.workload.port }],
+            why: http.from
+              ? `${http.from.join(', ')} call the ${props.name} API`
+              : `the ${props.name} API, for any caller (its /healthz, /readyz and /metrics share the port)`,
+          },
+        ],
+      });
+    }
     if (props.minAvailable !== undefined) {
       new k8s.KubePodDisruptionBudget(this, 'pdb', {
         metadata: { name: props.name, namespace },

@@ -24,6 +24,10 @@ export interface KafkaCluster {
   readonly authenticated: boolean;
   /** Let this workload's pods reach the brokers (Kafka's NetworkPolicy admits only its clients). */
   allowClient(workload: string): void;
+  /** The workloads admitted so far: call it at synth time (Lazy) to see every one. */
+  clientWorkloads(): string[];
+  /** The brokers' pods and the port of the listener clients use, for the clients' egress policy. */
+  readonly brokerPods: { labels: Record<string, string>; port: number };
   /**
    * Admits the workload and returns its Kafka env (KAFKA_BROKERS; with authentication also its
    * SCRAM user, the password from the Secret Strimzi writes for it, and the cluster CA), declaring
@@ -82,12 +86,16 @@ export class StrimziKafka extends Construct implements KafkaCluster {
   /** The bootstrap Service Strimzi creates for the plain listener. */
   static readonly bootstrap = `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9092`;
 
+  /** Labels Strimzi puts on every pod of the cluster: brokers, controllers and the entity operator. */
+  static readonly podLabels = { 'strimzi.io/cluster': StrimziKafka.clusterName };
+
   /** The Secret Strimzi keeps the cluster CA's certificate in (key ca.crt). */
   static readonly clusterCaSecret = `${StrimziKafka.clusterName}-cluster-ca-cert`;
 
   readonly bootstrap: string;
   readonly durability: TopicDurability;
   readonly authenticated: boolean;
+  readonly brokerPods: { labels: Record<string, string>; port: number };
   private readonly clients: string[];
 
   constructor(scope: Construct, id: string, props: StrimziKafkaProps = {}) {
@@ -96,6 +104,8 @@ export class StrimziKafka extends Construct implements KafkaCluster {
     this.authenticated = props.authentication ?? false;
     this.bootstrap = this.authenticated ? `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9093` : StrimziKafka.bootstrap;
     this.durability = { replicationFactor: props.replicationFactor ?? 1, minInsyncReplicas: props.minInsyncReplicas ?? 1 };
+    // Every pod of the Kafka resource carries these (Strimzi's own labels); the port narrows it to the brokers' listener.
+    this.brokerPods = { labels: StrimziKafka.podLabels, port: this.authenticated ? 9093 : 9092 };
     const brokers = props.brokers ?? 1;
     const controllers = props.controllers ?? 0;
     const rf = props.replicationFactor ?? 1;
@@ -222,5 +232,9 @@ export class StrimziKafka extends Construct implements KafkaCluster {
 
   allowClient(workload: string): void {
     if (!this.clients.includes(workload)) this.clients.push(workload);
+  }
+
+  clientWorkloads(): string[] {
+    return [...this.clients];
   }
 }

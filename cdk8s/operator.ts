@@ -15,12 +15,21 @@ export interface EventideOperatorProps {
   spread?: boolean;
   /** Send reconcile spans there. Default: none (tracing off). */
   tracing?: TracingExport;
+  /**
+   * Where it reconciles Topics and ConsumerGroups (WATCH_NAMESPACES): a Role and RoleBinding in
+   * each of these namespaces, which must exist before the chart is applied. `'all'`: a ClusterRole
+   * instead, which may scale every Deployment and StatefulSet of the cluster. Default: the
+   * platform's namespace only.
+   */
+  watchNamespaces?: string[] | 'all';
 }
 
 /**
  * The operator: a Deployment of two replicas (one leads through a Lease), its ServiceAccount, and
  * the least RBAC it needs — its own resources, scaling workloads, reading HPAs (to stay out of
- * their way), writing Events, and one Lease. No Secrets, no wildcards.
+ * their way), writing Events, and one Lease. No Secrets, no wildcards, and by default nothing
+ * outside the namespaces it watches: a namespaced operator lists and watches per namespace, so
+ * it needs no cluster-wide list even of its cluster-scoped CRDs' resources.
  */
 export class EventideOperator extends Construct {
   static readonly serviceName = 'eventide-operator';
@@ -32,33 +41,53 @@ export class EventideOperator extends Construct {
    */
   static readonly nodeOptions = '--max-old-space-size=128 --max-semi-space-size=2';
 
+  readonly name = EventideOperator.serviceName;
+  /** Its port: /healthz, /readyz and /metrics. */
+  readonly port: number;
+
   constructor(scope: Construct, id: string, props: EventideOperatorProps) {
     super(scope, id);
     const name = EventideOperator.serviceName;
     const meta = { name, namespace, labels: labels(name, 'operator') };
     const read = ['get', 'list', 'watch'];
 
+    const watch = props.watchNamespaces ?? [namespace];
+    if (watch !== 'all' && watch.length === 0) throw new Error("operator: watch at least one namespace, or 'all'");
+    const rules: k8s.PolicyRule[] = [
+      { apiGroups: [group], resources: [topicNames.plural, consumerGroupNames.plural], verbs: [...read, 'update', 'patch'] },
+      {
+        apiGroups: [group],
+        resources: [`${topicNames.plural}/status`, `${consumerGroupNames.plural}/status`],
+        verbs: ['get', 'update', 'patch'],
+      },
+      { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: read },
+      { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale'], verbs: ['get', 'update', 'patch'] },
+      { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: read },
+      { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+    ];
+    const subjects = [{ kind: 'ServiceAccount', name, namespace }];
+
     new k8s.KubeServiceAccount(this, 'sa', { metadata: meta, automountServiceAccountToken: false });
-    new k8s.KubeClusterRole(this, 'cluster-role', {
-      metadata: { name, labels: meta.labels },
-      rules: [
-        { apiGroups: [group], resources: [topicNames.plural, consumerGroupNames.plural], verbs: [...read, 'update', 'patch'] },
-        {
-          apiGroups: [group],
-          resources: [`${topicNames.plural}/status`, `${consumerGroupNames.plural}/status`],
-          verbs: ['get', 'update', 'patch'],
-        },
-        { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: read },
-        { apiGroups: ['apps'], resources: ['deployments/scale', 'statefulsets/scale'], verbs: ['get', 'update', 'patch'] },
-        { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: read },
-        { apiGroups: ['', 'events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-      ],
-    });
-    new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
-      metadata: { name, labels: meta.labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
-      subjects: [{ kind: 'ServiceAccount', name, namespace }],
-    });
+    if (watch === 'all') {
+      new k8s.KubeClusterRole(this, 'cluster-role', { metadata: { name, labels: meta.labels }, rules });
+      new k8s.KubeClusterRoleBinding(this, 'cluster-role-binding', {
+        metadata: { name, labels: meta.labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+        subjects,
+      });
+    } else {
+      // The same rules, granted namespace by namespace: scaling anything in kube-system, or in a
+      // team's namespace the platform was not given, is out of its reach.
+      for (const watched of watch) {
+        const where = { ...meta, namespace: watched };
+        new k8s.KubeRole(this, `role-${watched}`, { metadata: where, rules });
+        new k8s.KubeRoleBinding(this, `role-binding-${watched}`, {
+          metadata: where,
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+          subjects,
+        });
+      }
+    }
     // Leader election: creating a Lease cannot be limited to a name; using it can.
     new k8s.KubeRole(this, 'lease-role', {
       metadata: { ...meta, name: `${name}-leader-election` },
@@ -79,7 +108,7 @@ export class EventideOperator extends Construct {
     });
 
     const kafka = props.kafka.connect(name, { admin: true });
-    new Workload(this, 'deployment', {
+    const workload = new Workload(this, 'deployment', {
       name,
       component: 'operator',
       image: props.image,
@@ -93,10 +122,13 @@ export class EventideOperator extends Construct {
       env: {
         ...kafka,
         NODE_OPTIONS: EventideOperator.nodeOptions,
+        // Empty (cluster-wide) lists and watches across namespaces; a list, per namespace.
+        ...(watch === 'all' ? {} : { WATCH_NAMESPACES: watch.join(',') }),
         LEASE_NAMESPACE: namespace,
         LEASE_NAME: EventideOperator.leaseName,
         POD_NAME: { field: 'metadata.name' },
       },
     });
+    this.port = workload.port;
   }
 }

@@ -3,16 +3,19 @@ import { join } from 'node:path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { repoRoot, versions } from '../devkit/paths.ts';
+import { alias as searchAlias } from '../services/search/index-definition.ts';
 import { EventideCrds } from './crds.ts';
 import { Elasticsearch } from './elasticsearch.ts';
+import { ElasticsearchUsers } from './elasticsearch-users.ts';
 import { EventDrivenService } from './event-driven-service.ts';
+import { ExternalKafkaClient } from './external-kafka-client.ts';
 import { IdentityBootstrapAdmin } from './identity-bootstrap-admin.ts';
 import { IdentityProviderClient } from './identity-provider-client.ts';
 import { Jaeger } from './jaeger.ts';
 import { StrimziKafka } from './kafka.ts';
 import { KafkaUi } from './kafka-ui.ts';
 import { namespace } from './labels.ts';
-import { NetworkPolicies } from './network-policies.ts';
+import { type NetworkFlow, NetworkPolicies } from './network-policies.ts';
 import { EventideOperator } from './operator.ts';
 import { Postgres } from './postgres.ts';
 import type { Profile } from './profile.ts';
@@ -23,6 +26,16 @@ const image = (name: string) => `eventide/${name}:${version}`;
 
 /** The catalog's change topic: one topic keyed by event id, so each event's changes stay in order. */
 export const changeTopic = 'catalog.events';
+
+/**
+ * Reads identity.events and sends each activation token to its teacher. Not part of this
+ * repository: the chart gives it a KafkaUser (Read on identity.events and its group) and a place
+ * among Kafka's clients, so that a token can be delivered at all in production.
+ */
+export const activationDeliverer = 'activation-deliverer';
+
+/** The deliverer's public JWK, which identity encrypts activation tokens to (production). */
+export const activationDelivererKey = { secret: 'activation-deliverer-key', key: 'publicJwk' };
 
 /**
  * The whole platform for one profile, as three files applied in order: the CRDs, then the
@@ -62,7 +75,8 @@ export function platformApp(profile: Profile, outdir: string): App {
     storage: profile.postgres.storage,
     memory: profile.postgres.memory,
     developmentPassword: development(Postgres.credentialsSecret) ? 'eventide-dev' : undefined,
-    databases: ['teachers', 'identity', 'payments', 'ledger'],
+    // Every service its own database and role; the superuser's credentials are the server's alone.
+    databases: ['catalog', 'teachers', 'identity', 'payments', 'ledger'],
   });
   /** A service's own database on the platform's PostgreSQL, with its own credentials. */
   const ownDatabase = (database: string): Record<string, EnvValue> => ({
@@ -73,16 +87,29 @@ export function platformApp(profile: Profile, outdir: string): App {
     PGPASSWORD: { secret: Postgres.credentialsSecretOf(database), key: 'password' },
   });
 
-  const elasticsearch: Record<string, EnvValue> = {
+  // With security on, each search workload is its own Elasticsearch user with its own role: the
+  // indexer writes and manages events-* and the alias, the API only reads through the alias (and
+  // needs `monitor` for the root endpoint its readiness pings). The elastic superuser is left to
+  // Elasticsearch and the Job that writes these users.
+  const searchGrants = {
+    'search-indexer': { indices: [{ names: [`${searchAlias}-*`, searchAlias], privileges: ['create_index', 'write', 'manage'] }] },
+    'search-api': { cluster: ['monitor'], indices: [{ names: [searchAlias], privileges: ['read'] }] },
+  };
+  const elasticsearch = (workload: keyof typeof searchGrants): Record<string, EnvValue> => ({
     ELASTICSEARCH_URL: `${profile.elasticsearch.security ? 'https' : 'http'}://${Elasticsearch.serviceName}:${Elasticsearch.port}`,
     ...(profile.elasticsearch.security
       ? {
-          ELASTICSEARCH_USERNAME: { secret: Elasticsearch.credentialsSecret, key: 'username' },
-          ELASTICSEARCH_PASSWORD: { secret: Elasticsearch.credentialsSecret, key: 'password' },
+          ELASTICSEARCH_USERNAME: { secret: ElasticsearchUsers.credentialsSecretOf(workload), key: 'username' },
+          ELASTICSEARCH_PASSWORD: { secret: ElasticsearchUsers.credentialsSecretOf(workload), key: 'password' },
           ELASTICSEARCH_CA: { secret: Elasticsearch.certificatesSecret, key: 'ca.crt' },
         }
       : {}),
-  };
+  });
+  const esUsers = profile.elasticsearch.security
+    ? new ElasticsearchUsers(chart, 'elasticsearch-users', {
+        grants: Object.entries(searchGrants).map(([workload, grant]) => ({ workload, ...grant })),
+      })
+    : undefined;
   // Every workload's spans, where the profile has a Jaeger of its own.
   let tracing: TracingExport | undefined;
   if (profile.tracing) {
@@ -103,14 +130,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     name: 'catalog',
     image: image('catalog'),
     command: ['node', 'catalog.js'],
-    env: {
-      PGHOST: Postgres.serviceName,
-      PGPORT: String(Postgres.port),
-      PGDATABASE: Postgres.database,
-      PGUSER: { secret: Postgres.credentialsSecret, key: 'username' },
-      PGPASSWORD: { secret: Postgres.credentialsSecret, key: 'password' },
-      ...jwks,
-    },
+    env: { ...ownDatabase('catalog'), ...jwks },
     kafka,
     produces: [
       {
@@ -125,7 +145,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     name: 'search-api',
     image: image('search'),
     command: ['node', 'search-api.js'],
-    env: elasticsearch,
+    env: elasticsearch('search-api'),
   });
   const indexer = new EventDrivenService(chart, 'search-indexer', {
     name: 'search-indexer',
@@ -133,7 +153,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     image: image('search'),
     command: ['node', 'search-indexer.js'],
     spread: profile.highAvailability,
-    env: elasticsearch,
+    env: elasticsearch('search-indexer'),
     kafka,
     consumes: { topics: [changeTopic], maxReplicas: 6, lagThreshold: 1000, offsetResetPolicy: 'earliest' },
   });
@@ -159,6 +179,9 @@ export function platformApp(profile: Profile, outdir: string): App {
     http: true,
     env: {
       ...ownDatabase('identity'),
+      // scrypt's 64 MiB per hash lives outside V8's heap: a capped heap keeps one hash and the
+      // process under the 256 MiB limit (services/identity/login-storm.int.test.ts measures it).
+      NODE_OPTIONS: '--max-old-space-size=96',
       TENANTS: tenants,
       BOOTSTRAP_ADMIN_EMAIL: { secret: IdentityBootstrapAdmin.secretName, key: 'email' },
       BOOTSTRAP_ADMIN_PASSWORD: { secret: IdentityBootstrapAdmin.secretName, key: 'password' },
@@ -168,6 +191,11 @@ export function platformApp(profile: Profile, outdir: string): App {
             BOOTSTRAP_PROVIDER_CLIENT_SECRET: { secret: IdentityProviderClient.secretName, key: 'clientSecret' },
           }
         : {}),
+      // Activation tokens travel encrypted to the deliverer's public key (a Secret whoever runs the
+      // cluster creates with it); a development profile without that Secret publishes them in clear.
+      ...(development(activationDelivererKey.secret)
+        ? { ACTIVATION_TOKEN_IN_CLEAR: 'true' }
+        : { ACTIVATION_DELIVERY_PUBLIC_JWK: activationDelivererKey }),
     },
     kafka,
     produces: [
@@ -203,15 +231,117 @@ export function platformApp(profile: Profile, outdir: string): App {
     produces: [moneyTopic('ledger.events')],
     consumes: { topics: ['payments.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },
   });
-  new EventideOperator(chart, 'operator', { image: image('operator'), kafka: cluster, spread: profile.highAvailability, tracing });
+  const operator = new EventideOperator(chart, 'operator', {
+    image: image('operator'),
+    kafka: cluster,
+    spread: profile.highAvailability,
+    tracing,
+    watchNamespaces: profile.operatorNamespaces,
+  });
+  // Activation tokens leave the platform through the deliverer: Read on identity.events and its group, nothing else.
+  new ExternalKafkaClient(chart, activationDeliverer, {
+    kafka: cluster,
+    name: activationDeliverer,
+    acl: { consume: { topics: ['identity.events'], group: activationDeliverer } },
+  });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
-  new NetworkPolicies(chart, 'network-policies', [
+
+  // Nothing moves in or out of the namespace but these flows (and the HTTP services' own
+  // `<name>-clients`, declared with each service); test/chart/network-flows.test.ts derives the
+  // flows from the workloads' settings and fails on one no policy pair allows.
+  const services = [catalog, searchApi, indexer, teachers, identity, payments, ledger];
+  const workloads = [...services.map((s) => s.name), operator.name];
+  const metricsOnly = services.filter((s) => !s.http);
+  const flows: NetworkFlow[] = [
     {
-      backend: Postgres.serviceName,
-      port: Postgres.port,
-      clients: [catalog.name, teachers.name, identity.name, payments.name, ledger.name],
+      name: 'dns',
+      from: { pods: {} },
+      to: profile.network.dns,
+      ports: [{ port: 53, protocol: 'UDP' }, { port: 53 }],
+      why: 'every pod resolves Service names through the cluster DNS',
     },
-    { backend: Elasticsearch.serviceName, port: Elasticsearch.port, clients: [searchApi.name, indexer.name], peerPorts: [9300] },
-  ]);
+    {
+      name: 'kube-apiserver',
+      from: { workloads: [operator.name] },
+      to: { cidr: profile.network.apiServer.cidr },
+      ports: profile.network.apiServer.ports.map((port) => ({ port })),
+      why: 'the operator watches its resources, scales consumers and holds its Lease',
+    },
+    {
+      name: 'kafka-clients',
+      from: { workloads: () => cluster.clientWorkloads() },
+      to: { pods: cluster.brokerPods.labels },
+      ports: [{ port: cluster.brokerPods.port }],
+      why: "Kafka's clients reach the brokers' listener (Strimzi writes the brokers' ingress from the listener's networkPolicyPeers)",
+      ingress: false,
+    },
+    {
+      name: 'kafka-cluster',
+      from: { pods: StrimziKafka.podLabels },
+      to: { pods: StrimziKafka.podLabels },
+      ports: [],
+      why: "Kafka's brokers, controllers and user operator talk among themselves (Strimzi writes their ingress)",
+      ingress: false,
+    },
+    {
+      name: 'kafka-cluster-apiserver',
+      from: { pods: StrimziKafka.podLabels },
+      to: { cidr: profile.network.apiServer.cidr },
+      ports: profile.network.apiServer.ports.map((port) => ({ port })),
+      why: "Strimzi's user operator writes the KafkaUsers' Secrets; a broker's init container reads its node's address",
+    },
+    {
+      name: 'postgres-clients',
+      from: { workloads: [catalog.name, teachers.name, identity.name, payments.name, ledger.name] },
+      to: { workloads: [Postgres.serviceName] },
+      ports: [{ port: Postgres.port }],
+      why: 'each service reaches its own database (its role may connect to no other)',
+    },
+    {
+      name: 'elasticsearch-clients',
+      from: { workloads: [searchApi.name, indexer.name, ...(esUsers ? [ElasticsearchUsers.jobName] : [])] },
+      to: { workloads: [Elasticsearch.serviceName] },
+      ports: [{ port: Elasticsearch.port }],
+      why: 'the indexer writes the search index, the search API reads it, the users Job writes their roles',
+    },
+    ...(profile.elasticsearch.nodes > 1
+      ? [
+          {
+            name: 'elasticsearch-transport',
+            from: { workloads: [Elasticsearch.serviceName] },
+            to: { workloads: [Elasticsearch.serviceName] },
+            ports: [{ port: Elasticsearch.transportPort }],
+            why: "Elasticsearch's nodes form one cluster",
+          },
+        ]
+      : []),
+    {
+      name: 'identity-jwks',
+      from: { workloads: [catalog.name, teachers.name, payments.name, ledger.name] },
+      to: { workloads: [identity.name] },
+      ports: [{ port: identity.workload.port }],
+      why: "every service verifies its callers' tokens with identity's key set (/.well-known/jwks.json)",
+    },
+    {
+      name: 'metrics',
+      from: profile.network.metricsScrapers,
+      to: { workloads: [...metricsOnly.map((s) => s.name), operator.name] },
+      ports: [...new Set([...metricsOnly.map((s) => s.workload.port), operator.port])].map((port) => ({ port })),
+      why: 'Prometheus scrapes /metrics on ports that serve nothing else (an API port is open to every caller, /metrics with it)',
+    },
+  ];
+  if (tracing) {
+    const collector = new URL(tracing.endpoint);
+    const port = Number(collector.port || (collector.protocol === 'https:' ? 443 : 80));
+    flows.push({
+      name: 'otlp',
+      from: { workloads },
+      // The chart's own Jaeger, or a collector somewhere else whose address the chart does not know.
+      to: collector.hostname === Jaeger.serviceName ? { workloads: [Jaeger.serviceName] } : 'anywhere',
+      ports: [{ port }],
+      why: 'every workload sends its spans over OTLP/HTTP',
+    });
+  }
+  new NetworkPolicies(chart, 'network-policies', { defaultDeny: true, flows });
   return app;
 }

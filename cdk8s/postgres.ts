@@ -15,13 +15,20 @@ export interface PostgresProps {
   /**
    * Databases of their own for services, each with a role of the same name whose password is in
    * the Secret `credentialsSecretOf(name)` (keys username, password; a development one with
-   * developmentPassword). Created when the data directory is initialised, as the image does for
-   * POSTGRES_DB. Default: none.
+   * developmentPassword), and which only that role (and the superuser) may connect to. Created
+   * when the data directory is initialised, as the image does for POSTGRES_DB. Default: none.
    */
   databases?: string[];
 }
 
-/** Creates each EVENTIDE_DATABASES entry's role and database unless it exists (the image runs it on the first start). */
+/**
+ * Creates each EVENTIDE_DATABASES entry's role and database unless it exists (the image runs it on
+ * the first start; it is safe to run again, e.g. `kubectl exec` on a volume made before a database
+ * was added). Then takes CONNECT (and TEMPORARY) from PUBLIC on every database: PostgreSQL grants
+ * them to every role on each new database, so without this any service's role could open
+ * identity's, where the token signing keys are. Each role keeps its own database as its owner;
+ * the superuser bypasses privileges.
+ */
 const createDatabases = `#!/bin/sh
 for db in $(echo "$EVENTIDE_DATABASES" | tr ',' ' '); do
   password=$(printenv "EVENTIDE_DB_PASSWORD_$(echo "$db" | tr 'a-z-' 'A-Z_')")
@@ -30,6 +37,9 @@ SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'db', :'pw') WHERE NOT EXISTS
 SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'db') WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db') \\gexec
 SQL
 done
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL' || exit 1
+SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', datname) FROM pg_database WHERE datallowconn \\gexec
+SQL
 `;
 
 /** The environment variable that carries a database's password to the init script. */
@@ -38,7 +48,10 @@ export const databasePasswordVariable = (database: string) => `EVENTIDE_DB_PASSW
 /** The postgres user in the official alpine image. */
 const postgresUser = 70;
 
-/** PostgreSQL as a one-replica StatefulSet with a PVC; credentials in a Secret. */
+/**
+ * PostgreSQL as a one-replica StatefulSet with a PVC. The superuser's credentials (Secret
+ * `credentialsSecret`) are the server's and its probe's alone; every service logs in as its own role.
+ */
 export class Postgres extends Construct {
   static readonly serviceName = 'postgres';
   static readonly credentialsSecret = 'postgres-credentials';

@@ -1,4 +1,5 @@
 import type { KafkaExternalAccess } from './kafka.ts';
+import type { NetworkEndpoint } from './network-policies.ts';
 
 /** What differs between a laptop's kind cluster and a production cluster; everything else is shared. */
 export interface Profile {
@@ -27,9 +28,41 @@ export interface Profile {
   tracing?: { sampleRatio: number; endpoint?: string };
   /** Secrets the chart refers to but does not contain: created by whoever runs the cluster. */
   externalSecrets: string[];
+  /**
+   * Where the operator reconciles Topics and ConsumerGroups: these namespaces, each with a Role and
+   * RoleBinding of its own (WATCH_NAMESPACES), or `'all'` — a ClusterRole that may scale every
+   * Deployment and StatefulSet in the cluster, only for a profile that asks for it.
+   */
+  operatorNamespaces: string[] | 'all';
+  /** What the namespace's NetworkPolicies let out and in besides the platform's own flows. */
+  network: {
+    /**
+     * The API server, for the operator and Strimzi's pods: an ipBlock and the ports. The
+     * `kubernetes` Service's 443 is DNATed to the API server's own port (6443 on kind and kubeadm)
+     * before most CNIs apply policies, so both are listed; narrow the CIDR to the control plane's
+     * addresses where they are known.
+     */
+    apiServer: { cidr: string; ports: number[] };
+    /** The cluster DNS every pod resolves Services with (UDP and TCP 53). */
+    dns: NetworkEndpoint;
+    /** Who may scrape /metrics on ports that serve nothing else (the operator, the search-indexer). */
+    metricsScrapers: NetworkEndpoint;
+  };
   /** The schools (tenants) onboarding knows: teachers refuses others, identity dead-letters their events. */
   tenants: string[];
 }
+
+/** kube-system's CoreDNS (or kube-dns): the label both carry. */
+const clusterDns: NetworkEndpoint = {
+  namespace: { 'kubernetes.io/metadata.name': 'kube-system' },
+  pods: { 'k8s-app': 'kube-dns' },
+};
+
+/** Any pod of a namespace labelled eventide.dev/metrics-scraper=true (e.g. `kubectl label namespace monitoring …`). */
+const labelledScrapers: NetworkEndpoint = { namespace: { 'eventide.dev/metrics-scraper': 'true' } };
+
+/** Anywhere, on the API server's ports: a cluster whose control plane's addresses are known narrows it. */
+const anyApiServer = { cidr: '0.0.0.0/0', ports: [443, 6443] };
 
 export const kind: Profile = {
   name: 'kind',
@@ -48,6 +81,8 @@ export const kind: Profile = {
   kafkaUi: true,
   tracing: { sampleRatio: 1 },
   externalSecrets: [],
+  operatorNamespaces: ['eventide'],
+  network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
   tenants: ['school-a', 'school-b'],
 };
 
@@ -61,6 +96,7 @@ export const production: Profile = {
   kafkaUi: false,
   externalSecrets: [
     'postgres-credentials',
+    'postgres-catalog-credentials',
     'postgres-teachers-credentials',
     'postgres-identity-credentials',
     'postgres-payments-credentials',
@@ -68,9 +104,16 @@ export const production: Profile = {
     'identity-bootstrap-admin',
     // No development provider client: a platform administrator creates it through identity's API.
     'identity-payment-provider',
+    // The activation deliverer's public JWK (key publicJwk): identity encrypts activation tokens to it.
+    'activation-deliverer-key',
+    // The elastic superuser's password: read by Elasticsearch and the users Job only.
     'elasticsearch-credentials',
+    'elasticsearch-search-indexer-credentials',
+    'elasticsearch-search-api-credentials',
     'elasticsearch-certs',
   ],
+  operatorNamespaces: ['eventide'],
+  network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
   tenants: ['school-a', 'school-b'],
 };
 

@@ -3,6 +3,11 @@ import { env, kafkaEnv, loadConfig as load } from '../lib/config.ts';
 
 export const configSchema = z.object({
   ...kafkaEnv,
+  /**
+   * Namespaces whose resources it reconciles, each listed and watched on its own, so a Role per
+   * namespace suffices (the chart's default: its own namespace). Empty: every namespace, through
+   * cluster-wide list and watch, which needs a ClusterRole (the profile's operatorNamespaces: 'all').
+   */
   WATCH_NAMESPACES: env.list,
   POD_NAME: env.podName,
   LEASE_NAMESPACE: z.string().min(1).default('eventide'),

@@ -54,9 +54,13 @@ export function postgresStandIn(superuserUrl: string, describe: string): StandIn
           if (!db.rowCount) await c.query(`create database ${quoteIdent(name)} owner ${quoteIdent(role)}`);
         };
         await ensure(user, database, password);
-        // The services' own databases, as the chart's init script (cdk8s/postgres.ts) creates them.
-        for (const name of (env.EVENTIDE_DATABASES ?? '').split(',').filter(Boolean))
-          await ensure(name, name, env[databasePasswordVariable(name)]);
+        // The services' own databases, as the chart's init script (cdk8s/postgres.ts) creates them,
+        // each open to its own role alone: PostgreSQL grants CONNECT on a new database to PUBLIC.
+        // Unlike the script (which owns its server) only the databases the chart names: a local
+        // server may be shared (EVENTIDE_DATABASE_URL).
+        const services = (env.EVENTIDE_DATABASES ?? '').split(',').filter(Boolean);
+        for (const name of services) await ensure(name, name, env[databasePasswordVariable(name)]);
+        for (const name of [database, ...services]) await c.query(`revoke all on database ${quoteIdent(name)} from public`);
       }),
   };
 }

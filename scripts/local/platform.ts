@@ -306,7 +306,8 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const coordination = cluster.kc.makeApiClient(CoordinationV1Api);
     return {
       ...cluster,
-      databaseUrl: Object.assign(new URL(cluster.postgres.endpoint), { pathname: '/eventide' }).toString(),
+      // The catalog's own database (the chart's PGDATABASE), reached as the local superuser.
+      databaseUrl: Object.assign(new URL(cluster.postgres.endpoint), { pathname: '/catalog' }).toString(),
       catalog,
       searchApi,
       teachers,

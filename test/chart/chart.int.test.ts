@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot } from '../../devkit/paths.ts';
 import { strimziCrds } from '../../devkit/strimzi.ts';
+import { manifests } from '../../scripts/deploy.ts';
 
 const kubeconfig = inject('kubeconfig');
 const kubectlPath = inject('kubectl');
@@ -113,22 +114,37 @@ describe('the chart on a real kube-apiserver', () => {
     expect(await ok(['explain', 'consumergroups.spec.lagThreshold'])).toContain('Target lag per replica');
   });
 
-  describe("the operator's RBAC allows exactly what it needs", () => {
+  describe.each(['kind', 'production'])("the %s profile's operator RBAC allows exactly what it needs, in its namespace only", (profile) => {
     const sa = 'system:serviceaccount:eventide:eventide-operator';
+    const rbacKinds = ['ServiceAccount', 'Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBinding'];
     beforeAll(async () => {
-      await ok(['apply', '--server-side', '-f', chart('kind', '10-platform.yaml')]);
+      // Only the profile's RBAC (the profiles' workloads share names), over whatever an earlier run left.
+      await ok(['delete', 'clusterrole,clusterrolebinding', 'eventide-operator', '--ignore-not-found']);
+      const rbac = manifests(chart(profile, '10-platform.yaml')).filter((m) => rbacKinds.includes(m.kind));
+      expect(rbac.map((m) => m.kind)).not.toContain('ClusterRole');
+      await ok(['apply', '--server-side', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
     });
     // `auth can-i VERB RESOURCE/NAME` names an object; subresources need --subresource.
     it.each([
-      ['watch topics.eventide.dev --all-namespaces', 'yes'],
-      ['update topics.eventide.dev --subresource=status -n=team-a', 'yes'],
+      ['watch topics.eventide.dev -n=eventide', 'yes'],
+      ['update topics.eventide.dev --subresource=status -n=eventide', 'yes'],
       ['patch consumergroups.eventide.dev --subresource=status -n=eventide', 'yes'],
       ['patch deployments.apps --subresource=scale -n=eventide', 'yes'],
+      ['update deployments.apps --subresource=scale -n=eventide', 'yes'],
       ['update statefulsets.apps --subresource=scale -n=eventide', 'yes'],
-      ['list horizontalpodautoscalers.autoscaling --all-namespaces', 'yes'],
+      ['list horizontalpodautoscalers.autoscaling -n=eventide', 'yes'],
       ['create events -n=eventide', 'yes'],
       ['create leases.coordination.k8s.io -n=eventide', 'yes'],
       ['update leases.coordination.k8s.io/eventide-operator-leader -n=eventide', 'yes'],
+      // Namespaced: nothing outside the namespace it watches, and no list across namespaces even of its own CRDs.
+      ['update deployments.apps --subresource=scale -n=kube-system', 'no'],
+      ['patch statefulsets.apps --subresource=scale -n=kube-system', 'no'],
+      ['update topics.eventide.dev --subresource=status -n=team-a', 'no'],
+      ['watch topics.eventide.dev --all-namespaces', 'no'],
+      ['list consumergroups.eventide.dev --all-namespaces', 'no'],
+      ['list deployments.apps --all-namespaces', 'no'],
+      ['list horizontalpodautoscalers.autoscaling --all-namespaces', 'no'],
+      ['create events -n=kube-system', 'no'],
       ['update leases.coordination.k8s.io/someone-elses-lease -n=eventide', 'no'],
       ['create leases.coordination.k8s.io -n=kube-system', 'no'],
       ['get secrets -n=eventide', 'no'],

@@ -33,6 +33,8 @@ for (const profile of Object.values(profiles)) {
     const files = synthFiles(profile);
     const objects = [...files.values()].flatMap(parseObjects);
     const workloads = objects.filter((o) => workloadKinds.includes(o.kind));
+    // Every pod template, run-to-completion ones too (production's Elasticsearch users Job).
+    const podOwners = objects.filter((o) => [...workloadKinds, 'Job'].includes(o.kind));
     const ours = (kind: string) => objects.filter((o) => o.kind === kind);
 
     it('is committed exactly as a fresh synth writes it (run `make synth` after changing cdk8s/)', () => {
@@ -91,7 +93,7 @@ for (const profile of Object.values(profiles)) {
     );
 
     it('pins every image to a version (no latest, no bare name)', () => {
-      const images = workloads.flatMap((w) =>
+      const images = podOwners.flatMap((w) =>
         [...template(w).spec.containers, ...(template(w).spec.initContainers ?? [])].map((c) => c.image),
       );
       for (const image of images) expect(image, image).toMatch(/^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[a-f0-9]{64})$/);
@@ -113,7 +115,7 @@ for (const profile of Object.values(profiles)) {
       const secrets = data('Secret');
       for (const [name, keys] of strimziSecrets(objects)) secrets.set(name, new Set(keys));
       const configMaps = data('ConfigMap');
-      for (const workload of workloads) {
+      for (const workload of podOwners) {
         for (const container of [...template(workload).spec.containers, ...(template(workload).spec.initContainers ?? [])]) {
           for (const env of container.env ?? []) {
             const secret = env.valueFrom?.secretKeyRef;

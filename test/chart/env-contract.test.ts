@@ -4,6 +4,7 @@
  * program's start-up validation, and every variable the chart sets is one the program reads. A
  * variable renamed in a construct (or in the code) alone fails here, before any cluster runs.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import type { V1ConfigMap, V1Container, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
@@ -56,9 +57,12 @@ for (const profile of Object.values(profiles)) {
     for (const name of profile.externalSecrets) {
       const refs = JSON.stringify(objects).matchAll(new RegExp(`"name":"${name}","key":"([^"]+)"|"key":"([^"]+)","name":"${name}"`, 'g'));
       const keys = new Set([...refs].map((m) => m[1] ?? m[2] ?? ''));
-      // An e-mail key holds an address (identity's bootstrap administrator); every other key a PEM-shaped value.
+      // An e-mail key holds an address (identity's bootstrap administrator), a JWK key a public JWK
+      // (the activation deliverer's); every other key a PEM-shaped value.
       const email = Buffer.from('admin@eventide.example').toString('base64');
-      secrets.set(name, { data: Object.fromEntries([...keys].map((k) => [k, k === 'email' ? email : pem])) });
+      const jwk = Buffer.from(JSON.stringify(generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' }))).toString('base64');
+      const value = (key: string) => (key === 'email' ? email : /jwk/i.test(key) ? jwk : pem);
+      secrets.set(name, { data: Object.fromEntries([...keys].map((k) => [k, value(k)])) });
     }
     const eventide = objects
       .filter((o): o is KubeObject & { spec: { template: { spec: { containers: V1Container[] } } } } => o.kind === 'Deployment')

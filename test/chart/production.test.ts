@@ -42,6 +42,45 @@ describe('production Elasticsearch', () => {
     );
   });
 
+  it('gives each search workload a user of its own, and the elastic superuser to no workload', () => {
+    const refs = (name: string) =>
+      Object.fromEntries(
+        (podSpec(find(list, 'Deployment', name)).containers[0]?.env ?? [])
+          .filter((e) => e.name.startsWith('ELASTICSEARCH_'))
+          .map((e) => [e.name, e.valueFrom?.secretKeyRef?.name]),
+      );
+    expect(refs('search-indexer')).toEqual({
+      ELASTICSEARCH_USERNAME: 'elasticsearch-search-indexer-credentials',
+      ELASTICSEARCH_PASSWORD: 'elasticsearch-search-indexer-credentials',
+      ELASTICSEARCH_CA: 'elasticsearch-certs',
+    });
+    expect(refs('search-api')).toEqual({
+      ELASTICSEARCH_USERNAME: 'elasticsearch-search-api-credentials',
+      ELASTICSEARCH_PASSWORD: 'elasticsearch-search-api-credentials',
+      ELASTICSEARCH_CA: 'elasticsearch-certs',
+    });
+    const readers = list
+      .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+      .filter((o) => JSON.stringify(o.spec).includes('"name":"elasticsearch-credentials"'))
+      .map((o) => `${o.kind}/${o.metadata.name}`);
+    expect(readers.sort()).toEqual(['Job/elasticsearch-users', 'StatefulSet/elasticsearch']);
+  });
+
+  it('has the users Job give the indexer write and manage on events-* and the alias, the search API read on the alias', () => {
+    const script = podSpec(find(list, 'Job', 'elasticsearch-users')).containers[0]?.command?.join(' ') ?? '';
+    const roles = Object.fromEntries(
+      [...script.matchAll(/printf '%s' '(\{.*?\})' \| call PUT "\/_security\/role\/([\w-]+)"/g)].map((m) => [m[2], JSON.parse(m[1] ?? '')]),
+    );
+    expect(roles).toEqual({
+      'eventide-search-indexer': {
+        cluster: [],
+        indices: [{ names: ['events-*', 'events'], privileges: ['create_index', 'write', 'manage'] }],
+      },
+      // monitor: the root endpoint its readiness pings is cluster:monitor/main.
+      'eventide-search-api': { cluster: ['monitor'], indices: [{ names: ['events'], privileges: ['read'] }] },
+    });
+  });
+
   it('gives the search services an HTTPS URL and the CA to check it with', () => {
     const config = find(list, 'ConfigMap', 'search-indexer') as KubeObject & { data: Record<string, string> };
     expect(config.data.ELASTICSEARCH_URL).toBe('https://elasticsearch:9200');
@@ -77,6 +116,7 @@ describe('production Kafka', () => {
 
   it('gives each workload its own user with the least ACLs', () => {
     expect([...users.keys()].sort()).toEqual([
+      'activation-deliverer',
       'catalog',
       'eventide-operator',
       'identity',
@@ -104,6 +144,8 @@ describe('production Kafka', () => {
       'topic:catalog.events Read,Describe',
       'group:search-indexer Read',
     ]);
+    // The deliverer (not in this repository) reads the activation requests, and nothing else.
+    expect(acl('activation-deliverer')).toEqual(['topic:identity.events Read,Describe', 'group:activation-deliverer Read']);
     expect(acl('eventide-operator')).toEqual([
       'topic:* Create,Describe,DescribeConfigs,Alter,AlterConfigs,Delete',
       'group:* Describe',
@@ -123,6 +165,34 @@ describe('production Kafka', () => {
       KAFKA_BROKERS: 'eventide-kafka-bootstrap.eventide.svc:9093',
       KAFKA_SASL_USERNAME: 'search-indexer',
     });
+  });
+});
+
+describe('production PostgreSQL', () => {
+  const list = objects(production);
+
+  it('gives every service a role and database of its own; the superuser is the server’s alone', () => {
+    const services = ['catalog', 'teachers', 'identity', 'payments', 'ledger'];
+    for (const name of services) {
+      const config = find(list, 'ConfigMap', name) as KubeObject & { data: Record<string, string> };
+      expect(config.data.PGDATABASE, name).toBe(name);
+      const env = podSpec(find(list, 'Deployment', name)).containers[0]?.env ?? [];
+      expect(env.find((e) => e.name === 'PGUSER')?.valueFrom?.secretKeyRef, name).toEqual({
+        name: `postgres-${name}-credentials`,
+        key: 'username',
+      });
+      expect(env.find((e) => e.name === 'PGPASSWORD')?.valueFrom?.secretKeyRef, name).toEqual({
+        name: `postgres-${name}-credentials`,
+        key: 'password',
+      });
+    }
+    const postgres = podSpec(find(list, 'StatefulSet', 'postgres')).containers[0]?.env ?? [];
+    expect(postgres.find((e) => e.name === 'EVENTIDE_DATABASES')?.value?.split(',')).toEqual(services);
+    const superuser = list
+      .filter((o) => ['Deployment', 'StatefulSet', 'Job'].includes(o.kind))
+      .filter((o) => JSON.stringify(o.spec).includes('"name":"postgres-credentials"'))
+      .map((o) => o.metadata.name);
+    expect(superuser).toEqual(['postgres']);
   });
 });
 
