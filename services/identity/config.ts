@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, kafkaEnv } from '../../lib/config.ts';
+import { inboxRetentionHours } from '../../lib/inbox.ts';
 import { postgresEnv, requirePostgres } from '../../lib/pg.ts';
 import { email, tenantId } from '../teachers/schema.ts';
 import { type DeliveryKey, parseDeliveryKey } from './activation-delivery.ts';
@@ -84,6 +85,8 @@ export const identityConfig = z
       .enum(['true', 'false'])
       .default('false')
       .transform((v) => v === 'true'),
+    /** Inbox ids of teachers.events (kept 7 days) are forgotten after this. */
+    INBOX_RETENTION_HOURS: inboxRetentionHours(7),
     MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
     /**
      * The deliverer's public key (a JWK: EC P-256/384/521, OKP X25519, or RSA ≥ 2048 bits): activation

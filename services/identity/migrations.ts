@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { inboxTableSql } from '../../lib/inbox.ts';
+import { inboxRetentionIndexSql, inboxTableSql } from '../../lib/inbox.ts';
 import { outboxTableSql } from '../../lib/outbox.ts';
 import { type Migration, migrate as migrateWith } from '../../lib/pg.ts';
 
@@ -77,6 +77,12 @@ export const migrations: Migration[] = [
         CHECK ((role = 'merchant') = (merchant_id IS NOT NULL))
       );
     `,
+  },
+  {
+    id: 3,
+    name: 'inbox ids are pruned',
+    // lib/retention.ts deletes ids past INBOX_RETENTION_HOURS by this index.
+    sql: inboxRetentionIndexSql(),
   },
 ];
 
