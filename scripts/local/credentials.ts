@@ -12,16 +12,30 @@ import { namespace } from '../../cdk8s/labels.ts';
 /** A bearer token, fetched again a minute before it expires. */
 export type TokenSource = () => Promise<string>;
 
-export function tokenSource(fetchToken: () => Promise<string>): TokenSource {
+/**
+ * Caches the token until a minute before it expires. A failed fetch is not retried by every caller
+ * at once: callers get the same failure until a back-off (1 s doubling to 30 s) has passed — a
+ * hundred requests retrying a refused token each would trip identity's per-address limit and keep
+ * it tripped.
+ */
+export function tokenSource(fetchToken: () => Promise<string>, now: () => number = Date.now): TokenSource {
   let current: { token: string; renewAt: number } | undefined;
   let pending: Promise<string> | undefined;
+  let failure: { error: unknown; until: number; delayMs: number } | undefined;
   return async () => {
-    if (current && Date.now() < current.renewAt) return current.token;
+    if (current && now() < current.renewAt) return current.token;
+    if (failure && now() < failure.until) throw failure.error;
     pending ??= fetchToken()
       .then((token) => {
         const exp = decodeJwt(token).exp ?? 0;
         current = { token, renewAt: exp * 1000 - 60_000 };
+        failure = undefined;
         return token;
+      })
+      .catch((error: unknown) => {
+        const delayMs = Math.min((failure?.delayMs ?? 500) * 2, 30_000);
+        failure = { error, until: now() + delayMs, delayMs };
+        throw error;
       })
       .finally(() => {
         pending = undefined;

@@ -68,6 +68,8 @@ export async function runPaymentsLoad(options: PaymentsLoadOptions): Promise<Pay
   };
 
   const { admin, provider } = options.callers;
+  // Both standing callers first: a refused credential is one clear error, not thousands of retries.
+  await Promise.all([admin(), provider()]);
   const merchants: string[] = [];
   const backends = new Map<string, TokenSource>();
   for (let i = 0; i < (options.merchants ?? 20); i++) {
