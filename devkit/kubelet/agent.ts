@@ -255,12 +255,25 @@ export class NodeAgent {
       .catch((error: unknown) => this.log(`final delete of pod ${key(pod)} failed`, error));
   }
 
+  /**
+   * A free port that no Pod of this agent holds: a Pod's process binds its port only once it has
+   * started, so until then the OS may hand the same free port out again — seen: teachers given the
+   * catalog's port, crash-looping on EADDRINUSE while its probes, answered by the catalog, said Ready.
+   */
+  private async podPort(own: Map<number, number>): Promise<number> {
+    const taken = new Set([...own.values(), ...[...this.workers.values()].flatMap((w) => [...w.ports.values()])]);
+    for (;;) {
+      const port = await freePort();
+      if (!taken.has(port)) return port;
+    }
+  }
+
   private async admit(pod: V1Pod): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const container = pod.spec?.containers[0];
     if (!container) return;
     const ports = new Map<number, number>();
-    for (const port of container.ports ?? []) ports.set(port.containerPort, await freePort());
+    for (const port of container.ports ?? []) ports.set(port.containerPort, await this.podPort(ports));
     const start = new Date();
     const worker: Worker = {
       pod,
