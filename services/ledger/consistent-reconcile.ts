@@ -58,17 +58,30 @@ async function snapshot<T>(pool: pg.Pool, read: (tx: pg.PoolClient) => Promise<T
   }
 }
 
-async function caughtUp(kafka: Kafka, group: string, deadline: number): Promise<Map<number, number>> {
+async function caughtUp(
+  kafka: Kafka,
+  group: string,
+  deadline: number,
+): Promise<{ ends: Map<number, number>; starts: Map<number, number> }> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = new Map((await admin.fetchTopicOffsets(paymentsTopic)).map((p) => [p.partition, Number(p.high)]));
+    const offsets = await admin.fetchTopicOffsets(paymentsTopic);
+    const ends = new Map(offsets.map((p) => [p.partition, Number(p.high)]));
+    // A group's position on a partition it has never committed, or whose records were deleted below
+    // it, is the partition's start: a partition that holds nothing (retention, or nothing ever sent
+    // since) has nothing to consume, whatever its end offset says.
+    const starts = new Map(offsets.map((p) => [p.partition, Number(p.low)]));
     for (;;) {
       const [committed] = await admin.fetchOffsets({ groupId: group, topics: [paymentsTopic] });
-      const behind = [...ends].filter(
-        ([partition, end]) => end > 0 && Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1) < end,
-      );
-      if (behind.length === 0) return ends;
+      const behind = [...ends].filter(([partition, end]) => {
+        const position = Math.max(
+          Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1),
+          starts.get(partition) ?? 0,
+        );
+        return position < end;
+      });
+      if (behind.length === 0) return { ends, starts };
       if (Date.now() > deadline)
         throw new Error(
           `the ledger (group ${group}) has not consumed payments.events up to ${[...ends].map(([p, e]) => `${p}:${e}`).join(' ')} in time; ` +
@@ -82,8 +95,13 @@ async function caughtUp(kafka: Kafka, group: string, deadline: number): Promise<
 }
 
 /** The effect-bearing events of payments.events from the earliest offset it still holds up to `ends`. */
-async function window(kafka: Kafka, ends: Map<number, number>, deadline: number): Promise<{ effects: EventEffect[]; duplicates: number }> {
-  const remaining = new Map([...ends].filter(([, end]) => end > 0));
+async function window(
+  kafka: Kafka,
+  ends: Map<number, number>,
+  starts: Map<number, number>,
+  deadline: number,
+): Promise<{ effects: EventEffect[]; duplicates: number }> {
+  const remaining = new Map([...ends].filter(([partition, end]) => end > (starts.get(partition) ?? 0)));
   const seen = new Set<string>();
   const effects: EventEffect[] = [];
   let duplicates = 0;
@@ -153,8 +171,8 @@ export async function reconcileConsistently(options: ConsistentReconcileOptions)
   const { ledgerDb, paymentsDb, kafka, ledgerGroup = 'ledger', timeoutMs = 60_000 } = options;
   const deadline = Date.now() + timeoutMs;
   const since = (await paymentsDb.query<{ now: Date }>('SELECT now()')).rows[0]?.now as Date;
-  const ends = await caughtUp(kafka, ledgerGroup, deadline);
-  const events = await window(kafka, ends, deadline);
+  const { ends, starts } = await caughtUp(kafka, ledgerGroup, deadline);
+  const events = await window(kafka, ends, starts, deadline);
 
   return snapshot(ledgerDb, async (ledger) => {
     const journal = await ledger.query<{ merchant_id: string; owed: string }>(

@@ -75,12 +75,13 @@ export async function fromPayments(db: pg.Pool): Promise<Holdings> {
 export async function fromEvents(kafka: Kafka, timeoutMs = 60_000): Promise<{ holdings: Holdings; events: number; duplicates: number }> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(paymentsTopic)).map((p) => [p.partition, Number(p.high)]));
+  const offsets = await admin.fetchTopicOffsets(paymentsTopic);
   await admin.disconnect();
   const seen = new Set<string>();
   const result: Holdings = new Map();
   let duplicates = 0;
-  const remaining = new Map([...ends].filter(([, high]) => high > 0));
+  // Only partitions that still hold records: one emptied by retention keeps its end offset.
+  const remaining = new Map(offsets.filter((p) => Number(p.high) > Number(p.low)).map((p) => [p.partition, Number(p.high)]));
   const consumer = kafka.consumer({ groupId: `reconcile-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic: paymentsTopic, fromBeginning: true });
