@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { versions } from '../devkit/paths.ts';
+import { versions } from '../shared/versions.ts';
 import { labels, namespace, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 

@@ -1,9 +1,9 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { versions } from '../devkit/paths.ts';
+import type { EnvValue } from '../lib/service-manifest.ts';
+import { versions } from '../shared/versions.ts';
 import { namespace, selectorLabels } from './labels.ts';
 import type { TopicDurability } from './topic.ts';
-import type { EnvValue } from './workload.ts';
 
 /** What a workload may do on Kafka: with authentication on, exactly these ACLs and nothing else. */
 export interface KafkaAcl {

@@ -1,7 +1,7 @@
 /** Synthesizes charts/<profile>/ for every profile: `npm run synth` (or `make synth`). */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../devkit/paths.ts';
+import { repoRoot } from '../shared/versions.ts';
 import { platformApp } from './platform.ts';
 import { profiles } from './profile.ts';
 

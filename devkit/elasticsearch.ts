@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot, versions } from '../shared/versions.ts';
 import { findJava, resolveMavenLibs } from './maven.ts';
-import { cacheDir, repoRoot, versions } from './paths.ts';
+import { cacheDir } from './paths.ts';
 import { freePort } from './ports.ts';
 import { launch, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer, startProcessServer } from './server.ts';

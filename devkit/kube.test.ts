@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { repoRoot, versions } from '../shared/versions.ts';
 import { kubeconfigYaml, wrapperVersion } from './kube.ts';
-import { repoRoot, versions } from './paths.ts';
 
 describe('wrapperVersion', () => {
   it('reads the required version of a module', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { versions } from './paths.ts';
+import { versions } from '../shared/versions.ts';
 import { freePort } from './ports.ts';
 import { launch, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer, startProcessServer } from './server.ts';

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { repoRoot } from './paths.ts';
+import { repoRoot } from '../shared/versions.ts';
 
 export interface LaunchOptions {
   /** Short name used in errors, e.g. "kafka". */

@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { repoRoot, versions } from '../shared/versions.ts';
 import { findJava, resolveMavenLibs } from './maven.ts';
-import { cacheDir, repoRoot, versions } from './paths.ts';
+import { cacheDir } from './paths.ts';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../devkit/paths.ts';
+import { repoRoot } from '../shared/versions.ts';
 import { deploySteps } from './deploy.ts';
 
 const steps = deploySteps(join(repoRoot, 'charts/kind')).map((s) => s.what);

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../devkit/paths.ts';
 import { parseFilter, type RedriveFilter } from '../lib/dlq-redrive.ts';
 import { kafkaClient } from '../lib/kafka.ts';
+import { repoRoot } from '../shared/versions.ts';
 import { redrive } from './dlq-redrive.ts';
 
 const run = promisify(execFile);

@@ -12,7 +12,6 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type SecureListener, truncateTopics } from '../devkit/kafka.ts';
-import { repoRoot } from '../devkit/paths.ts';
 import { freePort } from '../devkit/ports.ts';
 import { principals, startTokenIssuer, type TokenIssuer } from '../devkit/token-issuer.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -26,6 +25,7 @@ import { startLedger } from '../services/ledger/service.ts';
 import { paymentsConfig } from '../services/payments/config.ts';
 import { paymentsTopic } from '../services/payments/events.ts';
 import { startPayments } from '../services/payments/service.ts';
+import { repoRoot } from '../shared/versions.ts';
 
 const run = promisify(execFile);
 const brokers = inject('kafkaBrokers');

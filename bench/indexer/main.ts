@@ -15,12 +15,12 @@ import { Client } from '@elastic/elasticsearch';
 import kafkajs from 'kafkajs';
 import { startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { startKafka } from '../../devkit/kafka.ts';
-import { repoRoot, versions } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
+import { table } from '../../devkit/stats.ts';
 import { type Change, fromRecord, toRecord } from '../../services/catalog/events.ts';
 import { ensureIndex } from '../../services/search/index-admin.ts';
 import { indexName } from '../../services/search/index-definition.ts';
-import { table } from '../lib/stats.ts';
+import { repoRoot, versions } from '../../shared/versions.ts';
 
 const total = Number(process.env.BENCH_CHANGES ?? 200_000);
 const baselineTotal = Number(process.env.BENCH_BASELINE_CHANGES ?? 5_000);

@@ -11,8 +11,8 @@ import { cpus } from 'node:os';
 import { Consumer, Admin as PlatformaticAdmin, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka } from '../../devkit/kafka.ts';
-import { versions } from '../../devkit/paths.ts';
-import { median, spread, table } from '../lib/stats.ts';
+import { median, spread, table } from '../../devkit/stats.ts';
+import { versions } from '../../shared/versions.ts';
 
 const messagesPerRun = Number(process.env.BENCH_MESSAGES ?? 100_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

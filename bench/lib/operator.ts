@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch } from '../../devkit/process.ts';
+import { repoRoot } from '../../shared/versions.ts';
 
 export interface OperatorProcessOptions {
   kubeconfig: string;

@@ -28,6 +28,7 @@ import pg from 'pg';
 import { startKafka } from '../../devkit/kafka.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
+import { median, percentile, table } from '../../devkit/stats.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createPool, inTransaction } from '../../lib/pg.ts';
@@ -42,7 +43,6 @@ import { migrate as migrateTeachers } from '../../services/teachers/migrations.t
 import { teacherInput } from '../../services/teachers/schema.ts';
 import { startTeachers } from '../../services/teachers/service.ts';
 import { TeacherStore } from '../../services/teachers/store.ts';
-import { median, percentile, table } from '../lib/stats.ts';
 
 const teachersPerRound = Number(process.env.BENCH_TEACHERS ?? 1000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);

@@ -27,11 +27,11 @@ import kafkajs from 'kafkajs';
 import { EventideOperator } from '../../cdk8s/operator.ts';
 import { startKafka } from '../../devkit/kafka.ts';
 import { startKubeApiServer } from '../../devkit/kube.ts';
-import { repoRoot, versions } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
+import { percentile, table } from '../../devkit/stats.ts';
+import { repoRoot, versions } from '../../shared/versions.ts';
 import { startOperatorProcess } from '../lib/operator.ts';
 import { bucketPercentile, parseMetrics, type Sample, sum } from '../lib/prometheus.ts';
-import { percentile, table } from '../lib/stats.ts';
 
 const sizes = (process.env.BENCH_TOPIC_SIZES ?? '1000,10000').split(',').map(Number);
 const groupCount = Number(process.env.BENCH_GROUPS ?? 1000);

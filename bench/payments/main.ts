@@ -25,6 +25,7 @@ import { startKafka } from '../../devkit/kafka.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { launchProgram } from '../../devkit/process.ts';
+import { percentile, table } from '../../devkit/stats.ts';
 import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { createLogger } from '../../lib/log.ts';
@@ -33,7 +34,6 @@ import { ledgerTopic } from '../../services/ledger/events.ts';
 import { paymentsConfig } from '../../services/payments/config.ts';
 import { paymentsTopic } from '../../services/payments/events.ts';
 import { startPayments } from '../../services/payments/service.ts';
-import { percentile, table } from '../lib/stats.ts';
 
 const movements = Number(process.env.BENCH_MOVEMENTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);

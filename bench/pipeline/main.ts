@@ -17,12 +17,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@elastic/elasticsearch';
 import pg from 'pg';
 import { freePort } from '../../devkit/ports.ts';
+import { median, percentile, table } from '../../devkit/stats.ts';
+import { compareStores, indexedVersions } from '../../scripts/local/convergence.ts';
 import { platformCallers, type TokenSource } from '../../scripts/local/credentials.ts';
 import { startLocalPlatform, startService } from '../../scripts/local/platform.ts';
 import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
 import { alias } from '../../services/search/index-definition.ts';
-import { compareStores, indexedVersions } from '../../test/e2e/convergence.ts';
-import { median, percentile, table } from '../lib/stats.ts';
 import { create, type Sample, VisibilityTracker } from '../lib/visibility.ts';
 
 const rounds = Number(process.env.ROUNDS ?? 3);

@@ -20,9 +20,9 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/
 import kafkajs from 'kafkajs';
 import { startKafka } from '../../devkit/kafka.ts';
 import { startKubeApiServer } from '../../devkit/kube.ts';
-import { repoRoot, versions } from '../../devkit/paths.ts';
+import { percentile, table } from '../../devkit/stats.ts';
+import { repoRoot, versions } from '../../shared/versions.ts';
 import { startOperatorProcess } from '../lib/operator.ts';
-import { percentile, table } from '../lib/stats.ts';
 
 const steps = Number(process.env.BENCH_STEPS ?? 20);
 const flapSeconds = Number(process.env.BENCH_FLAP_SECONDS ?? 60);

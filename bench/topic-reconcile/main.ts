@@ -14,9 +14,9 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, Watch }
 import kafkajs from 'kafkajs';
 import { startKafka } from '../../devkit/kafka.ts';
 import { startKubeApiServer } from '../../devkit/kube.ts';
-import { repoRoot, versions } from '../../devkit/paths.ts';
+import { median, percentile, table } from '../../devkit/stats.ts';
+import { repoRoot, versions } from '../../shared/versions.ts';
 import { startOperatorProcess } from '../lib/operator.ts';
-import { median, percentile, table } from '../lib/stats.ts';
 
 const sizes = (process.env.BENCH_SIZES ?? '1,50,200').split(',').map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);

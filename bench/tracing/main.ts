@@ -19,15 +19,15 @@ import { Client } from '@elastic/elasticsearch';
 import { startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { startJaeger } from '../../devkit/jaeger.ts';
 import { startKafka } from '../../devkit/kafka.ts';
-import { repoRoot } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
+import { median, percentile, table } from '../../devkit/stats.ts';
 import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { startService } from '../../scripts/local/platform.ts';
 import { changeTopic } from '../../services/catalog/events.ts';
 import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
-import { median, percentile, table } from '../lib/stats.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import { create, type Sample, VisibilityTracker } from '../lib/visibility.ts';
 
 /** The commit before tracing, run beside with tracing off: what "off costs nothing" is measured against ("none" skips it). */

@@ -6,7 +6,7 @@
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Container, V1Probe } from '@kubernetes/client-node';
-import { repoRoot } from '../paths.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import { type Launched, launch } from '../process.ts';
 import { ContainerConfigError } from './pod-env.ts';
 import { type ContainerView, type PodView, termination } from './pod-status.ts';

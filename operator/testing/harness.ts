@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
-import { repoRoot } from '../../devkit/paths.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import type { TopicSpec } from '../api/topic.ts';
 import type { Topic } from '../controllers/topic.ts';
 

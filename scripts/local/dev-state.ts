@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../../devkit/paths.ts';
+import { repoRoot } from '../../shared/versions.ts';
 
 /** Where a running `make dev` tells other commands (make load) how to reach it. */
 export const devStateFile = join(repoRoot, '.eventide/dev.json');

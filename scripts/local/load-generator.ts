@@ -3,7 +3,7 @@
  * latency, so a slow system shows up as latency and errors rather than as a lower offered rate.
  */
 import { randomUUID } from 'node:crypto';
-import { percentile } from '../../bench/lib/stats.ts';
+import { percentile } from '../../devkit/stats.ts';
 import type { TokenSource } from './credentials.ts';
 
 export interface LoadOptions {

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { repoRoot } from '../../devkit/paths.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { type Launched, launchProgram, logTail, waitUntilReady } from '../../devkit/process.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import { freshDatabase } from '../catalog/testing/fixtures.ts';
 import { bootstrapAdmin, json, onboardingTopics, testDeliverer } from './testing/in-process.ts';
 

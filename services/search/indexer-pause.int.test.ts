@@ -13,9 +13,9 @@ import { Client } from '@elastic/elasticsearch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { createConsumerTopics, type KafkaServer, startKafka } from '../../devkit/kafka.ts';
-import { repoRoot } from '../../devkit/paths.ts';
 import { type Launched, launch, logTail } from '../../devkit/process.ts';
 import { type Kafka, kafkaClient } from '../../lib/kafka.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import { type Change, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
 

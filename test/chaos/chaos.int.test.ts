@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { table } from '../../bench/lib/stats.ts';
+import { table } from '../../devkit/stats.ts';
 import { type KafkaMessage, kafkaClient } from '../../lib/kafka.ts';
+import { converged, describeComparison, waitForConvergence } from '../../scripts/local/convergence.ts';
 import { platformCallers, type TokenSource } from '../../scripts/local/credentials.ts';
 import { type LoadResult, runLoad, sampleEvent } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
-import { converged, describeComparison, waitForConvergence } from '../e2e/convergence.ts';
 
 let platform: LocalPlatform;
 /** The writes' caller: the platform administrator, whose token is fetched before any fault strikes. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { table } from '../../bench/lib/stats.ts';
+import { table } from '../../devkit/stats.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
 import { platformCallers } from '../../scripts/local/credentials.ts';
 import { runPaymentsLoad } from '../../scripts/local/payments-load.ts';

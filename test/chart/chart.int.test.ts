@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../../devkit/paths.ts';
 import { strimziCrds } from '../../devkit/strimzi.ts';
 import { manifests } from '../../scripts/deploy.ts';
+import { repoRoot } from '../../shared/versions.ts';
 
 const kubeconfig = inject('kubeconfig');
 const kubectlPath = inject('kubectl');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { kind } from '../../cdk8s/profile.ts';
-import { repoRoot, versions } from '../../devkit/paths.ts';
+import { repoRoot, versions } from '../../shared/versions.ts';
 
 interface KindConfig {
   nodes: { role: string; image: string; extraPortMappings?: { containerPort: number; hostPort: number }[] }[];

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { repoRoot } from '../../devkit/paths.ts';
 import { manifests } from '../../scripts/deploy.ts';
 import { bootstrapAdminCredentials, login } from '../../scripts/local/credentials.ts';
 import { sampleEvent } from '../../scripts/local/load-generator.ts';
 import { type LocalCluster, namespace, startLocalCluster } from '../../scripts/local/platform.ts';
+import { repoRoot } from '../../shared/versions.ts';
 
 const run = promisify(execFile);
 let cluster: LocalCluster;

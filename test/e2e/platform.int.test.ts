@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { converged, describeComparison, waitForConvergence } from '../../scripts/local/convergence.ts';
 import { clientCredentialsToken, createMerchantClient, platformCallers, type TokenSource } from '../../scripts/local/credentials.ts';
 import { runLoad, sampleEvent } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, namespace, startLocalPlatform } from '../../scripts/local/platform.ts';
 import { describeTimeline, ScalingObserver, scalingTimeline } from '../../scripts/local/scaling-observer.ts';
-import { converged, describeComparison, waitForConvergence } from './convergence.ts';
 
 let platform: LocalPlatform;
 let callers: { admin: TokenSource; provider: TokenSource };

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { repoRoot } from '../../devkit/paths.ts';
 import { bundleEntry } from '../../scripts/bundle.ts';
+import { repoRoot } from '../../shared/versions.ts';
 
 const run = promisify(execFile);
 const probe = join(repoRoot, 'test/smoke/kafkajs-probe.ts');
