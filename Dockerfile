@@ -10,6 +10,8 @@ COPY package.json package-lock.json .npmrc ./
 COPY patches/ patches/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json versions.json ./
+COPY shared/ shared/
+COPY cdk8s/images.ts cdk8s/
 COPY scripts/bundle.ts scripts/
 COPY operator/ operator/
 COPY lib/ lib/

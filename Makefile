@@ -94,7 +94,7 @@ KIND_CLUSTER := eventide
 VERSION := $(shell node -p 'require("./package.json").version')
 STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
 STRIMZI_INSTALL := https://github.com/strimzi/strimzi-kafka-operator/releases/download/$(STRIMZI)/strimzi-cluster-operator-$(STRIMZI).yaml
-IMAGES = $(shell node -e 'import("./scripts/bundle.ts").then((m) => console.log(Object.keys(m.images).join(" ")))')
+IMAGES = $(shell node -e 'import("./cdk8s/images.ts").then((m) => console.log(Object.keys(m.platformImages()).join(" ")))')
 
 kind-up: ## create the kind cluster and install the Strimzi operator (pinned release), waiting until it runs
 	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --config deploy/kind-cluster.yaml

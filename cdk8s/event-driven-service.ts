@@ -1,11 +1,12 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { ContainerResources, EnvValue } from '../lib/service-manifest.ts';
 import { ConsumerGroup, type ConsumerScaling } from './consumer-group.ts';
 import type { KafkaCluster } from './kafka.ts';
 import { namespace, selectorLabels } from './labels.ts';
 import { NetworkPolicies } from './network-policies.ts';
 import { Topic, type TopicProps } from './topic.ts';
-import { type ContainerResources, type EnvValue, type TracingExport, Workload } from './workload.ts';
+import { type TracingExport, Workload } from './workload.ts';
 
 /** The platform's Kafka as a service sees it. */
 export interface KafkaAccess {

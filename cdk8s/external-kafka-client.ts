@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
+import type { EnvValue } from '../lib/service-manifest.ts';
 import type { KafkaAcl, KafkaCluster } from './kafka.ts';
-import type { EnvValue } from './workload.ts';
 
 export interface ExternalKafkaClientProps {
   kafka: KafkaCluster;

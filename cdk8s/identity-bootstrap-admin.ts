@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { identitySecrets } from '../services/identity/manifest.ts';
 import { labels, namespace } from './labels.ts';
 
 export interface IdentityBootstrapAdminProps {
@@ -14,7 +15,7 @@ export interface IdentityBootstrapAdminProps {
  * the first teachers. In production the Secret is created by whoever runs the cluster.
  */
 export class IdentityBootstrapAdmin extends Construct {
-  static readonly secretName = 'identity-bootstrap-admin';
+  static readonly secretName = identitySecrets.bootstrapAdmin;
 
   constructor(scope: Construct, id: string, props: IdentityBootstrapAdminProps = {}) {
     super(scope, id);

@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { identitySecrets } from '../services/identity/manifest.ts';
 import { labels, namespace } from './labels.ts';
 
 export interface IdentityProviderClientProps {
@@ -16,7 +17,7 @@ export interface IdentityProviderClientProps {
  * API and hands its secret to the provider, so no such Secret exists.
  */
 export class IdentityProviderClient extends Construct {
-  static readonly secretName = 'identity-payment-provider';
+  static readonly secretName = identitySecrets.paymentProvider;
 
   constructor(scope: Construct, id: string, props: IdentityProviderClientProps = {}) {
     super(scope, id);

@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
+import { operatorManifest } from '../operator/manifest.ts';
 import type { KafkaCluster } from './kafka.ts';
 import { labels, namespace } from './labels.ts';
 import { type TracingExport, Workload } from './workload.ts';
@@ -112,7 +113,7 @@ export class EventideOperator extends Construct {
       name,
       component: 'operator',
       image: props.image,
-      command: ['node', 'operator.js'],
+      command: ['node', operatorManifest.bundle],
       replicas: props.replicas ?? 2,
       serviceAccountName: name,
       spread: props.spread,

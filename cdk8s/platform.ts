@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { repoRoot, versions } from '../devkit/paths.ts';
-import { alias as searchAlias } from '../services/search/index-definition.ts';
+import type { ServiceManifest, WorkloadManifest } from '../lib/service-manifest.ts';
+import { operatorManifest } from '../operator/manifest.ts';
+import { serviceRegistry } from '../services/registry.ts';
+import { versions } from '../shared/versions.ts';
 import { EventideCrds } from './crds.ts';
 import { Elasticsearch } from './elasticsearch.ts';
 import { ElasticsearchUsers } from './elasticsearch-users.ts';
@@ -11,6 +11,7 @@ import { EventDrivenService } from './event-driven-service.ts';
 import { ExternalKafkaClient } from './external-kafka-client.ts';
 import { IdentityBootstrapAdmin } from './identity-bootstrap-admin.ts';
 import { IdentityProviderClient } from './identity-provider-client.ts';
+import { imageRef } from './images.ts';
 import { Jaeger } from './jaeger.ts';
 import { StrimziKafka } from './kafka.ts';
 import { KafkaUi } from './kafka-ui.ts';
@@ -19,13 +20,8 @@ import { type NetworkFlow, NetworkPolicies } from './network-policies.ts';
 import { EventideOperator } from './operator.ts';
 import { Postgres } from './postgres.ts';
 import type { Profile } from './profile.ts';
-import type { EnvValue, TracingExport } from './workload.ts';
-
-const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
-const image = (name: string) => `eventide/${name}:${version}`;
-
-/** The catalog's change topic: one topic keyed by event id, so each event's changes stay in order. */
-export const changeTopic = 'catalog.events';
+import { serviceProps } from './service-props.ts';
+import type { TracingExport } from './workload.ts';
 
 /**
  * Reads identity.events and sends each activation token to its teacher. Not part of this
@@ -34,16 +30,14 @@ export const changeTopic = 'catalog.events';
  */
 export const activationDeliverer = 'activation-deliverer';
 
-/** The deliverer's public JWK, which identity encrypts activation tokens to (production). */
-export const activationDelivererKey = { secret: 'activation-deliverer-key', key: 'publicJwk' };
-
 /**
  * The whole platform for one profile, as three files applied in order: the CRDs, then the
  * workloads, then the platform's own Topic and ConsumerGroup resources (they need the CRDs
- * established first). Each service is one EventDrivenService: its workload lands in
+ * established first). Each workload of each registered service (services/registry.ts; examples
+ * only where the profile asks for them) is one EventDrivenService: its workload lands in
  * 10-platform, its Topics and ConsumerGroup in 20-platform-resources.
  */
-export function platformApp(profile: Profile, outdir: string): App {
+export function platformApp(profile: Profile, outdir: string, services: readonly ServiceManifest[] = serviceRegistry): App {
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, outputFileExtension: '.yaml' });
 
   new EventideCrds(new Chart(app, '00-crds'), 'crds');
@@ -71,43 +65,22 @@ export function platformApp(profile: Profile, outdir: string): App {
   const kafka = { cluster, resources: kafkaResources };
   new Elasticsearch(chart, 'elasticsearch', { ...profile.elasticsearch, highAvailability: profile.highAvailability });
   const development = (secret: string) => !profile.externalSecrets.includes(secret);
+  const deployed = services.filter((s) => profile.examples || !s.example);
+  const workloads = deployed.flatMap((service) => service.workloads.map((workload) => ({ service, workload })));
   new Postgres(chart, 'postgres', {
     storage: profile.postgres.storage,
     memory: profile.postgres.memory,
     developmentPassword: development(Postgres.credentialsSecret) ? 'eventide-dev' : undefined,
     // Every service its own database and role; the superuser's credentials are the server's alone.
-    databases: ['catalog', 'teachers', 'identity', 'payments', 'ledger'],
+    databases: workloads.flatMap(({ workload }) => (workload.database ? [workload.database] : [])),
   });
-  /** A service's own database on the platform's PostgreSQL, with its own credentials. */
-  const ownDatabase = (database: string): Record<string, EnvValue> => ({
-    PGHOST: Postgres.serviceName,
-    PGPORT: String(Postgres.port),
-    PGDATABASE: database,
-    PGUSER: { secret: Postgres.credentialsSecretOf(database), key: 'username' },
-    PGPASSWORD: { secret: Postgres.credentialsSecretOf(database), key: 'password' },
-  });
-
-  // With security on, each search workload is its own Elasticsearch user with its own role: the
-  // indexer writes and manages events-* and the alias, the API only reads through the alias (and
-  // needs `monitor` for the root endpoint its readiness pings). The elastic superuser is left to
-  // Elasticsearch and the Job that writes these users.
-  const searchGrants = {
-    'search-indexer': { indices: [{ names: [`${searchAlias}-*`, searchAlias], privileges: ['create_index', 'write', 'manage'] }] },
-    'search-api': { cluster: ['monitor'], indices: [{ names: [searchAlias], privileges: ['read'] }] },
-  };
-  const elasticsearch = (workload: keyof typeof searchGrants): Record<string, EnvValue> => ({
-    ELASTICSEARCH_URL: `${profile.elasticsearch.security ? 'https' : 'http'}://${Elasticsearch.serviceName}:${Elasticsearch.port}`,
-    ...(profile.elasticsearch.security
-      ? {
-          ELASTICSEARCH_USERNAME: { secret: ElasticsearchUsers.credentialsSecretOf(workload), key: 'username' },
-          ELASTICSEARCH_PASSWORD: { secret: ElasticsearchUsers.credentialsSecretOf(workload), key: 'password' },
-          ELASTICSEARCH_CA: { secret: Elasticsearch.certificatesSecret, key: 'ca.crt' },
-        }
-      : {}),
-  });
+  // With security on, each Elasticsearch workload is its own user with its own role; the elastic
+  // superuser is left to Elasticsearch and the Job that writes these users.
   const esUsers = profile.elasticsearch.security
     ? new ElasticsearchUsers(chart, 'elasticsearch-users', {
-        grants: Object.entries(searchGrants).map(([workload, grant]) => ({ workload, ...grant })),
+        grants: workloads.flatMap(({ workload }) =>
+          workload.elasticsearch ? [{ workload: workload.name, ...workload.elasticsearch }] : [],
+        ),
       })
     : undefined;
   // Every workload's spans, where the profile has a Jaeger of its own.
@@ -116,123 +89,18 @@ export function platformApp(profile: Profile, outdir: string): App {
     if (!profile.tracing.endpoint) new Jaeger(chart, 'jaeger', { image: `jaegertracing/jaeger:${versions.jaeger}` });
     tracing = { endpoint: profile.tracing.endpoint ?? Jaeger.otlpEndpoint, sampleRatio: profile.tracing.sampleRatio };
   }
-  // Every service verifies its callers' tokens with identity's key set (identity itself, with its own keys).
-  const jwks = { IDENTITY_JWKS_URL: 'http://identity:8080/.well-known/jwks.json' };
-  const api = {
-    tracing,
-    replicas: profile.highAvailability ? 2 : 1,
-    minAvailable: profile.highAvailability ? 1 : undefined,
-    spread: profile.highAvailability,
-    http: true,
-  };
-  const catalog = new EventDrivenService(chart, 'catalog', {
-    ...api,
-    name: 'catalog',
-    image: image('catalog'),
-    command: ['node', 'catalog.js'],
-    env: { ...ownDatabase('catalog'), ...jwks },
-    kafka,
-    produces: [
-      {
-        topicName: changeTopic,
-        partitions: 6,
-        config: { 'retention.ms': String(7 * 24 * 60 * 60 * 1000), 'cleanup.policy': 'delete' },
-      },
-    ],
-  });
-  const searchApi = new EventDrivenService(chart, 'search-api', {
-    ...api,
-    name: 'search-api',
-    image: image('search'),
-    command: ['node', 'search-api.js'],
-    env: elasticsearch('search-api'),
-  });
-  const indexer = new EventDrivenService(chart, 'search-indexer', {
-    name: 'search-indexer',
-    tracing,
-    image: image('search'),
-    command: ['node', 'search-indexer.js'],
-    spread: profile.highAvailability,
-    env: elasticsearch('search-indexer'),
-    kafka,
-    consumes: { topics: [changeTopic], maxReplicas: 6, lagThreshold: 1000, offsetResetPolicy: 'earliest' },
-  });
-  const tenants = profile.tenants.join(',');
-  const teachers = new EventDrivenService(chart, 'teachers', {
-    ...api,
-    name: 'teachers',
-    image: image('teachers'),
-    command: ['node', 'teachers.js'],
-    env: { ...ownDatabase('teachers'), TENANTS: tenants, ...jwks },
-    kafka,
-    produces: [{ topicName: 'teachers.events', partitions: 6, config: { 'retention.ms': String(7 * 24 * 60 * 60 * 1000) } }],
-  });
   if (development(IdentityBootstrapAdmin.secretName)) new IdentityBootstrapAdmin(chart, 'identity-bootstrap-admin');
-  const providerClient = development(IdentityProviderClient.secretName);
-  if (providerClient) new IdentityProviderClient(chart, 'identity-payment-provider');
-  const identity = new EventDrivenService(chart, 'identity', {
-    name: 'identity',
-    tracing,
-    image: image('identity'),
-    command: ['node', 'identity.js'],
-    spread: profile.highAvailability,
-    http: true,
-    env: {
-      ...ownDatabase('identity'),
-      // scrypt's 64 MiB per hash lives outside V8's heap: a capped heap keeps one hash and the
-      // process under the 256 MiB limit (services/identity/login-storm.int.test.ts measures it).
-      NODE_OPTIONS: '--max-old-space-size=96',
-      TENANTS: tenants,
-      BOOTSTRAP_ADMIN_EMAIL: { secret: IdentityBootstrapAdmin.secretName, key: 'email' },
-      BOOTSTRAP_ADMIN_PASSWORD: { secret: IdentityBootstrapAdmin.secretName, key: 'password' },
-      ...(providerClient
-        ? {
-            BOOTSTRAP_PROVIDER_CLIENT_ID: { secret: IdentityProviderClient.secretName, key: 'clientId' },
-            BOOTSTRAP_PROVIDER_CLIENT_SECRET: { secret: IdentityProviderClient.secretName, key: 'clientSecret' },
-          }
-        : {}),
-      // Activation tokens travel encrypted to the deliverer's public key (a Secret whoever runs the
-      // cluster creates with it); a development profile without that Secret publishes them in clear.
-      ...(development(activationDelivererKey.secret)
-        ? { ACTIVATION_TOKEN_IN_CLEAR: 'true' }
-        : { ACTIVATION_DELIVERY_PUBLIC_JWK: activationDelivererKey }),
-    },
-    kafka,
-    produces: [
-      // Activation requests carry one-time tokens: kept a day, long enough for the deliverer to catch up.
-      { topicName: 'identity.events', partitions: 6, config: { 'retention.ms': String(24 * 60 * 60 * 1000) } },
-    ],
-    consumes: { topics: ['teachers.events'], maxReplicas: 6, lagThreshold: 200, offsetResetPolicy: 'earliest' },
-  });
-  // Money: both topics keyed by merchant id, so one merchant's movements stay in order.
-  const moneyTopic = (topicName: string) => ({ topicName, partitions: 6, config: { 'retention.ms': String(30 * 24 * 60 * 60 * 1000) } });
-  const payments = new EventDrivenService(chart, 'payments', {
-    name: 'payments',
-    tracing,
-    image: image('payments'),
-    command: ['node', 'payments.js'],
-    spread: profile.highAvailability,
-    http: true,
-    env: { ...ownDatabase('payments'), ...jwks },
-    kafka,
-    produces: [moneyTopic('payments.events')],
-    // Its consumer of the ledger's answers settles approved withdrawals.
-    consumes: { topics: ['ledger.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },
-  });
-  const ledger = new EventDrivenService(chart, 'ledger', {
-    name: 'ledger',
-    tracing,
-    image: image('ledger'),
-    command: ['node', 'ledger.js'],
-    spread: profile.highAvailability,
-    http: true,
-    env: { ...ownDatabase('ledger'), ...jwks },
-    kafka,
-    produces: [moneyTopic('ledger.events')],
-    consumes: { topics: ['payments.events'], maxReplicas: 6, lagThreshold: 500, offsetResetPolicy: 'earliest' },
-  });
+  if (development(IdentityProviderClient.secretName)) new IdentityProviderClient(chart, 'identity-payment-provider');
+  const platform = { tenants: profile.tenants, development };
+  const deployments = workloads.map(({ service, workload }) => ({
+    workload,
+    construct: new EventDrivenService(chart, workload.name, serviceProps(service, workload, { profile, kafka, tracing, platform })),
+  }));
+  const named = (need: (w: WorkloadManifest) => unknown) => deployments.filter((d) => need(d.workload)).map((d) => d.construct.name);
+  const identity = deployments.find((d) => d.workload.name === 'identity')?.construct;
+  if (!identity) throw new Error('the platform needs identity: every service verifies its callers with its key set');
   const operator = new EventideOperator(chart, 'operator', {
-    image: image('operator'),
+    image: imageRef(operatorManifest.name),
     kafka: cluster,
     spread: profile.highAvailability,
     tracing,
@@ -249,9 +117,9 @@ export function platformApp(profile: Profile, outdir: string): App {
   // Nothing moves in or out of the namespace but these flows (and the HTTP services' own
   // `<name>-clients`, declared with each service); test/chart/network-flows.test.ts derives the
   // flows from the workloads' settings and fails on one no policy pair allows.
-  const services = [catalog, searchApi, indexer, teachers, identity, payments, ledger];
-  const workloads = [...services.map((s) => s.name), operator.name];
-  const metricsOnly = services.filter((s) => !s.http);
+  const constructs = deployments.map((d) => d.construct);
+  const workloadNames = [...constructs.map((s) => s.name), operator.name];
+  const metricsOnly = constructs.filter((s) => !s.http);
   const flows: NetworkFlow[] = [
     {
       name: 'dns',
@@ -292,14 +160,14 @@ export function platformApp(profile: Profile, outdir: string): App {
     },
     {
       name: 'postgres-clients',
-      from: { workloads: [catalog.name, teachers.name, identity.name, payments.name, ledger.name] },
+      from: { workloads: named((w) => w.database) },
       to: { workloads: [Postgres.serviceName] },
       ports: [{ port: Postgres.port }],
       why: 'each service reaches its own database (its role may connect to no other)',
     },
     {
       name: 'elasticsearch-clients',
-      from: { workloads: [searchApi.name, indexer.name, ...(esUsers ? [ElasticsearchUsers.jobName] : [])] },
+      from: { workloads: [...named((w) => w.elasticsearch), ...(esUsers ? [ElasticsearchUsers.jobName] : [])] },
       to: { workloads: [Elasticsearch.serviceName] },
       ports: [{ port: Elasticsearch.port }],
       why: 'the indexer writes the search index, the search API reads it, the users Job writes their roles',
@@ -317,7 +185,7 @@ export function platformApp(profile: Profile, outdir: string): App {
       : []),
     {
       name: 'identity-jwks',
-      from: { workloads: [catalog.name, teachers.name, payments.name, ledger.name] },
+      from: { workloads: named((w) => w.verifiesTokens) },
       to: { workloads: [identity.name] },
       ports: [{ port: identity.workload.port }],
       why: "every service verifies its callers' tokens with identity's key set (/.well-known/jwks.json)",
@@ -335,7 +203,7 @@ export function platformApp(profile: Profile, outdir: string): App {
     const port = Number(collector.port || (collector.protocol === 'https:' ? 443 : 80));
     flows.push({
       name: 'otlp',
-      from: { workloads },
+      from: { workloads: workloadNames },
       // The chart's own Jaeger, or a collector somewhere else whose address the chart does not know.
       to: collector.hostname === Jaeger.serviceName ? { workloads: [Jaeger.serviceName] } : 'anywhere',
       ports: [{ port }],

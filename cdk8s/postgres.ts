@@ -58,9 +58,9 @@ export class Postgres extends Construct {
   static readonly database = 'eventide';
   static readonly port = 5432;
 
-  /** The Secret holding a service database's username and password. */
+  /** The Secret holding a service database's username and password (a DNS name: `_` becomes `-`). */
   static credentialsSecretOf(database: string): string {
-    return `postgres-${database}-credentials`;
+    return `postgres-${database.replaceAll('_', '-')}-credentials`;
   }
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {

@@ -50,6 +50,8 @@ export interface Profile {
   };
   /** The schools (tenants) onboarding knows: teachers refuses others, identity dead-letters their events. */
   tenants: string[];
+  /** Deploy the registry's worked examples (services/category-counts) beside the platform's own services. */
+  examples: boolean;
 }
 
 /** kube-system's CoreDNS (or kube-dns): the label both carry. */
@@ -84,6 +86,7 @@ export const kind: Profile = {
   operatorNamespaces: ['eventide'],
   network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
   tenants: ['school-a', 'school-b'],
+  examples: true,
 };
 
 export const production: Profile = {
@@ -115,6 +118,7 @@ export const production: Profile = {
   operatorNamespaces: ['eventide'],
   network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
   tenants: ['school-a', 'school-b'],
+  examples: false,
 };
 
 export const profiles = { kind, production } as const;

@@ -1,30 +1,8 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import type { ContainerResources, EnvValue, FieldRef, SecretRef } from '../lib/service-manifest.ts';
 import { labels, namespace, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
-
-/** An environment variable taken from a key of a Secret. */
-export interface SecretRef {
-  secret: string;
-  key: string;
-}
-
-/** An environment variable taken from the pod's own fields, e.g. `{ field: 'metadata.name' }`. */
-export interface FieldRef {
-  field: string;
-}
-
-/**
- * Typed environment: a plain string goes into the workload's ConfigMap (read with envFrom), a
- * SecretRef becomes a secretKeyRef and a FieldRef a fieldRef, so no secret value is ever written
- * into a ConfigMap.
- */
-export type EnvValue = string | SecretRef | FieldRef;
-
-export interface ContainerResources {
-  requests: { cpu: string; memory: string };
-  limits: { cpu: string; memory: string };
-}
 
 /** Where a workload sends its spans (lib/tracing.ts reads these as the standard OTEL_* variables). */
 export interface TracingExport {

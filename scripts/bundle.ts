@@ -5,17 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-
-/** Image → bundle file → entry point. The chart's commands name these bundle files. */
-export const images: Record<string, Record<string, string>> = {
-  operator: { 'operator.js': 'operator/main.ts' },
-  catalog: { 'catalog.js': 'services/catalog/main.ts' },
-  search: { 'search-api.js': 'services/search/api-main.ts', 'search-indexer.js': 'services/search/indexer-main.ts' },
-  teachers: { 'teachers.js': 'services/teachers/main.ts' },
-  identity: { 'identity.js': 'services/identity/main.ts' },
-  payments: { 'payments.js': 'services/payments/main.ts' },
-  ledger: { 'ledger.js': 'services/ledger/main.ts' },
-};
+import { platformImages } from '../cdk8s/images.ts';
 
 /** One entry point → one ESM bundle with its dependencies (node_modules as installed, patches applied). */
 export async function bundleEntry(entry: string, outfile: string): Promise<void> {
@@ -34,7 +24,7 @@ export async function bundleEntry(entry: string, outfile: string): Promise<void>
   });
 }
 
-export async function bundle(image: string, outdir: string): Promise<string[]> {
+export async function bundle(image: string, outdir: string, images = platformImages()): Promise<string[]> {
   const entries = images[image];
   if (!entries) throw new Error(`unknown image '${image}' (known: ${Object.keys(images).join(', ')})`);
   const root = resolve(import.meta.dirname, '..');

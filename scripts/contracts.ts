@@ -7,13 +7,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { incompatibilities, type JsonSchema, jsonSchemaOf } from '../lib/contracts.ts';
 import { publishedSchemas, schemaFile } from '../lib/contracts-files.ts';
-import { platformContracts } from '../services/contracts.ts';
+import { serviceRegistry } from '../services/registry.ts';
 
 const dir = join(import.meta.dirname, '..', 'contracts');
 mkdirSync(dir, { recursive: true });
 const published = existsSync(dir) ? publishedSchemas(dir) : new Map<string, JsonSchema>();
 let refused = 0;
-for (const contract of platformContracts) {
+for (const contract of serviceRegistry.flatMap((s) => s.contracts)) {
   const schema = jsonSchemaOf(contract);
   const before = published.get(contract.type);
   const problems = before ? incompatibilities(before, schema) : [];

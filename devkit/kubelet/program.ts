@@ -1,10 +1,10 @@
 /**
  * Which local program a container runs: an Eventide image's command names one of its bundles
- * (scripts/bundle.ts), and the bundle is built from an entry point of this repository, so the
+ * (cdk8s/images.ts, the registry's), and the bundle is built from an entry point of this repository, so the
  * agent runs that entry point with this Node. Anything else is not runnable here.
  */
 import type { V1Container } from '@kubernetes/client-node';
-import { images } from '../../scripts/bundle.ts';
+import { platformImages } from '../../cdk8s/images.ts';
 
 export interface LocalProgram {
   /** Repository-relative entry point, e.g. services/catalog/main.ts. */
@@ -20,7 +20,7 @@ export function eventideImage(image: string | undefined): string | undefined {
   return /^(?:[^/]+\/)*eventide\/([a-z0-9-]+)(?::[^@]+)?(?:@.+)?$/.exec(image ?? '')?.[1];
 }
 
-export function localProgram(container: V1Container): ProgramLookup {
+export function localProgram(container: V1Container, images = platformImages()): ProgramLookup {
   const image = eventideImage(container.image);
   const bundles = image === undefined ? undefined : images[image];
   if (!bundles) return { unrunnable: `image ${container.image} is not an Eventide image (known: ${Object.keys(images).join(', ')})` };

@@ -23,12 +23,12 @@ import type { RestartBackoff } from '../../devkit/kubelet/probe-state.ts';
 import { eventideImage } from '../../devkit/kubelet/program.ts';
 import { ServiceProxy } from '../../devkit/kubelet/service-proxy.ts';
 import { elasticsearchStandIn, jaegerStandIn, KafkaStatusWriter, postgresStandIn } from '../../devkit/kubelet/stand-ins.ts';
-import { repoRoot } from '../../devkit/paths.ts';
 import { withFreshPorts } from '../../devkit/ports.ts';
 import { type PostgresServer, startPostgres } from '../../devkit/postgres.ts';
 import { launch, waitUntilReady } from '../../devkit/process.ts';
 import { type LocalServer, startProcessServer } from '../../devkit/server.ts';
 import { strimziCrds } from '../../devkit/strimzi.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import { deploy } from '../deploy.ts';
 
 const run = promisify(execFile);

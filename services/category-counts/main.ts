@@ -1,33 +1,20 @@
 /** category-counts: live events per catalog category, kept exactly once in PostgreSQL from catalog.events. */
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { z } from 'zod';
-import { env, kafkaEnv } from '../../lib/config.ts';
 import { EventConsumer, eachEvent } from '../../lib/consumer/runtime.ts';
 import { Health } from '../../lib/health.ts';
 import { Inbox, inboxTableSql } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import { runService } from '../../lib/main.ts';
-import { createPool, migrate, postgresEnv, requirePostgres } from '../../lib/pg.ts';
-import { catalogEvents, changeOf, changeTopic } from '../catalog/events.ts';
+import { createPool, migrate } from '../../lib/pg.ts';
+import { catalogEvents, changeOf } from '../catalog/events.ts';
 import { categoryCountsApi } from './api.ts';
+import { categoryCountsConfig } from './config.ts';
 import { applyChange, migrations } from './counts.ts';
-
-const config = z
-  .object({
-    ...kafkaEnv,
-    ...postgresEnv,
-    PORT: env.port,
-    LOG_LEVEL: env.logLevel,
-    KAFKA_GROUP_ID: z.string().min(1).default('category-counts'),
-    KAFKA_TOPIC: z.string().min(1).default(changeTopic),
-    MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
-  })
-  .superRefine(requirePostgres);
 
 await runService({
   name: 'category-counts',
-  config,
+  config: categoryCountsConfig,
   async start({ config, log, exit }) {
     const db = createPool({ url: config.DATABASE_URL, log, timeoutMs: config.PG_TIMEOUT_MS });
     const inbox = new Inbox({ pool: db, group: config.KAFKA_GROUP_ID });

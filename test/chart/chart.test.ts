@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { profiles } from '../../cdk8s/profile.ts';
-import { repoRoot } from '../../devkit/paths.ts';
+import { repoRoot } from '../../shared/versions.ts';
 import { type KubeObject, parseObjects, strimziSecrets, synthFiles } from './synth.ts';
 
 interface Container {
@@ -63,6 +63,7 @@ for (const profile of Object.values(profiles)) {
           'identity',
           'payments',
           'ledger',
+          ...(profile.examples ? ['category-counts'] : []),
           ...(profile.kafkaUi ? ['kafka-ui'] : []),
           ...(profile.tracing ? ['jaeger'] : []),
         ].sort(),
@@ -162,8 +163,15 @@ for (const profile of Object.values(profiles)) {
         ['payments-dlq', 'payments.dlq'],
         ['ledger-events', 'ledger.events'],
         ['ledger-dlq', 'ledger.dlq'],
+        ...(profile.examples ? [['category-counts-dlq', 'category-counts.dlq']] : []),
       ]);
-      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual(['search-indexer', 'identity', 'payments', 'ledger']);
+      expect(ours('ConsumerGroup').map((g) => g.metadata.name)).toEqual([
+        'search-indexer',
+        'identity',
+        'payments',
+        'ledger',
+        ...(profile.examples ? ['category-counts'] : []),
+      ]);
     });
 
     it('has a Service and an ingress NetworkPolicy for each HTTP service, and no Service for the consumer', () => {

@@ -5,12 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
+import { platformImages } from '../../cdk8s/images.ts';
 import { profiles } from '../../cdk8s/profile.ts';
-import { repoRoot, versions } from '../../devkit/paths.ts';
-import { bundle, images } from '../../scripts/bundle.ts';
+import { bundle } from '../../scripts/bundle.ts';
+import { repoRoot, versions } from '../../shared/versions.ts';
 import { parseObjects, synthFiles } from './synth.ts';
 
 const run = promisify(execFile);
+const images = platformImages();
 const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
 const dockerignore = readFileSync(join(repoRoot, '.dockerignore'), 'utf8')
   .split('\n')
@@ -83,6 +85,7 @@ describe('bundles', () => {
     ['operator', 'eventide-operator: invalid configuration'],
     ['catalog', 'catalog: invalid configuration'],
     ['search', 'search-'],
+    ['category-counts', 'category-counts: invalid configuration'],
   ])(
     'the %s bundle runs on its own and checks its configuration first',
     async (image, message) => {

@@ -66,7 +66,9 @@ for (const profile of Object.values(profiles)) {
           : {}),
       });
       const apis = model.pods.filter((p) => p.labels?.['app.kubernetes.io/component'] === 'api').map((p) => p.name);
-      expect(apis.sort()).toEqual(['catalog', 'identity', 'ledger', 'payments', 'search-api', 'teachers']);
+      expect(apis.sort()).toEqual(
+        ['catalog', 'identity', 'ledger', 'payments', 'search-api', 'teachers', ...(profile.examples ? ['category-counts'] : [])].sort(),
+      );
       for (const name of apis)
         expect(allows(model.policies, { from: stranger, to: model.pod(name), port: 8080, protocol: 'TCP' }), name).toBe(true);
       for (const name of ['search-indexer', 'eventide-operator']) {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { platformApp } from '../../cdk8s/platform.ts';
 import type { Profile } from '../../cdk8s/profile.ts';
+import type { ServiceManifest } from '../../lib/service-manifest.ts';
+import { serviceRegistry } from '../../services/registry.ts';
 
 export interface KubeObject {
   apiVersion: string;
@@ -13,11 +15,11 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
-/** A fresh synth of a profile: file name → YAML text. */
-export function synthFiles(profile: Profile): Map<string, string> {
+/** A fresh synth of a profile (of the registry's services, or these): file name → YAML text. */
+export function synthFiles(profile: Profile, services: readonly ServiceManifest[] = serviceRegistry): Map<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'eventide-synth-'));
   try {
-    platformApp(profile, dir).synth();
+    platformApp(profile, dir, services).synth();
     return new Map(readdirSync(dir).map((file) => [file, readFileSync(join(dir, file), 'utf8')]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
