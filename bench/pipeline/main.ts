@@ -168,7 +168,7 @@ try {
       d.design === 'pipeline'
         ? (
             await compareStores({
-              databaseUrl: platform.postgres.endpoint,
+              databaseUrl: platform.databaseUrl,
               elasticsearchUrl: platform.elasticsearch.endpoint,
               brokers: platform.kafka.brokers,
             })
