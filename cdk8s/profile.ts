@@ -92,7 +92,7 @@ export const kind: Profile = {
 export const production: Profile = {
   name: 'production',
   kafka: { brokers: 3, controllers: 3, replicationFactor: 3, minInsyncReplicas: 2, storage: '100Gi', authentication: true },
-  // mmap needs vm.max_map_count ≥ 262144 on every node (README, "Production").
+  // mmap needs vm.max_map_count ≥ 262144 on every node (docs/chart-and-kind.md, the production profile).
   elasticsearch: { nodes: 3, heap: '2g', memory: '4Gi', cpu: '2', storage: '100Gi', security: true, mmap: true },
   postgres: { storage: '20Gi', memory: '1Gi' },
   highAvailability: true,

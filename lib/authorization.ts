@@ -1,6 +1,6 @@
 /**
  * Who may touch what: pure decisions over a verified caller, no I/O. Every service asks these and
- * nothing else, so the platform's rules read in one place (the README's table of roles and routes).
+ * nothing else, so the platform's rules read in one place (the table of roles and routes in docs/security.md).
  * A refusal about someone else's resource is answered 404 by the caller, so ids cannot be probed.
  */
 

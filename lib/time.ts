@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * The platform's one rule for times (README, "The catalog"). Accepted: an RFC 3339 date-time with
+ * The platform's one rule for times (docs/ticketing.md, "The catalog"). Accepted: an RFC 3339 date-time with
  * seconds (00–59: no leap seconds), at most three fractional digits, `Z` or an offset within
  * ±14:00 (the range of real time zones), naming a real calendar day, whose instant lies in the
  * years 0001–9999 in UTC. Stored and published in one form, UTC as Date#toISOString writes it

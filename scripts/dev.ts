@@ -80,14 +80,14 @@ console.log(
 console.log('  addresses in the manifests → this machine (the one difference from a cluster):');
 for (const line of describeAddresses(p.addresses)) console.log(`    ${line}`);
 console.log(`    service catalog → ${p.catalog.url}   service search-api → ${p.searchApi.url}   (as kubectl port-forward would)`);
-console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: README, "School onboarding")`);
-console.log(`    service payments → ${p.payments.url}   service ledger → ${p.ledger.url}   (README, "Payments")`);
+console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: docs/onboarding.md)`);
+console.log(`    service payments → ${p.payments.url}   service ledger → ${p.ledger.url}   (docs/payments.md)`);
 console.log(
   `  traces         ${p.jaeger.url}  (Jaeger: every workload sends its spans there; the query API answers, e.g. ${p.jaeger.url}/api/traces?service=catalog&limit=5 — the UI page comes with the kind profile's image)`,
 );
 console.log(`  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_DOCS_PER_SECOND; 0 = no cap) so lag can build up`);
 console.log(`
-Who calls (README, "Who may call what"): every write and every payments and ledger route needs a token from identity.
+Who calls (docs/security.md, "Who may call what"): every write and every payments and ledger route needs a token from identity.
   ADMIN=$(curl -s ${p.identity.url}/api/v1/auth/login -H 'content-type: application/json' -d '{"tenantId":"platform","email":"admin@eventide.local","password":"eventide-dev-admin"}' | jq -r .accessToken)
   PROVIDER=$(curl -s -u payment-provider:eventide-dev-provider-secret ${p.identity.url}/oauth/token -d grant_type=client_credentials | jq -r .access_token)
   a merchant's backend: curl -s ${p.identity.url}/api/v1/clients -H "authorization: Bearer $ADMIN" -H 'content-type: application/json' -d '{"name":"kiosk","role":"merchant","merchantId":"<id>"}'   (then client credentials as the provider's)

@@ -55,7 +55,7 @@ export function localEnv(
   return out;
 }
 
-/** The table as lines for `make dev` and the README: cluster address → local address. */
+/** The table as lines for `make dev` and docs/local-mode.md: cluster address → local address. */
 export function describeAddresses(services: ServiceAddress[]): string[] {
   return services.map((a) => `${a.service}.${a.namespace}.svc:${a.port} → ${a.local.host}:${a.local.port}`);
 }
