@@ -7,8 +7,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../shared/versions.ts';
 
-const root = resolve(import.meta.dirname, '..');
+const root = repoRoot;
 const pages = [
   'README.md',
   ...readdirSync(join(root, 'docs'))
@@ -44,7 +45,7 @@ function anchors(markdown: string): Set<string> {
   for (const line of prose(markdown)) {
     const m = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
     if (!m) continue;
-    const base = slug(m[1]);
+    const base = slug(m[1] ?? '');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -57,7 +58,7 @@ function links(markdown: string): string[] {
   const out: string[] = [];
   for (const line of prose(markdown)) {
     const text = line.replace(/`[^`]*`/g, '``');
-    for (const m of text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) out.push(m[1]);
+    for (const m of text.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) out.push(m[1] ?? '');
   }
   return out;
 }
@@ -69,7 +70,7 @@ function brokenLinks(page: string): string[] {
   for (const target of links(readFileSync(from, 'utf8'))) {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // a URL
     const [path, anchor] = target.split('#', 2);
-    const file = path === '' ? from : resolve(dirname(from), decodeURI(path));
+    const file = path === '' ? from : resolve(dirname(from), decodeURI(path ?? ''));
     if (relative(root, file).startsWith('..')) continue; // outside the repository
     if (!existsSync(file)) {
       broken.push(`${target}: no such file`);

@@ -54,17 +54,21 @@ interface SearchResult {
 const search = async (q: string): Promise<SearchResult> =>
   (await (await fetch(`${platform.searchApi.url}/api/v1/search/events?q=${encodeURIComponent(q)}`)).json()) as SearchResult;
 
-/** Polls search until `check` holds; returns what search showed then. */
-async function searchUntil(q: string, check: (r: SearchResult) => boolean, timeoutMs = 20_000): Promise<SearchResult> {
+/** Polls until `read` gives what `check` accepts; returns that. */
+async function until<T>(what: string, read: () => Promise<T>, check: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
-  let last: SearchResult | undefined;
+  let last: T | undefined;
   while (Date.now() < deadline) {
-    last = await search(q).catch(() => undefined);
-    if (last && check(last)) return last;
+    last = await read().catch(() => undefined);
+    if (last !== undefined && check(last)) return last;
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`search for ${q} did not show the expected result within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+  throw new Error(`${what} did not show the expected result within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
 }
+
+/** Polls search until `check` holds; returns what search showed then. */
+const searchUntil = (q: string, check: (r: SearchResult) => boolean, timeoutMs = 20_000) =>
+  until(`search for ${q}`, () => search(q), check, timeoutMs);
 
 describe('an event through the platform', () => {
   const token = `e2e${Date.now().toString(36)}`;
@@ -72,18 +76,30 @@ describe('an event through the platform', () => {
   /** The organizer's backend: a machine client identity issued, writing its own events. */
   let organizer: Record<string, string>;
   let id: string;
+  /** The example service (services/category-counts), deployed by the kind profile beside the platform's own. */
+  let counts: { url: string };
+  const category = `e2e-${token}`;
+  const counted = async () => {
+    const response = await fetch(`${counts.url}/api/v1/category-counts/${category}`);
+    return response.status === 404 ? 0 : ((await response.json()) as { events: number }).events;
+  };
 
   it('create → searchable', async () => {
     organizer = bearer(await clientToken({ role: 'organizer', organizerId }));
     const response = await fetch(`${platform.catalog.url}/api/v1/events`, {
       method: 'POST',
       headers: { ...json, ...organizer },
-      body: JSON.stringify({ ...sampleEvent(), organizerId, name: `Harbour ${token} night` }),
+      body: JSON.stringify({ ...sampleEvent(), organizerId, name: `Harbour ${token} night`, category }),
     });
     expect(response.status).toBe(201);
     id = ((await response.json()) as { id: string }).id;
     const found = await searchUntil(token, (r) => r.hits.some((h) => h.id === id));
     expect(found.hits.find((h) => h.id === id)).toMatchObject({ id, version: 1, name: `Harbour ${token} night` });
+  });
+
+  it('create → counted by the example service, a consumer added through the registry alone', async () => {
+    counts = await platform.expose('category-counts');
+    expect(await until('category-counts', counted, (n) => n === 1)).toBe(1);
   });
 
   it('nobody else writes it: anonymous 401, another organizer 404', async () => {
@@ -111,6 +127,7 @@ describe('an event through the platform', () => {
     expect(response.status).toBe(204);
     const found = await searchUntil(token, (r) => !r.hits.some((h) => h.id === id));
     expect(found.total).toBe(0);
+    expect(await until('category-counts', counted, (n) => n === 0)).toBe(0);
   });
 });
 
