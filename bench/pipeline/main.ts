@@ -112,7 +112,8 @@ async function seedUnsearchable(databaseUrl: string, es: Client): Promise<number
 }
 
 console.log(`bench/pipeline: ${rounds} rounds × (fixed ${fixedRate}/s, saturation with ${concurrency} clients), ${seconds} s each`);
-const platform = await startLocalPlatform({ logDir: mkdtempSync(join(tmpdir(), 'eventide-bench-pipeline-')) });
+// The platform's own services only: the example consumer of catalog.events would share the cores.
+const platform = await startLocalPlatform({ logDir: mkdtempSync(join(tmpdir(), 'eventide-bench-pipeline-')), examples: false });
 const stops: (() => Promise<void>)[] = [() => platform.stop()];
 try {
   const seedDb = await freshDatabase(platform.postgres.endpoint);

@@ -28,6 +28,7 @@ import { type PostgresServer, startPostgres } from '../../devkit/postgres.ts';
 import { launch, waitUntilReady } from '../../devkit/process.ts';
 import { type LocalServer, startProcessServer } from '../../devkit/server.ts';
 import { strimziCrds } from '../../devkit/strimzi.ts';
+import { serviceRegistry } from '../../services/registry.ts';
 import { repoRoot } from '../../shared/versions.ts';
 import { deploy } from '../deploy.ts';
 
@@ -50,6 +51,11 @@ export interface LocalPlatformOptions extends LocalClusterOptions {
   consumerGroup?: Record<string, unknown>;
   /** Deployment name → variables set on it after the deploy (`kubectl set env`, a real rollout). */
   env?: Record<string, Record<string, string>>;
+  /**
+   * Keep the registry's examples (category-counts) that the kind chart deploys. Default: true.
+   * Benchmarks and fault suites that measure the platform's own services remove them.
+   */
+  examples?: boolean;
 }
 
 export interface LocalPlatform extends LocalCluster {
@@ -293,6 +299,12 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
         '-p',
         JSON.stringify({ spec: options.consumerGroup }),
       );
+    if (options.examples === false)
+      for (const workload of serviceRegistry.filter((s) => s.example).flatMap((s) => s.workloads)) {
+        if (workload.consumes)
+          await kubectl('-n', namespace, 'delete', 'consumergroup', workload.consumes.group ?? workload.name, '--wait');
+        await kubectl('-n', namespace, 'delete', 'deployment', workload.name, '--wait');
+      }
     for (const [deployment, env] of Object.entries(options.env ?? {})) {
       await kubectl('-n', namespace, 'set', 'env', `deployment/${deployment}`, ...Object.entries(env).map(([k, v]) => `${k}=${v}`));
       await kubectl('-n', namespace, 'rollout', 'status', `deployment/${deployment}`, '--timeout=300s');

@@ -24,6 +24,7 @@ const figures: string[][] = [];
 beforeAll(async () => {
   platform = await startLocalPlatform({
     logDir: mkdtempSync(join(tmpdir(), 'eventide-chaos-')),
+    examples: false,
     env: {
       'eventide-operator': { LEASE_DURATION_SECONDS: '3' },
       // Half of what the load writes even when a busy machine slows the load to ~90 writes/s (seen

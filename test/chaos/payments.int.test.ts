@@ -18,6 +18,7 @@ const database = (name: string) =>
 beforeAll(async () => {
   platform = await startLocalPlatform({
     logDir: mkdtempSync(join(tmpdir(), 'eventide-payments-chaos-')),
+    examples: false,
     backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 },
   });
 }, 300_000);

@@ -47,7 +47,7 @@ async function eventually<T>(probe: () => Promise<T | undefined | false>, what: 
 
 beforeAll(async () => {
   logDir = mkdtempSync(join(tmpdir(), 'eventide-onboarding-'));
-  platform = await startLocalPlatform({ logDir, backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 } });
+  platform = await startLocalPlatform({ logDir, examples: false, backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 } });
   console.log(`[onboarding] platform up in ${platform.startupSeconds.toFixed(1)} s`);
   const admin = await bootstrapAdmin(platform);
   secrets.push(admin.password);

@@ -20,7 +20,7 @@ let platform: LocalPlatform;
 let adminToken: string;
 
 beforeAll(async () => {
-  platform = await startLocalPlatform({ logDir: mkdtempSync(join(tmpdir(), 'eventide-traces-')) });
+  platform = await startLocalPlatform({ logDir: mkdtempSync(join(tmpdir(), 'eventide-traces-')), examples: false });
   console.log(`[traces] platform up in ${platform.startupSeconds.toFixed(1)} s`);
   adminToken = (await bootstrapAdmin(platform)).accessToken;
 }, 300_000);
