@@ -82,6 +82,7 @@ for (const line of describeAddresses(p.addresses)) console.log(`    ${line}`);
 console.log(`    service catalog → ${p.catalog.url}   service search-api → ${p.searchApi.url}   (as kubectl port-forward would)`);
 console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: docs/onboarding.md)`);
 console.log(`    service payments → ${p.payments.url}   service ledger → ${p.ledger.url}   (docs/payments.md)`);
+console.log(`    service category-counts → ${(await p.expose('category-counts')).url}   (the worked example: docs/adding-a-service.md)`);
 console.log(
   `  traces         ${p.jaeger.url}  (Jaeger: every workload sends its spans there; the query API answers, e.g. ${p.jaeger.url}/api/traces?service=catalog&limit=5 — the UI page comes with the kind profile's image)`,
 );
