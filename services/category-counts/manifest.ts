@@ -18,9 +18,9 @@ export const categoryCountsManifest: ServiceManifest = {
       config: categoryCountsConfig,
       http: true,
       database: 'category_counts',
-      consumes: { topics: [changeTopic], maxReplicas: 3, offsetResetPolicy: 'earliest' },
+      consumes: { topics: [changeTopic], maxReplicas: 2, offsetResetPolicy: 'earliest' },
       // A light consumer: a small request leaves kind's two cores to the services it demonstrates beside.
-      resources: { requests: { cpu: '25m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } },
+      resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } },
     },
   ],
 };
