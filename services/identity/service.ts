@@ -1,7 +1,8 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';

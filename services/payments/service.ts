@@ -1,7 +1,8 @@
 /** The payments process: the merchants' API over PostgreSQL, the relay to payments.events, and the settlement step on ledger.events. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';

@@ -1,7 +1,7 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { Logger } from 'pino';
-import { EventConsumer, type Rejection } from '../../lib/consumer/runtime.ts';
-import type { LivenessLimits } from '../../lib/consumer-liveness.ts';
+import { EventConsumer, type Rejection } from '../../lib/consumer/event-consumer.ts';
+import type { LivenessLimits } from '../../lib/consumer/liveness.ts';
 import type { KafkaSecurity } from '../../lib/kafka.ts';
 import { catalogEvents, changeOf } from '../catalog/events.ts';
 import { bulkAction, outcome } from './bulk.ts';
@@ -21,7 +21,7 @@ export interface IndexerOptions {
   maxAttempts?: number;
   /** Caps documents per second for this process; unlimited when absent. */
   maxDocsPerSecond?: number;
-  /** When the consumer counts as dead (see consumer-liveness.ts); defaults there. */
+  /** When the consumer counts as dead (see lib/consumer/liveness.ts); defaults there. */
   liveness?: LivenessLimits;
 }
 
