@@ -10,7 +10,8 @@ import { eachEventOnce } from './consumer/each-event.ts';
 import { ContractRegistry, type DecodedEvent, defineContract, encodeEvent } from './contracts.ts';
 import { Inbox, inboxTableSql } from './inbox.ts';
 import { kafkaClient } from './kafka.ts';
-import { Outbox, OutboxRelay, outboxTableSql } from './outbox.ts';
+import { Outbox, outboxTableSql } from './outbox.ts';
+import { OutboxRelay } from './outbox-relay.ts';
 import { inTransaction, migrate } from './pg.ts';
 
 const brokers = inject('kafkaBrokers').split(',');

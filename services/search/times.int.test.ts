@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { principals, startTokenIssuer, type TokenIssuer } from '../../devkit/token-issuer.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
-import { OutboxRelay } from '../../lib/outbox.ts';
+import { OutboxRelay } from '../../lib/outbox-relay.ts';
 import { changeTopic } from '../catalog/events.ts';
 import { freshDatabase, inProcessCatalog, sampleEvent } from '../catalog/testing/fixtures.ts';
 import { Indexer } from './indexer.ts';
