@@ -7,7 +7,7 @@ import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
 import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
-import { idempotencyKey } from '../../lib/http/idempotency.ts';
+import { idempotencyKey } from '../../lib/http/idempotency-key.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, listQuery } from './schema.ts';

@@ -6,7 +6,7 @@ import { idempotencyScope, isPlatformAdmin, mayActForMerchant, mayCompletePaymen
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
-import { idempotencyKey } from '../../lib/http/idempotency.ts';
+import { idempotencyKey } from '../../lib/http/idempotency-key.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { openApiDocument } from './openapi.ts';
 import { merchantInput, pageQuery, paymentInput, withdrawalInput } from './schema.ts';
