@@ -2,7 +2,7 @@
 import { Registry } from 'prom-client';
 import { Health, startHealthServer } from '../../lib/health.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
-import { runService } from '../../lib/main.ts';
+import { runService } from '../../lib/run-service.ts';
 import { indexerConfig } from './config.ts';
 import { elasticsearchClient } from './elasticsearch.ts';
 import { Indexer } from './indexer.ts';
