@@ -27,7 +27,7 @@ await runService({
       log,
       unprocessable: notACatalogChange,
       retry: { maxAttempts: config.MAX_ATTEMPTS },
-      maxRecordsPerSecond: config.MAX_DOCS_PER_SECOND || undefined,
+      maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
       prepare: () => ensureIndex(es, index),
       handle: indexChanges(es, index),
     });
