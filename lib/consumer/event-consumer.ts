@@ -67,8 +67,8 @@ const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(m
  * contract, handed to the service's handler; offsets committed through the last handled record
  * only after success. A dependency down pauses the partition and retries with backoff, committing
  * nothing; a record that cannot be handled goes, after maxAttempts, to `<groupId>.dlq` with
- * headers saying why, where and when (dead-letter.ts), and the partition moves on. stop() leaves the group after
- * the batch in flight. It also watches its own membership (see liveness.ts), so a
+ * headers saying why, where and when (dead-letter.ts), and the partition moves on. stop() leaves
+ * the group after the batch in flight. It also watches its own membership (see liveness.ts), so a
  * consumer that kafkajs gave up on is never a live, idle process.
  */
 export class EventConsumer {
