@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { deadLetterTopic } from '../lib/consumer/dead-letter.ts';
 import type { ContainerResources, EnvValue } from '../lib/service-manifest.ts';
 import { ConsumerGroup, type ConsumerScaling } from './consumer-group.ts';
 import type { KafkaCluster } from './kafka.ts';
@@ -96,10 +97,6 @@ const deadLetterRetentionMs = String(28 * 24 * 60 * 60 * 1000);
  * and the ConsumerGroup into `kafka.resources`, whose chart is applied after the CRDs.
  */
 export class EventDrivenService extends Construct {
-  static deadLetterTopic(group: string): string {
-    return `${group}.dlq`;
-  }
-
   readonly name: string;
   /** Whether its port serves an API to others; otherwise only its probes and /metrics. */
   readonly http: boolean;
@@ -123,7 +120,7 @@ export class EventDrivenService extends Construct {
     const own: Record<string, EnvValue> = {
       ...(kafka
         ? kafka.cluster.connect(props.name, {
-            produce: [...produces.map((t) => t.topicName), ...(group ? [EventDrivenService.deadLetterTopic(group)] : [])],
+            produce: [...produces.map((t) => t.topicName), ...(group ? [deadLetterTopic(group)] : [])],
             consume: consumes && group ? { topics: consumes.topics, group } : undefined,
           })
         : {}),
@@ -179,7 +176,7 @@ export class EventDrivenService extends Construct {
         .filter((c) => c instanceof Topic)
         .map((t) => t.topicName),
     );
-    const names = [...produces.map((t) => t.topicName), ...(group ? [EventDrivenService.deadLetterTopic(group)] : [])];
+    const names = [...produces.map((t) => t.topicName), ...(group ? [deadLetterTopic(group)] : [])];
     for (const name of names)
       if (declared.has(name)) throw new Error(`${props.name}: topic ${name} is already declared by another service`);
 
@@ -189,7 +186,7 @@ export class EventDrivenService extends Construct {
     if (consumes && group) {
       this.deadLetterTopic = new Topic(resources, 'dlq', {
         ...durability,
-        topicName: EventDrivenService.deadLetterTopic(group),
+        topicName: deadLetterTopic(group),
         partitions: consumes.deadLetter?.partitions ?? 1,
         config: { 'retention.ms': deadLetterRetentionMs, ...consumes.deadLetter?.config },
       });

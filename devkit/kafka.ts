@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { deadLetterTopic } from '../lib/consumer/dead-letter.ts';
 import { kafkaClient } from '../lib/kafka.ts';
 import { repoRoot, versions } from '../shared/versions.ts';
 import { findJava, resolveMavenLibs } from './maven.ts';
@@ -237,7 +238,7 @@ export async function createConsumerTopics(
   await admin.createTopics({
     topics: [
       { topic, numPartitions: partitions, replicationFactor: 1 },
-      { topic: `${groupId}.dlq`, numPartitions: 1, replicationFactor: 1 },
+      { topic: deadLetterTopic(groupId), numPartitions: 1, replicationFactor: 1 },
     ],
     waitForLeaders: true,
   });

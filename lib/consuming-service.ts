@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
-import type { EventConsumer } from './consumer/runtime.ts';
+import type { EventConsumer } from './consumer/event-consumer.ts';
 import type { Publisher } from './publisher.ts';
 
 /**

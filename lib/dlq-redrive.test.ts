@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   type DeadLetterRecord,
   type Decision,
-  decide,
   emptyReport,
   formatReport,
+  moveOrSkip,
   parseFilter,
   parseOffsets,
   parseReason,
@@ -171,7 +171,7 @@ describe('toRedrivenRecord', () => {
   });
 });
 
-describe('decide and the report', () => {
+describe('moveOrSkip and the report', () => {
   const topicExists = (t: string) => t === 'catalog.events';
   const context = (f: RedriveFilter) => ({ filter: f, dlqTopic, topicExists });
 
@@ -189,7 +189,7 @@ describe('decide and the report', () => {
       'outside OFFSETS',
     ],
   ])('%s', (_name, record, f, action, why) => {
-    const decision = decide(record, context(f));
+    const decision = moveOrSkip(record, context(f));
     expect(decision.action).toBe(action);
     if (decision.action !== 'move') expect(decision.why).toBe(why);
   });
@@ -204,7 +204,7 @@ describe('decide and the report', () => {
       deadLetter({ partition: 1, offset: '0', reason: 'mapping' }),
     ];
     const report = emptyReport({ dlqTopic, dryRun: true, filter: f, endOffsets: { 0: '4', 1: '1' } });
-    for (const r of records) tally(report, r, decide(r, context(f)));
+    for (const r of records) tally(report, r, moveOrSkip(r, context(f)));
     expect(report).toMatchObject({
       read: 5,
       selected: 4,
@@ -231,7 +231,7 @@ describe('decide and the report', () => {
     const report = emptyReport({ dlqTopic, dryRun: false, filter: filter() });
     for (let i = 0; i < 8; i++) {
       const r = deadLetter({ offset: String(i), topic: null });
-      tally(report, r, decide(r, context(filter())));
+      tally(report, r, moveOrSkip(r, context(filter())));
     }
     expect(report.skipped['no dlq-topic header']).toEqual({ count: 8, examples: ['0/0', '0/1', '0/2', '0/3', '0/4'] });
     expect(formatReport(report)).toContain('8 no dlq-topic header (partition/offset 0/0, 0/1, 0/2, 0/3, 0/4, …)');

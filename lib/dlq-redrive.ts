@@ -1,3 +1,5 @@
+import { deadLetterHeader, deadLetterHeaderPrefix, redrivenFromHeader } from './consumer/dead-letter.ts';
+
 /**
  * Dead-letter redrive, the pure part: which records of `<group>.dlq` a redrive selects, what each
  * selected record becomes when it goes back to the topic named in its `dlq-topic` header, and the
@@ -6,11 +8,6 @@
  * A redrive does not dedupe. A record redriven twice arrives twice, which is harmless because
  * consumers are idempotent (the indexer uses external versions, the inbox records `ce_id`).
  */
-
-/** The header names a dead-letter producer adds (see the consumer runtime / the indexer). */
-export const dlqHeaders = ['dlq-reason', 'dlq-topic', 'dlq-partition', 'dlq-offset', 'dlq-group', 'dlq-attempts', 'dlq-time'] as const;
-/** Added to every redriven record: `<dlq topic>/<partition>/<offset>` of the record it came from. */
-export const redrivenFromHeader = 'dlq-redriven-from';
 
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
 export type Headers = Record<string, HeaderValue>;
@@ -148,7 +145,7 @@ export function select(record: DeadLetterRecord, filter: RedriveFilter): Selecti
     if (!covered) return { selected: false, why: 'outside OFFSETS' };
   }
   if (filter.reason) {
-    const reason = headerText(record.headers['dlq-reason']);
+    const reason = headerText(record.headers[deadLetterHeader.reason]);
     if (reason === undefined) return { selected: false, why: 'no dlq-reason header' };
     if (!filter.reason.matches(reason)) return { selected: false, why: 'reason does not match' };
   }
@@ -163,14 +160,15 @@ export type Redrive = { ok: true; record: RedrivenRecord } | { ok: false; skip: 
  * again so carries only its latest origin.
  */
 export function toRedrivenRecord(record: DeadLetterRecord, dlqTopic: string): Redrive {
-  const target = record.headers['dlq-topic'];
+  const target = record.headers[deadLetterHeader.topic];
   const values = (Array.isArray(target) ? target : [target]).filter((v) => v !== undefined).map(String);
   const topic = values[0];
   if (topic === undefined || topic === '') return { ok: false, skip: 'no dlq-topic header' };
   if (new Set(values).size > 1) return { ok: false, skip: 'several different dlq-topic headers' };
   if (topic === dlqTopic) return { ok: false, skip: 'dlq-topic is the dead-letter topic itself' };
   const headers: Headers = {};
-  for (const [name, value] of Object.entries(record.headers)) if (!name.startsWith('dlq-') && value !== undefined) headers[name] = value;
+  for (const [name, value] of Object.entries(record.headers))
+    if (!name.startsWith(deadLetterHeaderPrefix) && value !== undefined) headers[name] = value;
   headers[redrivenFromHeader] = `${dlqTopic}/${record.partition}/${record.offset}`;
   return { ok: true, record: { topic, key: record.key, value: record.value, headers } };
 }
@@ -180,8 +178,8 @@ export type Decision =
   | { action: 'skip'; why: string }
   | { action: 'not-selected'; why: string };
 
-/** The whole per-record decision: the filter, then what the record becomes, then whether its target exists. */
-export function decide(
+/** Whether a dead letter moves back, and where: the filter, then what the record becomes, then whether its target exists. */
+export function moveOrSkip(
   record: DeadLetterRecord,
   context: { filter: RedriveFilter; dlqTopic: string; topicExists: (topic: string) => boolean },
 ): Decision {

@@ -6,11 +6,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { freshDatabase } from '../services/catalog/testing/fixtures.ts';
 import { EnvelopeError } from './cloudevents.ts';
-import { eachEventOnce } from './consumer/runtime.ts';
+import { eachEventOnce } from './consumer/each-event.ts';
 import { ContractRegistry, type DecodedEvent, defineContract, encodeEvent } from './contracts.ts';
 import { Inbox, inboxTableSql } from './inbox.ts';
 import { kafkaClient } from './kafka.ts';
-import { Outbox, OutboxRelay, outboxTableSql } from './outbox.ts';
+import { Outbox, outboxTableSql } from './outbox.ts';
+import { OutboxRelay } from './outbox-relay.ts';
 import { inTransaction, migrate } from './pg.ts';
 
 const brokers = inject('kafkaBrokers').split(',');

@@ -4,7 +4,8 @@ import { Registry } from 'prom-client';
 import { Health } from './health.ts';
 import { defaultInboxRetentionHours, type Inbox } from './inbox.ts';
 import { kafkaSecurity } from './kafka.ts';
-import { Outbox, OutboxRelay } from './outbox.ts';
+import { Outbox } from './outbox.ts';
+import { OutboxRelay } from './outbox-relay.ts';
 import { createPool, databaseProbe, defaultPgTimeoutMs, migrateInBackground } from './pg.ts';
 import { RetentionJob, type RetentionRule } from './retention.ts';
 

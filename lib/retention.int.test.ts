@@ -15,7 +15,7 @@ import { EventStore } from '../services/catalog/store.ts';
 import { freshDatabase, sampleEvent } from '../services/catalog/testing/fixtures.ts';
 import { migrate as migratePayments } from '../services/payments/migrations.ts';
 import { PaymentStore } from '../services/payments/store.ts';
-import { idempotencyKey } from './http/idempotency.ts';
+import { idempotencyKey } from './http/idempotency-key.ts';
 import { Inbox } from './inbox.ts';
 import { startPublisher } from './publisher.ts';
 import { idempotencyKeysRetention, RetentionJob } from './retention.ts';

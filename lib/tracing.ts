@@ -3,7 +3,7 @@
  * (lib/config.ts tracingEnv). Off unless an OTLP endpoint is set: then no provider is registered,
  * and every helper here returns after one boolean check, so tracing off costs nothing.
  *
- * The hops: an HTTP server span (lib/http/hono.ts) → the outbox row stores its traceparent
+ * The hops: an HTTP server span (lib/http/request-tracing.ts) → the outbox row stores its traceparent
  * (encodeEvent) → the relay's publish span continues it and rewrites the record's traceparent →
  * the consumer's batch span is a child of its first record and links the others, and each event
  * handled alone runs in its own record's context → PostgreSQL, Elasticsearch and Kafka spans below.

@@ -1,5 +1,5 @@
 /** The operator's entry point: configuration from the environment, then run until SIGTERM. */
-import { runService } from '../lib/main.ts';
+import { runService } from '../lib/run-service.ts';
 import { configSchema, program } from './config.ts';
 import { Operator } from './operator.ts';
 

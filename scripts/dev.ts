@@ -12,7 +12,7 @@ import { devLifecycle } from './local/dev-lifecycle.ts';
 import type { DevState } from './local/dev-state.ts';
 import { type LocalPlatform, namespace, startLocalPlatform } from './local/platform.ts';
 
-const indexerRate = process.env.INDEXER_MAX_DOCS_PER_SECOND ?? '100';
+const indexerRate = process.env.INDEXER_MAX_RECORDS_PER_SECOND ?? '100';
 const logDir = mkdtempSync(join(tmpdir(), 'eventide-dev-'));
 let platform: LocalPlatform | undefined;
 const clock = () => new Date().toISOString().slice(11, 19);
@@ -32,7 +32,7 @@ try {
     ledgerPort: Number(process.env.LEDGER_PORT ?? 8085),
     // One indexer here does ~13k docs/s while the catalog on the same two cores writes a few hundred
     // per second: capped per replica, the indexers fall behind under `make load` and scale by lag.
-    env: { 'search-indexer': { MAX_DOCS_PER_SECOND: indexerRate } },
+    env: { 'search-indexer': { MAX_RECORDS_PER_SECOND: indexerRate } },
     onProgress: (message) => console.log(`  … ${message}`),
     onRestart: ({ podKey, restartCount, exit, delayMs }) =>
       console.log(`${clock()} pod ${podKey} ${exit}: restart ${restartCount} in ${Math.round(delayMs / 1000)} s (log: ${logDir}/node/)`),
@@ -86,7 +86,9 @@ console.log(`    service category-counts → ${(await p.expose('category-counts'
 console.log(
   `  traces         ${p.jaeger.url}  (Jaeger: every workload sends its spans there; the query API answers, e.g. ${p.jaeger.url}/api/traces?service=catalog&limit=5 — the UI page comes with the kind profile's image)`,
 );
-console.log(`  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_DOCS_PER_SECOND; 0 = no cap) so lag can build up`);
+console.log(
+  `  each search-indexer is capped at ${indexerRate} docs/s here (INDEXER_MAX_RECORDS_PER_SECOND; 0 = no cap) so lag can build up`,
+);
 console.log(`
 Who calls (docs/security.md, "Who may call what"): every write and every payments and ledger route needs a token from identity.
   ADMIN=$(curl -s ${p.identity.url}/api/v1/auth/login -H 'content-type: application/json' -d '{"tenantId":"platform","email":"admin@eventide.local","password":"eventide-dev-admin"}' | jq -r .accessToken)

@@ -17,12 +17,13 @@ import { randomUUID } from 'node:crypto';
 import { type Logger, pino } from 'pino';
 import { z } from 'zod';
 import { env } from '../lib/config.ts';
+import { deadLetterTopic } from '../lib/consumer/dead-letter.ts';
 import {
   type DeadLetterRecord,
-  decide,
   emptyReport,
   formatReport,
   idempotenceNote,
+  moveOrSkip,
   parseOffsets,
   parseReason,
   type RedriveFilter,
@@ -73,7 +74,7 @@ async function deleteGroup(admin: Admin, groupId: string, log: Logger): Promise<
 
 export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
   const { brokers, security = {}, group, filter, dryRun, log, idleTimeoutMs = 30_000 } = options;
-  const dlqTopic = `${group}.dlq`;
+  const dlqTopic = deadLetterTopic(group);
   const kafka = kafkaClient({ clientId: 'eventide-dlq-redrive', brokers, ...security, log });
   const admin = kafka.admin();
   await admin.connect();
@@ -135,7 +136,7 @@ export async function redrive(options: RedriveOptions): Promise<RedriveResult> {
                     value: message.value,
                     headers: message.headers ?? {},
                   };
-                  const decision = decide(record, context);
+                  const decision = moveOrSkip(record, context);
                   tally(report, record, decision);
                   if (decision.action === 'move')
                     out.set(decision.record.topic, [...(out.get(decision.record.topic) ?? []), decision.record]);

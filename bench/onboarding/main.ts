@@ -30,6 +30,7 @@ import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { median, percentile, table } from '../../devkit/stats.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { deadLetterTopic } from '../../lib/consumer/dead-letter.ts';
 import { createLogger } from '../../lib/log.ts';
 import { createPool, inTransaction } from '../../lib/pg.ts';
 import { Accounts } from '../../services/identity/accounts.ts';
@@ -57,11 +58,10 @@ const kafka = await startKafka();
 const admin = new kafkajs.Kafka({ clientId: 'bench', brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
 await admin.connect();
 await admin.createTopics({
-  topics: [teachersTopic, identityTopic, 'identity.dlq'].map((topic) => ({
-    topic,
-    numPartitions: topic.endsWith('dlq') ? 1 : 6,
-    replicationFactor: 1,
-  })),
+  topics: [
+    ...[teachersTopic, identityTopic].map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
+    { topic: deadLetterTopic('identity'), numPartitions: 1, replicationFactor: 1 },
+  ],
   waitForLeaders: true,
 });
 const databaseUrl = async (name: string) => {

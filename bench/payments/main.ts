@@ -28,6 +28,7 @@ import { launchProgram } from '../../devkit/process.ts';
 import { percentile, table } from '../../devkit/stats.ts';
 import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { loadConfig } from '../../lib/config.ts';
+import { deadLetterTopic } from '../../lib/consumer/dead-letter.ts';
 import { createLogger } from '../../lib/log.ts';
 import { tokenSource } from '../../scripts/local/credentials.ts';
 import { ledgerTopic } from '../../services/ledger/events.ts';
@@ -44,11 +45,10 @@ const kafka = await startKafka();
 const admin = new kafkajs.Kafka({ clientId: 'bench', brokers: kafka.brokers, logLevel: kafkajs.logLevel.NOTHING }).admin();
 await admin.connect();
 await admin.createTopics({
-  topics: [paymentsTopic, ledgerTopic, 'original.payments', 'ledger.dlq', 'payments.dlq'].map((topic) => ({
-    topic,
-    numPartitions: topic.endsWith('dlq') ? 1 : 6,
-    replicationFactor: 1,
-  })),
+  topics: [
+    ...[paymentsTopic, ledgerTopic, 'original.payments'].map((topic) => ({ topic, numPartitions: 6, replicationFactor: 1 })),
+    ...['ledger', 'payments'].map((group) => ({ topic: deadLetterTopic(group), numPartitions: 1, replicationFactor: 1 })),
+  ],
   waitForLeaders: true,
 });
 const databaseUrl = async (name: string) => {

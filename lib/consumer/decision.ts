@@ -26,7 +26,7 @@ export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 3, baseMs: 200, ma
  * The retry-or-dead-letter decision. `retries` counts the partition's consecutive failed
  * attempts so far (it sets the backoff). Pure.
  */
-export function decide(failure: Failure, retries: number, policy: RetryPolicy = defaultRetryPolicy): Decision {
+export function retryOrDeadLetter(failure: Failure, retries: number, policy: RetryPolicy = defaultRetryPolicy): Decision {
   if (failure.kind === 'unprocessable' && failure.attempts >= policy.maxAttempts) return { action: 'dead-letter' };
   return { action: 'retry', delayMs: backoffMs(retries, { baseMs: policy.baseMs, maxMs: policy.maxMs, jitter: 0 }) };
 }

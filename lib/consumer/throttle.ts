@@ -1,5 +1,5 @@
 /**
- * A token bucket that caps records per second per consumer replica (e.g. the indexer's MAX_DOCS_PER_SECOND).
+ * A token bucket that caps records per second per consumer replica (e.g. the indexer's MAX_RECORDS_PER_SECOND).
  * Off by default; it protects a small Elasticsearch from a replay storm, and local mode uses it to
  * make one indexer slower than the catalog so scaling by lag can be watched on one machine.
  */

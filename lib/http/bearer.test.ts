@@ -3,7 +3,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { authenticate, bearerToken, jwtVerifier, principalOf, tokenAudience, tokenIssuer } from './bearer.ts';
-import { problemErrors } from './hono.ts';
+import { problemErrors } from './problem-errors.ts';
 
 let sign: (claims: Record<string, unknown>, options?: { issuer?: string; expiresIn?: string; kid?: string }) => Promise<string>;
 let app: Hono;

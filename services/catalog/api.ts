@@ -5,10 +5,14 @@ import { z } from 'zod';
 import { idempotencyScope, mayWriteForOrganizer, type Principal } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
+import { limitBody } from '../../lib/http/body-limit.ts';
 import { etag, parseIfMatch } from '../../lib/http/conditional.ts';
-import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
-import { idempotencyKey } from '../../lib/http/idempotency.ts';
+import { idempotencyKey } from '../../lib/http/idempotency-key.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { problemErrors } from '../../lib/http/problem-errors.ts';
+import { readJson } from '../../lib/http/read-json.ts';
+import { requestMetrics } from '../../lib/http/request-metrics.ts';
+import { traceRequests } from '../../lib/http/request-tracing.ts';
 import { openApiDocument } from './openapi.ts';
 import { eventInput, eventPatch, listQuery } from './schema.ts';
 import { decodeCursor, type EventStore, NotFound, VersionConflict } from './store.ts';
@@ -41,7 +45,7 @@ function takeVersion(body: unknown): { body: unknown; version?: number } {
  */
 export function catalogApi(deps: CatalogApiDeps): Hono {
   const app = new Hono();
-  app.use(observeRequests(deps.registry));
+  app.use(traceRequests(), requestMetrics(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error) {

@@ -1,9 +1,9 @@
 /** The catalog: HTTP API over PostgreSQL, and the outbox relay to Kafka, in one process. */
 import { serve } from '@hono/node-server';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
-import { runService } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
 import { idempotencyKeysRetention } from '../../lib/retention.ts';
+import { runService } from '../../lib/run-service.ts';
 import { catalogApi } from './api.ts';
 import { catalogConfig } from './config.ts';
 import { migrate } from './migrations.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { z } from 'zod';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/http/cursor.ts';
-import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/idempotency.ts';
+import { type IdempotencyKey, replayOrMismatch } from '../../lib/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
 import { inTransaction } from '../../lib/pg.ts';
 import { type Change, toRecord } from './events.ts';

@@ -1,12 +1,13 @@
 /** category-counts: live events per catalog category, kept exactly once in PostgreSQL from catalog.events. */
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { EventConsumer, eachEvent } from '../../lib/consumer/runtime.ts';
+import { eachEvent } from '../../lib/consumer/each-event.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { Health } from '../../lib/health.ts';
 import { Inbox, inboxTableSql } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
-import { runService } from '../../lib/main.ts';
 import { createPool, migrate } from '../../lib/pg.ts';
+import { runService } from '../../lib/run-service.ts';
 import { catalogEvents, changeOf } from '../catalog/events.ts';
 import { categoryCountsApi } from './api.ts';
 import { categoryCountsConfig } from './config.ts';

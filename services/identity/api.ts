@@ -6,8 +6,12 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import type { TokenVerifier } from '../../lib/http/bearer.ts';
-import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
+import { limitBody } from '../../lib/http/body-limit.ts';
 import { HttpProblem, invalid, withHeaders } from '../../lib/http/problem.ts';
+import { problemErrors } from '../../lib/http/problem-errors.ts';
+import { readJson } from '../../lib/http/read-json.ts';
+import { requestMetrics } from '../../lib/http/request-metrics.ts';
+import { traceRequests } from '../../lib/http/request-tracing.ts';
 import { type Accounts, AdminExists } from './accounts.ts';
 import { adminApi } from './admin-api.ts';
 import { type Auth, InvalidActivation, LoginRefused, TooManyAttempts, WeakPassword } from './auth.ts';
@@ -71,7 +75,7 @@ export function clientAddress(c: Context, trustProxy = false): string {
  */
 export function identityApi(deps: IdentityApiDeps): Hono {
   const app = new Hono();
-  app.use(observeRequests(deps.registry));
+  app.use(traceRequests(), requestMetrics(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error) {

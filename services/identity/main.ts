@@ -1,5 +1,5 @@
 /** identity: users for teachers (from teachers.events, exactly once), activation, login and JWKS, in one process. */
-import { runService } from '../../lib/main.ts';
+import { runService } from '../../lib/run-service.ts';
 import { identityConfig } from './config.ts';
 import { startIdentity } from './service.ts';
 

@@ -1,13 +1,14 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
-import type { ServiceContext } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
+import type { ServiceContext } from '../../lib/run-service.ts';
 import { Accounts } from './accounts.ts';
 import { type IdentityState, identityApi } from './api.ts';
 import { Auth } from './auth.ts';

@@ -7,8 +7,10 @@ import { mayActForMerchant } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/http/cursor.ts';
-import { observeRequests, problemErrors } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { problemErrors } from '../../lib/http/problem-errors.ts';
+import { requestMetrics } from '../../lib/http/request-metrics.ts';
+import { traceRequests } from '../../lib/http/request-tracing.ts';
 import { minorFromDb } from '../payments/money.ts';
 import { balanceOf } from './ledger.ts';
 import { openApiDocument } from './openapi.ts';
@@ -29,7 +31,7 @@ export interface LedgerApiDeps {
 /** The ledger's read API: a merchant's balances and journal (its own token or a platform administrator's), plus health and metrics. */
 export function ledgerApi({ db, verify, registry, health, log }: LedgerApiDeps): Hono {
   const app = new Hono();
-  app.use(observeRequests(registry));
+  app.use(traceRequests(), requestMetrics(registry));
   problemErrors(app, { log });
   healthRoutes(app, { health, registry });
   app.get('/openapi.json', (c) => c.json(openApiDocument()));

@@ -1,13 +1,14 @@
 /** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's steps, and its read API. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
-import type { ServiceContext } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
+import type { ServiceContext } from '../../lib/run-service.ts';
 import { paymentEvents } from '../payments/events.ts';
 import { ledgerApi } from './api.ts';
 import type { ledgerConfig } from './config.ts';

@@ -5,9 +5,13 @@ import { z } from 'zod';
 import { idempotencyScope, isPlatformAdmin, mayActForMerchant, mayCompletePayments, type Principal } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
-import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
-import { idempotencyKey } from '../../lib/http/idempotency.ts';
+import { limitBody } from '../../lib/http/body-limit.ts';
+import { idempotencyKey } from '../../lib/http/idempotency-key.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { problemErrors } from '../../lib/http/problem-errors.ts';
+import { readJson } from '../../lib/http/read-json.ts';
+import { requestMetrics } from '../../lib/http/request-metrics.ts';
+import { traceRequests } from '../../lib/http/request-tracing.ts';
 import { openApiDocument } from './openapi.ts';
 import { merchantInput, pageQuery, paymentInput, withdrawalInput } from './schema.ts';
 import { type Answer, Conflict, CurrencyMismatch, NotFound, type PaymentStore } from './store.ts';
@@ -35,7 +39,7 @@ export interface PaymentsApiDeps {
  */
 export function paymentsApi(deps: PaymentsApiDeps): Hono {
   const app = new Hono();
-  app.use(observeRequests(deps.registry));
+  app.use(traceRequests(), requestMetrics(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error) {

@@ -1,5 +1,5 @@
 /** payments: merchants, payments and withdrawals, published through the outbox; settles what the ledger approves. */
-import { runService } from '../../lib/main.ts';
+import { runService } from '../../lib/run-service.ts';
 import { paymentsConfig } from './config.ts';
 import { startPayments } from './service.ts';
 

@@ -16,7 +16,7 @@ export const exampleMerchant = { name: 'Kiosk am Hafen', email: 'kiosk@shop.exam
 export const examplePayment = { amountMinor: 2500, currency: 'EUR' };
 export const exampleWithdrawal = { amountMinor: 1000 };
 
-/** The Idempotency-Key header as lib/http/idempotency.ts reads it. */
+/** The Idempotency-Key header as lib/http/idempotency-key.ts reads it. */
 const idempotencyKeyHeader = z.string().min(1).max(200);
 
 /** What the store answers (store.ts merchantOf, paymentOf, withdrawalOf). */

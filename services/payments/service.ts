@@ -1,14 +1,15 @@
 /** The payments process: the merchants' API over PostgreSQL, the relay to payments.events, and the settlement step on ledger.events. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { EventConsumer, eachEventOnce } from '../../lib/consumer/runtime.ts';
+import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
-import type { ServiceContext } from '../../lib/main.ts';
 import { startPublisher } from '../../lib/publisher.ts';
 import { idempotencyKeysRetention } from '../../lib/retention.ts';
+import type { ServiceContext } from '../../lib/run-service.ts';
 import { ledgerContracts, ledgerEvents } from '../ledger/events.ts';
 import { paymentsApi } from './api.ts';
 import type { paymentsConfig } from './config.ts';

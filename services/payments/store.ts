@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { EnvelopeError } from '../../lib/cloudevents.ts';
 import { encodeEvent } from '../../lib/contracts.ts';
-import { type IdempotencyKey, replayOrMismatch } from '../../lib/http/idempotency.ts';
+import { type IdempotencyKey, replayOrMismatch } from '../../lib/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
 import { inTransaction } from '../../lib/pg.ts';
 import { paymentContracts } from './events.ts';

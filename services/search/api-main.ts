@@ -1,7 +1,7 @@
 /** search-api: HTTP search over the `events` alias. */
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
-import { runService } from '../../lib/main.ts';
+import { runService } from '../../lib/run-service.ts';
 import { searchApi } from './api.ts';
 import { apiConfig } from './config.ts';
 import { elasticsearchClient } from './elasticsearch.ts';

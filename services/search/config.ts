@@ -19,8 +19,8 @@ export const indexerConfig = z.object({
   KAFKA_GROUP_ID: z.string().min(1).default('search-indexer'),
   KAFKA_TOPIC: z.string().min(1).default('catalog.events'),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(3),
-  /** Documents per second per process; 0 means no cap. */
-  MAX_DOCS_PER_SECOND: z.coerce.number().min(0).default(0),
+  /** Records (catalog changes) per second per process, as every consumer's; 0 means no cap. */
+  MAX_RECORDS_PER_SECOND: z.coerce.number().min(0).default(0),
   /** The physical index to write; a reindex runs a second indexer against the next version. */
   ELASTICSEARCH_INDEX: z
     .string()

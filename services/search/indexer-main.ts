@@ -1,28 +1,35 @@
 /** search-indexer: the Kafka consumer the operator scales; health and metrics on PORT. */
 import { Registry } from 'prom-client';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { Health, startHealthServer } from '../../lib/health.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
-import { runService } from '../../lib/main.ts';
+import { runService } from '../../lib/run-service.ts';
+import { catalogEvents } from '../catalog/events.ts';
 import { indexerConfig } from './config.ts';
 import { elasticsearchClient } from './elasticsearch.ts';
-import { Indexer } from './indexer.ts';
+import { ensureIndex } from './index-admin.ts';
+import { indexChanges, notACatalogChange } from './indexer.ts';
 
 await runService({
   name: 'search-indexer',
   config: indexerConfig,
   async start({ config, log, exit }) {
-    const indexer = new Indexer({
+    // Bounded requests: a frozen Elasticsearch fails a bulk after 30 s (then it is retried with
+    // backoff) instead of holding the batch, and with it the partition, for as long as it lasts.
+    const es = elasticsearchClient(config, { requestTimeout: 30_000, maxRetries: 2 });
+    const index = config.ELASTICSEARCH_INDEX;
+    const indexer = new EventConsumer({
       brokers: config.KAFKA_BROKERS,
       security: kafkaSecurity(config),
       groupId: config.KAFKA_GROUP_ID,
       topic: config.KAFKA_TOPIC,
-      index: config.ELASTICSEARCH_INDEX,
-      // Bounded requests: a frozen Elasticsearch fails a bulk after 30 s (then it is retried with
-      // backoff) instead of holding the batch, and with it the partition, for as long as it lasts.
-      es: elasticsearchClient(config, { requestTimeout: 30_000, maxRetries: 2 }),
+      contracts: catalogEvents,
       log,
-      maxAttempts: config.MAX_ATTEMPTS,
-      maxDocsPerSecond: config.MAX_DOCS_PER_SECOND || undefined,
+      unprocessable: notACatalogChange,
+      retry: { maxAttempts: config.MAX_ATTEMPTS },
+      maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
+      prepare: () => ensureIndex(es, index),
+      handle: indexChanges(es, index),
     });
     const registry = new Registry();
     indexer.registerMetrics(registry, 'search_indexer');

@@ -5,10 +5,12 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { createConsumerTopics } from '../../devkit/kafka.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
-import { type Change, toRecord } from '../catalog/events.ts';
+import { type Change, catalogEvents, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
-import { Indexer } from './indexer.ts';
+import { ensureIndex } from './index-admin.ts';
+import { indexChanges, notACatalogChange } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
 const kafka = kafkaClient({ clientId: 'outage-test', brokers });
@@ -16,7 +18,7 @@ const admin = kafka.admin();
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 let elasticsearch: ElasticsearchServer;
 let es: Client;
-let indexer: Indexer;
+let indexer: EventConsumer;
 const suffix = randomUUID().slice(0, 8);
 const topic = `outage-${suffix}`;
 const groupId = `outage-indexer-${suffix}`;
@@ -44,7 +46,16 @@ beforeAll(async () => {
   await admin.connect();
   await producer.connect();
   await createConsumerTopics(admin, { topic, groupId, partitions: 2 });
-  indexer = new Indexer({ brokers, groupId, topic, es, log: pino({ level: 'silent' }), index });
+  indexer = new EventConsumer({
+    brokers,
+    groupId,
+    topic,
+    log: pino({ level: 'silent' }),
+    contracts: catalogEvents,
+    unprocessable: notACatalogChange,
+    prepare: () => ensureIndex(es, index),
+    handle: indexChanges(es, index),
+  });
   await indexer.start();
 }, 240_000);
 afterAll(async () => {

@@ -3,10 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
-import { type Change, toRecord } from '../catalog/events.ts';
+import { type Change, catalogEvents, toRecord } from '../catalog/events.ts';
 import { publishedEvent } from '../catalog/testing/fixtures.ts';
-import { Indexer } from './indexer.ts';
+import { ensureIndex } from './index-admin.ts';
+import { indexChanges, notACatalogChange } from './indexer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
 const es = new Client({ node: inject('elasticsearchUrl') });
@@ -14,7 +16,7 @@ const kafka = kafkaClient({ clientId: 'indexer-test', brokers });
 const admin = kafka.admin();
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
 const log = pino({ level: 'silent' });
-const running: Indexer[] = [];
+const running: EventConsumer[] = [];
 
 /** Each test gets its own topic, group, dead-letter topic and index, so runs never mix. */
 async function setup() {
@@ -30,7 +32,17 @@ async function setup() {
   });
   const index = `events-test-${suffix}`;
   const start = async () => {
-    const indexer = new Indexer({ brokers, groupId, topic, es, log, index, maxAttempts: 2 });
+    const indexer = new EventConsumer({
+      brokers,
+      groupId,
+      topic,
+      log,
+      contracts: catalogEvents,
+      unprocessable: notACatalogChange,
+      retry: { maxAttempts: 2 },
+      prepare: () => ensureIndex(es, index),
+      handle: indexChanges(es, index),
+    });
     running.push(indexer);
     await indexer.start();
     return indexer;

@@ -4,12 +4,14 @@ import { Client } from '@elastic/elasticsearch';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { principals, startTokenIssuer, type TokenIssuer } from '../../devkit/token-issuer.ts';
+import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
 import { kafkaClient } from '../../lib/kafka.ts';
-import { OutboxRelay } from '../../lib/outbox.ts';
-import { changeTopic } from '../catalog/events.ts';
+import { OutboxRelay } from '../../lib/outbox-relay.ts';
+import { catalogEvents, changeTopic } from '../catalog/events.ts';
 import { freshDatabase, inProcessCatalog, sampleEvent } from '../catalog/testing/fixtures.ts';
-import { Indexer } from './indexer.ts';
+import { ensureIndex } from './index-admin.ts';
+import { indexChanges, notACatalogChange } from './indexer.ts';
 import { buildSearch, searchParams } from './query.ts';
 
 /**
@@ -32,7 +34,7 @@ let catalog: Awaited<ReturnType<typeof inProcessCatalog>>;
 let issuer: TokenIssuer;
 let writer: Record<string, string>;
 let relay: OutboxRelay;
-let indexer: Indexer;
+let indexer: EventConsumer;
 
 async function eventually<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -88,7 +90,17 @@ beforeAll(async () => {
   catalog = await inProcessCatalog(databaseUrl, remoteJwtVerifier(issuer.jwksUrl));
   relay = new OutboxRelay({ databaseUrl, brokers, log, pollMs: 200 });
   relay.start();
-  indexer = new Indexer({ brokers, groupId, topic: changeTopic, es, log, index, maxAttempts: 2 });
+  indexer = new EventConsumer({
+    brokers,
+    groupId,
+    topic: changeTopic,
+    log,
+    contracts: catalogEvents,
+    unprocessable: notACatalogChange,
+    retry: { maxAttempts: 2 },
+    prepare: () => ensureIndex(es, index),
+    handle: indexChanges(es, index),
+  });
   void indexer.start();
 });
 afterAll(async () => {

@@ -5,9 +5,13 @@ import { z } from 'zod';
 import { mayManageTenant, type Principal } from '../../lib/authorization.ts';
 import { type Health, healthRoutes } from '../../lib/health.ts';
 import { type Authenticated, authenticate, type TokenVerifier } from '../../lib/http/bearer.ts';
+import { limitBody } from '../../lib/http/body-limit.ts';
 import { etag, expectedVersion } from '../../lib/http/conditional.ts';
-import { limitBody, observeRequests, problemErrors, readJson } from '../../lib/http/hono.ts';
 import { HttpProblem, invalid } from '../../lib/http/problem.ts';
+import { problemErrors } from '../../lib/http/problem-errors.ts';
+import { readJson } from '../../lib/http/read-json.ts';
+import { requestMetrics } from '../../lib/http/request-metrics.ts';
+import { traceRequests } from '../../lib/http/request-tracing.ts';
 import { openApiDocument } from './openapi.ts';
 import { listQuery, teacherInput, teacherPatch } from './schema.ts';
 import { decodeCursor, EmailTaken, NotFound, type TeacherStore, VersionConflict } from './store.ts';
@@ -32,7 +36,7 @@ const maxBodyBytes = 16 * 1024;
  */
 export function teachersApi(deps: TeachersApiDeps): Hono {
   const app = new Hono();
-  app.use(observeRequests(deps.registry));
+  app.use(traceRequests(), requestMetrics(deps.registry));
   problemErrors(app, {
     log: deps.log,
     translate(error, _c) {

@@ -1,5 +1,5 @@
 /** teachers: the administrators' API over PostgreSQL, and the outbox relay to teachers.events, in one process. */
-import { runService } from '../../lib/main.ts';
+import { runService } from '../../lib/run-service.ts';
 import { teachersConfig } from './config.ts';
 import { startTeachers } from './service.ts';
 

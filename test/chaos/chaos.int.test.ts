@@ -29,7 +29,7 @@ beforeAll(async () => {
       'eventide-operator': { LEASE_DURATION_SECONDS: '3' },
       // Half of what the load writes even when a busy machine slows the load to ~90 writes/s (seen
       // right after start-up), so lag passes the threshold and the operator-failover scenario scales.
-      [indexerDeployment]: { MAX_DOCS_PER_SECOND: '50' },
+      [indexerDeployment]: { MAX_RECORDS_PER_SECOND: '50' },
     },
     consumerGroup: { lagThreshold: 300, pollIntervalSeconds: 2, scaleDownStabilizationSeconds: 10 },
     backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 },

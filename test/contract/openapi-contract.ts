@@ -18,7 +18,7 @@
  * schema sets no maxLength; date-times at and beyond the edges of years 0001–9999. JSON Schema
  * takes NUL and lone surrogates for strings like any other, and no document here says otherwise:
  * where the schema accepts such a value, any documented answer will do (the platform refuses them
- * with a 400, lib/http/hono.ts readJson, but the document does not promise it) — never a 500.
+ * with a 400, lib/http/read-json.ts readJson, but the document does not promise it) — never a 500.
  * Path parameters and preconditions come from the document's `links` (e.g. a create's
  * `$response.body#/id` and `$response.header.ETag`), fetched afresh for every request, so writes
  * never see each other's state. Every service gets the same check by one call.

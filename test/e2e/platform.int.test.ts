@@ -25,7 +25,7 @@ beforeAll(async () => {
   platform = await startLocalPlatform({
     logDir: mkdtempSync(join(tmpdir(), 'eventide-e2e-')),
     // Half of what the load writes even when a busy machine slows it to ~100 writes/s, so lag builds.
-    env: { [indexerDeployment]: { MAX_DOCS_PER_SECOND: '50' } },
+    env: { [indexerDeployment]: { MAX_RECORDS_PER_SECOND: '50' } },
     // Shorter than the chart's windows so the whole timeline fits in a test.
     consumerGroup: { lagThreshold, pollIntervalSeconds: 2, scaleDownStabilizationSeconds: 10 },
     backoff: { baseMs: 1_000, maxMs: 10_000, resetAfterMs: 60_000 },

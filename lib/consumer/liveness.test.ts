@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConsumerLiveness } from './consumer-liveness.ts';
+import { ConsumerLiveness } from './liveness.ts';
 
 const limits = { rejoinTimeoutMs: 30_000, fetchTimeoutMs: 20_000 };
 

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
 import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { limitBody, observeRequests, problemErrors, readJson, untextualStrings } from './hono.ts';
 import { HttpProblem, withHeaders } from './problem.ts';
+import { problemErrors } from './problem-errors.ts';
 
 class Missing extends Error {}
 /** What the app logged, each line as JSON. */
@@ -46,16 +45,12 @@ const databaseRefusals: Record<string, { message: string; fields: Record<string,
 };
 
 function app() {
-  const registry = new Registry();
   const api = new Hono();
-  api.use(observeRequests(registry));
   problemErrors(api, {
     log,
     translate: (error) =>
       error instanceof Missing ? withHeaders(new HttpProblem(503, 'Unavailable', 'later'), { 'retry-after': '2' }) : undefined,
   });
-  api.post('/echo', async (c) => c.json(await readJson(c)));
-  api.post('/small', limitBody(16), async (c) => c.json(await readJson(c)));
   api.get('/items/:id', (c) => {
     if (c.req.param('id') === 'gone') throw new Missing('db down');
     if (c.req.param('id') === 'bad') throw new HttpProblem(400, 'Invalid request', 'bad id');
@@ -65,10 +60,10 @@ function app() {
     if (refused) throw Object.assign(new Error(refused.message), refused.fields);
     return c.json({ id: c.req.param('id') });
   });
-  return { api, registry };
+  return { api };
 }
 
-describe('Hono basics', () => {
+describe('problemErrors', () => {
   it('answers every error as problem+json: a problem as thrown, a translated one with its headers, a bug as a 500 that hides it', async () => {
     const { api } = app();
     const bad = await api.request('/items/bad');
@@ -84,16 +79,6 @@ describe('Hono basics', () => {
     expect(await bug.text()).not.toContain('secret');
     const unknown = await api.request('/nowhere');
     expect([unknown.status, unknown.headers.get('content-type')]).toEqual([404, 'application/problem+json']);
-  });
-
-  it('reads JSON bodies: another content type is 415, malformed JSON 400', async () => {
-    const { api } = app();
-    const post = (body: string, type?: string) =>
-      api.request('/echo', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
-    expect(await (await post('{"a":1}', 'application/json; charset=utf-8')).json()).toEqual({ a: 1 });
-    expect((await post('{"a":1}', 'text/plain')).status).toBe(415);
-    expect((await post('{"a":1}')).status).toBe(415);
-    expect((await post('{nope', 'application/json')).status).toBe(400);
   });
 
   it.each([
@@ -129,58 +114,4 @@ describe('Hono basics', () => {
       expect(logged[0]).toMatchObject({ level: 50 });
     },
   );
-
-  it('refuses JSON strings that are not text: U+0000 or an unpaired surrogate, in a value or a name, each by its path', async () => {
-    const { api } = app();
-    const post = (body: string | Uint8Array) =>
-      api.request('/echo', { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    const refused = async (body: string | Uint8Array) => {
-      const response = await post(body);
-      expect([response.status, response.headers.get('content-type')]).toEqual([400, 'application/problem+json']);
-      return (await response.json()) as { title: string; errors?: { path: string; message: string }[] };
-    };
-    expect((await refused(JSON.stringify({ name: 'Ada\u0000Lovelace' }))).errors).toEqual([
-      { path: 'name', message: expect.stringContaining('U+0000') },
-    ]);
-    // Escaped in JSON or not, alone at the start, the end, or a low surrogate first.
-    for (const lone of ['\\ud800', '\\udfff', 'a\\udc00\\ud800b', 'x\\ud83d']) {
-      const { errors } = await refused(`{"outer":{"list":["ok","${lone}"]}}`);
-      expect(errors).toEqual([{ path: 'outer.list.1', message: expect.stringContaining('unpaired UTF-16 surrogate') }]);
-    }
-    const names = await refused(`{"a\\u0000b":1,"ok":"\\ud800"}`);
-    expect(names.errors?.map((e) => e.path)).toEqual(['a\\u0000b', 'ok']);
-    expect((await refused('"\\u0000"')).errors).toEqual([{ path: '(body)', message: expect.stringContaining('U+0000') }]);
-    // Bytes that are not UTF-8 would become U+FFFD unnoticed.
-    expect((await refused(new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]))).title).toBe(
-      'Malformed JSON',
-    );
-    // Text that is text passes as it is: a surrogate pair (an emoji), U+FFFD itself, other control characters.
-    const fine = { name: 'Ada 😀 \ufffd \u0001 \u007f', nested: [{ 'key 😀': 'value' }] };
-    const echoed = await post(JSON.stringify(fine));
-    expect([echoed.status, await echoed.json()]).toEqual([200, fine]);
-  });
-
-  it('finds every untextual string however deep the body nests, without recursion', () => {
-    const deep = JSON.parse(`${'['.repeat(50_000)}"\\u0000"${']'.repeat(50_000)}`);
-    expect(untextualStrings(deep)).toEqual([{ path: `${'0.'.repeat(49_999)}0`, message: expect.stringContaining('U+0000') }]);
-    expect(untextualStrings(Array.from({ length: 1000 }, () => '\u0000'))).toHaveLength(20);
-    expect(untextualStrings({ a: [1, true, null, { b: 'text' }] })).toEqual([]);
-  });
-
-  it('counts requests by route template, not by path', async () => {
-    const { api, registry } = app();
-    await api.request('/items/1');
-    await api.request('/items/2');
-    const metrics = await registry.metrics();
-    expect(metrics).toContain('http_requests_total{method="GET",route="/items/:id",status="200"} 2');
-    expect(metrics).toContain('http_request_duration_seconds_count{method="GET",route="/items/:id"} 2');
-  });
-
-  it('refuses a body over the limit with a 413 problem', async () => {
-    const { api } = app();
-    const post = (body: string) => api.request('/small', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    expect((await post('{"a":1}')).status).toBe(200);
-    const big = await post(JSON.stringify({ a: 'x'.repeat(100) }));
-    expect([big.status, big.headers.get('content-type')]).toEqual([413, 'application/problem+json']);
-  });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stopWithin } from './main.ts';
+import { stopWithin } from './run-service.ts';
 
 describe('stopWithin', () => {
   it('reports a stop that finishes in time', async () => {
@@ -29,10 +29,10 @@ describe('stopWithin', () => {
 });
 
 // The process side: a service script run by Node itself, as in production.
-const dir = mkdtempSync(join(tmpdir(), 'lib-main-test-'));
+const dir = mkdtempSync(join(tmpdir(), 'lib-run-service-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const zod = pathToFileURL(createRequire(import.meta.url).resolve('zod')).href;
-const main = new URL('./main.ts', import.meta.url).href;
+const runServiceModule = new URL('./run-service.ts', import.meta.url).href;
 const config = new URL('./config.ts', import.meta.url).href;
 
 /** A service whose start and stop are the given code; it prints STARTED / STOPPING for the test to follow. */
@@ -42,7 +42,7 @@ function script(name: string, { start = '', stop = '', deadlineMs = 5_000 } = {}
     file,
     `import { z } from ${JSON.stringify(zod)};
 import { env } from ${JSON.stringify(config)};
-import { runService } from ${JSON.stringify(main)};
+import { runService } from ${JSON.stringify(runServiceModule)};
 await runService({
   name: 'demo',
   config: z.object({ KAFKA_BROKERS: env.kafkaBrokers, LOG_LEVEL: env.logLevel }),

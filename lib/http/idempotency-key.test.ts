@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, idempotencyKey, replayOrMismatch } from './idempotency.ts';
+import { replayOrMismatch } from '../idempotency.ts';
+import { idempotencyKey } from './idempotency-key.ts';
 import { HttpProblem } from './problem.ts';
 
 describe('idempotencyKey', () => {
@@ -34,11 +35,5 @@ describe('idempotencyKey', () => {
 
   it('keys live in their caller scope', () => {
     expect(idempotencyKey('k', {}, { scope: 'merchant:m1' })?.key).not.toBe(idempotencyKey('k', {}, { scope: 'merchant:m2' })?.key);
-  });
-});
-
-describe('canonicalJson', () => {
-  it('sorts members at every depth and drops undefined ones', () => {
-    expect(canonicalJson({ b: [{ d: 1, c: null }], a: 'x', u: undefined })).toBe('{"a":"x","b":[{"c":null,"d":1}]}');
   });
 });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { createConsumerTopics } from '../../devkit/kafka.ts';
 import { ContractRegistry, defineContract, encodeEvent } from '../contracts.ts';
 import { kafkaClient } from '../kafka.ts';
-import { EventConsumer } from './runtime.ts';
+import { EventConsumer } from './event-consumer.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
 const kafka = kafkaClient({ clientId: 'runtime-test', brokers });

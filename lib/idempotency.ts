@@ -1,7 +1,9 @@
-import { createHash } from 'node:crypto';
-import { HttpProblem } from './problem.ts';
+import { HttpProblem } from './http/problem.ts';
 
-/** An Idempotency-Key (scoped to its caller) and the hash of the request it came with. */
+/**
+ * Idempotent requests, the stores' side: a key (scoped to its caller) stored with the hash of the
+ * request it came with and the first answer. Reading the key from a request is lib/http/idempotency-key.ts.
+ */
 export interface IdempotencyKey {
   key: string;
   hash: string;
@@ -24,27 +26,6 @@ export function canonicalJson(value: unknown): string {
       .join(',')}}`;
   if (typeof value === 'string' && uuidShape.test(value)) return JSON.stringify(value.toLowerCase());
   return JSON.stringify(value) ?? 'null';
-}
-
-/**
- * Reads the Idempotency-Key header (1 to 200 characters; `required` for money movements). The key
- * lives in its caller's `scope` (lib/authorization.ts idempotencyScope): two callers' equal keys
- * are two requests. With the request's canonical hash, a retry is answered from what the first
- * stored, and the same key with another request is recognised as a mismatch (422).
- */
-export function idempotencyKey(
-  header: string | undefined,
-  request: unknown,
-  { required = false, scope = '' }: { required?: boolean; scope?: string } = {},
-): IdempotencyKey | undefined {
-  if (header === undefined) {
-    if (required) throw new HttpProblem(400, 'Invalid request', 'this request needs an Idempotency-Key header');
-    return undefined;
-  }
-  if (header.length < 1 || header.length > 200)
-    throw new HttpProblem(400, 'Invalid request', 'Idempotency-Key must be 1 to 200 characters');
-  // A header value holds no line break, so the scope cannot be forged from inside the key.
-  return { key: scope ? `${scope}\n${header}` : header, hash: createHash('sha256').update(canonicalJson(request)).digest('hex') };
 }
 
 /** What a stored key means for a new request: replay the first answer, or 422 for another request. */

@@ -1,10 +1,6 @@
-import type pg from 'pg';
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
-import { EnvelopeError } from '../cloudevents.ts';
-import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from '../consumer-liveness.ts';
 import type { ContractRegistry, DecodedEvent } from '../contracts.ts';
-import { refusedByDatabase } from '../database-errors.ts';
 import type { Health } from '../health.ts';
 import type { Inbox } from '../inbox.ts';
 import {
@@ -17,8 +13,10 @@ import {
   Partitioners,
   type Producer,
 } from '../kafka.ts';
-import { batchTraces, failed, inEventSpan, inSpan, type Span, SpanKind, tracingOn } from '../tracing.ts';
-import { decide, defaultRetryPolicy, type RetryPolicy } from './decision.ts';
+import { batchTraces, failed, inSpan, type Span, SpanKind, tracingOn } from '../tracing.ts';
+import { deadLetterRecord, deadLetterTopic } from './dead-letter.ts';
+import { defaultRetryPolicy, type RetryPolicy, retryOrDeadLetter } from './decision.ts';
+import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from './liveness.ts';
 import { RecordThrottle } from './throttle.ts';
 
 /** A record the handler refuses for good (it is retried, then dead-lettered with this reason). */
@@ -38,7 +36,7 @@ export interface BatchContext {
  * the batch counts as done and it is retried with backoff.
  */
 export type BatchHandler = ((events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined>) & {
-  /** The inbox it writes through (eachEventOnce), whose old ids the service's retention job deletes. */
+  /** The inbox it writes through (each-event.ts eachEventOnce), whose old ids the service's retention job deletes. */
   readonly inbox?: Inbox;
 };
 
@@ -56,7 +54,7 @@ export interface EventConsumerOptions {
   retry?: Partial<RetryPolicy>;
   /** Caps records per second for this process (see throttle.ts); unlimited when absent. */
   maxRecordsPerSecond?: number;
-  /** When the consumer counts as dead (see consumer-liveness.ts); defaults there. */
+  /** When the consumer counts as dead (see liveness.ts); defaults there. */
   liveness?: LivenessLimits;
   /** Dependencies to check before joining (an index, a schema); retried with backoff. */
   prepare?: () => Promise<void>;
@@ -69,8 +67,8 @@ const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(m
  * contract, handed to the service's handler; offsets committed through the last handled record
  * only after success. A dependency down pauses the partition and retries with backoff, committing
  * nothing; a record that cannot be handled goes, after maxAttempts, to `<groupId>.dlq` with
- * headers saying why, where and when, and the partition moves on. stop() leaves the group after
- * the batch in flight. It also watches its own membership (see consumer-liveness.ts), so a
+ * headers saying why, where and when (dead-letter.ts), and the partition moves on. stop() leaves
+ * the group after the batch in flight. It also watches its own membership (see liveness.ts), so a
  * consumer that kafkajs gave up on is never a live, idle process.
  */
 export class EventConsumer {
@@ -112,10 +110,6 @@ export class EventConsumer {
   /** The inbox the handler writes through, if it is eachEventOnce's. */
   get inbox(): Inbox | undefined {
     return this.options.handle.inbox;
-  }
-
-  get deadLetterTopic(): string {
-    return `${this.options.groupId}.dlq`;
   }
 
   /**
@@ -372,7 +366,7 @@ export class EventConsumer {
       if (problem) {
         const attempts = (this.attempts.get(key) ?? 0) + 1;
         this.attempts.set(key, attempts);
-        if (decide({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
+        if (retryOrDeadLetter({ kind: 'unprocessable', attempts }, 0, this.policy).action === 'retry') {
           await this.commit(payload, done);
           return this.retryLater(
             partition,
@@ -434,23 +428,17 @@ export class EventConsumer {
 
   private async deadLetter(message: KafkaMessage, partition: number, reason: string, attempts: number): Promise<void> {
     await this.producer.send({
-      topic: this.deadLetterTopic,
+      topic: deadLetterTopic(this.options.groupId),
       acks: -1,
       messages: [
-        {
-          key: message.key,
-          value: message.value,
-          headers: {
-            ...message.headers,
-            'dlq-reason': reason,
-            'dlq-topic': this.options.topic,
-            'dlq-partition': String(partition),
-            'dlq-offset': message.offset,
-            'dlq-group': this.options.groupId,
-            'dlq-attempts': String(attempts),
-            'dlq-time': new Date().toISOString(),
-          },
-        },
+        deadLetterRecord(message, {
+          topic: this.options.topic,
+          partition,
+          groupId: this.options.groupId,
+          reason,
+          attempts,
+          time: new Date(),
+        }),
       ],
     });
     this.counts.deadLettered++;
@@ -460,7 +448,7 @@ export class EventConsumer {
   /** Pauses the partition and resumes it after the decision's backoff; nothing is committed. */
   private retryLater(partition: number, pause: () => () => void, why: string): void {
     const retries = this.retries.get(partition) ?? 0;
-    const decision = decide({ kind: 'unavailable' }, retries, this.policy);
+    const decision = retryOrDeadLetter({ kind: 'unavailable' }, retries, this.policy);
     const delay = decision.action === 'retry' ? decision.delayMs : 0;
     this.retries.set(partition, retries + 1);
     this.counts.retries++;
@@ -479,62 +467,4 @@ export class EventConsumer {
     })();
     await Promise.race([leave, new Promise((r) => setTimeout(r, 10_000).unref())]).catch(() => undefined);
   }
-}
-
-/**
- * A handler of one event at a time, for consumers that write each event in its own transaction
- * (with the inbox). An EnvelopeError or ContractError it throws, or a write PostgreSQL refuses
- * for its content, rejects that event alone (retried, then dead-lettered); any other error means
- * a dependency is unavailable, and the batch is retried (what was applied before is then a
- * duplicate to the inbox).
- */
-export function eachEvent(handle: (event: DecodedEvent) => Promise<unknown>): BatchHandler {
-  return async (events) => {
-    const outcomes: (Rejection | undefined)[] = [];
-    for (const event of events) {
-      try {
-        await inEventSpan(`${event.type} handle`, event.traceparent, () => handle(event));
-        outcomes.push(undefined);
-      } catch (error) {
-        if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;
-        outcomes.push({ reject: (error as Error).message });
-      }
-    }
-    return outcomes;
-  };
-}
-
-/**
- * A handler that writes a whole batch through the inbox in one transaction (chunks of
- * `chunkSize`), each event's effects exactly once. When a chunk fails for an event's content (an
- * EnvelopeError, ContractError or a refused write), it is applied again one event per
- * transaction, so only that event is rejected (retried, then dead-lettered) and the others count
- * as done; any other error means a dependency is unavailable and the batch is retried.
- */
-export function eachEventOnce(
-  inbox: Inbox,
-  handle: (tx: pg.PoolClient, event: DecodedEvent) => Promise<void>,
-  chunkSize = 200,
-): BatchHandler {
-  const alone = eachEvent((event) => inbox.once(event.id, (tx) => handle(tx, event)));
-  const handler: BatchHandler = async (events, context) => {
-    const outcomes: (Rejection | undefined)[] = [];
-    for (let start = 0; start < events.length; start += chunkSize) {
-      const chunk = events.slice(start, start + chunkSize);
-      try {
-        await inbox.onceEach(
-          chunk,
-          (event) => event.id,
-          (tx, event) => inEventSpan(`${event.type} handle`, event.traceparent, () => handle(tx, event)),
-        );
-        outcomes.push(...chunk.map(() => undefined));
-      } catch (error) {
-        if (!(error instanceof EnvelopeError) && !refusedByDatabase(error)) throw error;
-        outcomes.push(...((await alone(chunk, context)) ?? chunk.map(() => undefined)));
-      }
-      await context.heartbeat();
-    }
-    return outcomes;
-  };
-  return Object.assign(handler, { inbox });
 }

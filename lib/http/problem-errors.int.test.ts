@@ -9,7 +9,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freshDatabase } from '../../services/catalog/testing/fixtures.ts';
-import { problemErrors } from './hono.ts';
+import { problemErrors } from './problem-errors.ts';
 
 let pool: pg.Pool;
 const logged: Record<string, unknown>[] = [];
