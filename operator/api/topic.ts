@@ -1,4 +1,5 @@
 import { conditionsSchema } from './conditions.ts';
+import type { CustomResource } from './resource.ts';
 import type { FromKubernetesSchema, KubernetesSchema } from './schema.ts';
 
 /**
@@ -76,3 +77,4 @@ export const topicStatusSchema = {
 
 export type TopicSpec = FromKubernetesSchema<typeof topicSpecSchema>;
 export type TopicStatus = FromKubernetesSchema<typeof topicStatusSchema>;
+export type Topic = CustomResource<TopicSpec, TopicStatus>;

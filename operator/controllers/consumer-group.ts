@@ -1,11 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { Gauge } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
-import type { ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
+import type { ConsumerGroup, ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
 import { consumerGroupNames } from '../api/crds.ts';
 import type { KafkaLag } from '../kafka/lag.ts';
 import { kafkaMessage } from '../kafka/topics.ts';
-import type { CustomResource, CustomResourceWriter } from '../kube/custom-resources.ts';
+import type { CustomResourceWriter } from '../kube/custom-resources.ts';
 import type { ScaleTargets, TargetRef } from '../kube/scale-target.ts';
 import { type Condition, setCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
@@ -14,8 +14,6 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { decide, memoryAfterRestart, type ScalingDecision, type ScalingMemory } from '../scaling/rule.ts';
 import { untilNextRound } from './poll-rounds.ts';
-
-export type ConsumerGroup = CustomResource<ConsumerGroupSpec, ConsumerGroupStatus>;
 
 export interface ConsumerGroupControllerDeps {
   groups: Watched<ConsumerGroup>;

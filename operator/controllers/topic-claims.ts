@@ -1,5 +1,5 @@
+import type { Topic } from '../api/topic.ts';
 import { keyOf } from '../runtime/watched.ts';
-import type { Topic } from './topic.ts';
 
 export const managedAnnotation = 'eventide.dev/managed';
 

@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../../lib/log.ts';
 import { topicNames } from '../api/crds.ts';
-import type { TopicSpec, TopicStatus } from '../api/topic.ts';
+import type { Topic, TopicSpec, TopicStatus } from '../api/topic.ts';
 import { type KafkaTopics, kafkaMessage } from '../kafka/topics.ts';
-import type { CustomResource, CustomResourceWriter } from '../kube/custom-resources.ts';
+import type { CustomResourceWriter } from '../kube/custom-resources.ts';
 import type { Condition } from '../runtime/conditions.ts';
 import { setCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
@@ -12,8 +12,6 @@ import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { kafkaTopicName, managedAnnotation, TopicClaims } from './topic-claims.ts';
 import { desiredConfig, type ObservedTopic, owner, planTopic, type TopicAction } from './topic-plan.ts';
-
-export type Topic = CustomResource<TopicSpec, TopicStatus>;
 
 export const topicFinalizer = 'eventide.dev/delete-kafka-topic';
 export const pausedAnnotation = 'eventide.dev/paused';
