@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../../lib/log.ts';
 import { topicNames } from '../api/crds.ts';
+import type { ObservedTopic } from '../api/kafka.ts';
 import type { Topic, TopicSpec, TopicStatus } from '../api/topic.ts';
 import { type KafkaTopics, kafkaMessage } from '../kafka/topics.ts';
 import type { CustomResourceWriter } from '../kube/custom-resources.ts';
@@ -11,7 +12,7 @@ import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { kafkaTopicName, managedAnnotation, TopicClaims } from './topic-claims.ts';
-import { desiredConfig, type ObservedTopic, owner, planTopic, type TopicAction } from './topic-plan.ts';
+import { desiredConfig, owner, planTopic, type TopicAction } from './topic-plan.ts';
 
 export const topicFinalizer = 'eventide.dev/delete-kafka-topic';
 export const pausedAnnotation = 'eventide.dev/paused';

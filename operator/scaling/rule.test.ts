@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decide,
-  emptyMemory,
-  memoryAfterRestart,
-  type PartitionOffsets,
-  partitionLag,
-  type ScalingMemory,
-  type ScalingSpec,
-} from './rule.ts';
+import type { PartitionOffsets } from '../api/kafka.ts';
+import { decide, emptyMemory, memoryAfterRestart, partitionLag, type ScalingMemory, type ScalingSpec } from './rule.ts';
 
 const spec: ScalingSpec = {
   minReplicas: 1,

@@ -3,16 +3,7 @@
  * Nothing here does I/O; the controller feeds it what it read from Kafka and Kubernetes.
  */
 
-export interface PartitionOffsets {
-  topic: string;
-  partition: number;
-  /** The log end offset (high watermark). */
-  endOffset: number;
-  /** The log start offset (low watermark): where "earliest" starts. */
-  startOffset: number;
-  /** The group's committed offset, or null when it has committed none. */
-  committedOffset: number | null;
-}
+import type { PartitionOffsets } from '../api/kafka.ts';
 
 export interface ScalingSpec {
   minReplicas: number;
