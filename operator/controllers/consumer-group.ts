@@ -12,7 +12,7 @@ import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
 import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
-import { decide, memoryAfterRestart, type ScalingDecision, type ScalingMemory } from '../scaling/rule.ts';
+import { memoryAfterRestart, type ScalingDecision, type ScalingMemory, scalingDecision } from '../scaling/rule.ts';
 import { untilNextRound } from './poll-rounds.ts';
 
 export interface ConsumerGroupControllerDeps {
@@ -172,7 +172,7 @@ export class ConsumerGroupController implements Reconciler {
     const [offsets, members] = read.value;
 
     const before = this.memory.get(key) ?? memoryAfterRestart(current, now);
-    const { decision, memory } = decide(spec, offsets, before, now, { members, replicas: current });
+    const { decision, memory } = scalingDecision(spec, offsets, before, now, { members, replicas: current });
     this.memory.set(key, memory);
     log.debug(
       { lag: decision.scalingLag, wanted: decision.wanted, desired: decision.desired, current, window: memory.recommendations.length },

@@ -88,7 +88,7 @@ export function partitionLag(p: PartitionOffsets, policy: 'earliest' | 'latest')
  * Partitions that have lag but whose committed offset has stopped moving are stalled: more
  * replicas cannot help a poison message or a stuck consumer, so their lag does not count.
  */
-export function decide(
+export function scalingDecision(
   spec: ScalingSpec,
   offsets: readonly PartitionOffsets[],
   memory: ScalingMemory,
