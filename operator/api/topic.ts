@@ -78,3 +78,10 @@ export const topicStatusSchema = {
 export type TopicSpec = FromKubernetesSchema<typeof topicSpecSchema>;
 export type TopicStatus = FromKubernetesSchema<typeof topicStatusSchema>;
 export type Topic = CustomResource<TopicSpec, TopicStatus>;
+
+/** "false": the operator leaves the Kafka topic alone and never deletes it. */
+export const managedAnnotation = 'eventide.dev/managed';
+/** "true": the operator changes nothing in Kafka for this Topic until it is removed. */
+export const pausedAnnotation = 'eventide.dev/paused';
+
+export const kafkaTopicName = (topic: Topic): string => topic.spec.topicName ?? topic.metadata.name;
