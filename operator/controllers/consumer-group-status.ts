@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ConsumerGroup, ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
-import { type Condition, setCondition } from '../runtime/conditions.ts';
+import { type Condition, type NewCondition, setCondition } from '../runtime/conditions.ts';
 import type { ScalingDecision } from '../scaling/rule.ts';
 
 /**
@@ -24,8 +24,6 @@ export type ConsumerGroupOutcome =
       /** When lag was read, in epoch ms. */
       readAt: number;
     };
-
-export type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 /** How stale lastLagReadTime may grow while nothing else in the status changes. */
 const lagReadRefreshMs = 60_000;

@@ -7,7 +7,7 @@ import type { KafkaLag } from '../kafka/lag.ts';
 import { kafkaMessage } from '../kafka/topics.ts';
 import type { CustomResourceWriter } from '../kube/custom-resources.ts';
 import type { ScaleTargets, TargetRef } from '../kube/scale-target.ts';
-import type { Condition } from '../runtime/conditions.ts';
+import type { Condition, NewCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
@@ -18,7 +18,6 @@ import {
   consumerGroupStatus,
   consumingCondition,
   isGroupBroken,
-  type NewCondition,
   worthWriting,
 } from './consumer-group-status.ts';
 import { untilNextRound } from './poll-rounds.ts';

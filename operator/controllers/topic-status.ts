@@ -1,6 +1,6 @@
 import type { ObservedTopic } from '../api/kafka.ts';
 import { kafkaTopicName, managedAnnotation, pausedAnnotation, type Topic, type TopicStatus } from '../api/topic.ts';
-import { type Condition, setCondition } from '../runtime/conditions.ts';
+import { type Condition, type NewCondition, setCondition } from '../runtime/conditions.ts';
 import type { BlockedReason, DesiredTopic, TopicAction } from './topic-plan.ts';
 
 /**
@@ -18,8 +18,6 @@ export type TopicOutcome =
   /** Kafka refused an action of the plan; `observed` is undefined when the topic did not exist yet. */
   | { kind: 'refused'; action: TopicAction; error: string; observed: ObservedTopic | undefined }
   | { kind: 'reconciled'; desired: DesiredTopic };
-
-export type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
 
 /** The reason of each applied action's Event, and what it changed in words. */
 export function describeAction(action: TopicAction): { reason: string; message: string } {
