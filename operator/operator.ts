@@ -14,12 +14,12 @@ import {
 import { Health, startHealthServer } from '../lib/health.ts';
 import { kafkaSecurity } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
-import type { ConsumerGroupSpec, ConsumerGroupStatus } from './api/consumer-group.ts';
+import type { ConsumerGroup, ConsumerGroupSpec, ConsumerGroupStatus } from './api/consumer-group.ts';
 import { consumerGroupNames, group, topicNames, version } from './api/crds.ts';
-import type { TopicSpec, TopicStatus } from './api/topic.ts';
+import type { Topic, TopicSpec, TopicStatus } from './api/topic.ts';
 import { type Config, program } from './config.ts';
-import { type ConsumerGroup, ConsumerGroupController } from './controllers/consumer-group.ts';
-import { type Topic, TopicController } from './controllers/topic.ts';
+import { ConsumerGroupController } from './controllers/consumer-group.ts';
+import { TopicController } from './controllers/topic.ts';
 import { KafkaLag } from './kafka/lag.ts';
 import { KafkaTopics } from './kafka/topics.ts';
 import { KubeClients, resourceOf } from './kube/client.ts';

@@ -1,4 +1,5 @@
 import { conditionsSchema } from './conditions.ts';
+import type { CustomResource } from './resource.ts';
 import type { FromKubernetesSchema, KubernetesSchema } from './schema.ts';
 import { topicNamePattern } from './topic.ts';
 
@@ -144,3 +145,4 @@ export const consumerGroupStatusSchema = {
 
 export type ConsumerGroupSpec = FromKubernetesSchema<typeof consumerGroupSpecSchema>;
 export type ConsumerGroupStatus = FromKubernetesSchema<typeof consumerGroupStatusSchema>;
+export type ConsumerGroup = CustomResource<ConsumerGroupSpec, ConsumerGroupStatus>;

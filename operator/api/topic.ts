@@ -1,4 +1,5 @@
 import { conditionsSchema } from './conditions.ts';
+import type { CustomResource } from './resource.ts';
 import type { FromKubernetesSchema, KubernetesSchema } from './schema.ts';
 
 /**
@@ -76,3 +77,11 @@ export const topicStatusSchema = {
 
 export type TopicSpec = FromKubernetesSchema<typeof topicSpecSchema>;
 export type TopicStatus = FromKubernetesSchema<typeof topicStatusSchema>;
+export type Topic = CustomResource<TopicSpec, TopicStatus>;
+
+/** "false": the operator leaves the Kafka topic alone and never deletes it. */
+export const managedAnnotation = 'eventide.dev/managed';
+/** "true": the operator changes nothing in Kafka for this Topic until it is removed. */
+export const pausedAnnotation = 'eventide.dev/paused';
+
+export const kafkaTopicName = (topic: Topic): string => topic.spec.topicName ?? topic.metadata.name;

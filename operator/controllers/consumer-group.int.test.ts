@@ -5,11 +5,10 @@ import { AppsV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
 import { type Admin, kafkaClient } from '../../lib/kafka.ts';
-import type { ConsumerGroupSpec } from '../api/consumer-group.ts';
+import type { ConsumerGroup, ConsumerGroupSpec } from '../api/consumer-group.ts';
 import { loadConfig } from '../config.ts';
 import { Operator } from '../operator.ts';
 import { eventually, harness } from '../testing/harness.ts';
-import type { ConsumerGroup } from './consumer-group.ts';
 
 const brokers = inject('kafkaBrokers');
 const h = harness(inject('kubeconfig'), inject('kubectl'));

@@ -3,10 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { kafkaClient } from '../../lib/kafka.ts';
+import type { Topic } from '../api/topic.ts';
 import { loadConfig } from '../config.ts';
 import { Operator } from '../operator.ts';
 import { eventually, harness, ready } from '../testing/harness.ts';
-import type { Topic } from './topic.ts';
 
 const brokers = inject('kafkaBrokers');
 const h = harness(inject('kubeconfig'), inject('kubectl'));

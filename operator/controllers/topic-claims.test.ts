@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Topic } from './topic.ts';
+import type { Topic } from '../api/topic.ts';
 import { TopicClaims } from './topic-claims.ts';
 
 const topic = (name: string, topicName?: string, annotations?: Record<string, string>): Topic => ({

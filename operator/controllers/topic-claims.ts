@@ -1,9 +1,5 @@
+import { kafkaTopicName, managedAnnotation, type Topic } from '../api/topic.ts';
 import { keyOf } from '../runtime/watched.ts';
-import type { Topic } from './topic.ts';
-
-export const managedAnnotation = 'eventide.dev/managed';
-
-export const kafkaTopicName = (topic: Topic): string => topic.spec.topicName ?? topic.metadata.name;
 
 /**
  * Which Topic resources name each Kafka topic, kept current from the watch, so deciding the owner

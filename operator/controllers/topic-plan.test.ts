@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { changedKeys, desiredConfig, type ObservedTopic, owner, planTopic } from './topic-plan.ts';
+import type { ObservedTopic } from '../api/kafka.ts';
+import { changedKeys, desiredConfig, owner, planTopic } from './topic-plan.ts';
 
 const observed = (partitions: number, replicationFactor = 1, config: Record<string, string> = {}): ObservedTopic => ({
   name: 'orders',

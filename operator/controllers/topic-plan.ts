@@ -1,12 +1,4 @@
-/** What Kafka holds for a topic: partitions, replicas, and the configs set on the topic itself. */
-export interface ObservedTopic {
-  name: string;
-  topicId?: string;
-  partitions: number;
-  replicationFactor: number;
-  /** Topic-level overrides only; broker defaults are not listed. */
-  config: Record<string, string>;
-}
+import type { ObservedTopic } from '../api/kafka.ts';
 
 export interface DesiredTopic {
   partitions: number;

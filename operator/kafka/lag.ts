@@ -1,6 +1,6 @@
 import { type Admin, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
+import type { PartitionOffsets } from '../api/kafka.ts';
 import { Batcher, type BatcherOptions, eachOrAlone, type Outcome } from '../runtime/batcher.ts';
-import type { PartitionOffsets } from '../scaling/rule.ts';
 
 type TopicOffsets = Awaited<ReturnType<Admin['fetchTopicOffsets']>>;
 

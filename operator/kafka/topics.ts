@@ -1,6 +1,6 @@
 import { sleep } from '../../lib/backoff.ts';
 import { type Admin, ConfigResourceTypes, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
-import type { ObservedTopic } from '../controllers/topic-plan.ts';
+import type { ObservedTopic } from '../api/kafka.ts';
 import { Batcher, type BatcherOptions, eachOrAlone, type Outcome } from '../runtime/batcher.ts';
 
 /** kafkajs reports a topic-level override with this config source (DYNAMIC_TOPIC_CONFIG). */

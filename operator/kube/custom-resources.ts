@@ -1,13 +1,6 @@
-import { type CustomObjectsApi, PatchStrategy, setHeaderOptions, type V1ObjectMeta } from '@kubernetes/client-node';
+import { type CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { group, version } from '../api/crds.ts';
-
-export interface CustomResource<Spec, Status> {
-  apiVersion: string;
-  kind: string;
-  metadata: V1ObjectMeta & { name: string; namespace: string };
-  spec: Spec;
-  status?: Status;
-}
+import type { CustomResource } from '../api/resource.ts';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 

@@ -9,6 +9,9 @@ export interface Condition {
   observedGeneration?: number;
 }
 
+/** A condition as a status function words it: the transition time and generation are stamped when it is set. */
+export type NewCondition = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
+
 /**
  * Puts a condition into a list the way Kubernetes expects: lastTransitionTime changes only when
  * the status does, so "since when" stays true across reconciles that merely confirm it.

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decide,
-  emptyMemory,
-  memoryAfterRestart,
-  type PartitionOffsets,
-  partitionLag,
-  type ScalingMemory,
-  type ScalingSpec,
-} from './rule.ts';
+import type { PartitionOffsets } from '../api/kafka.ts';
+import { emptyMemory, memoryAfterRestart, partitionLag, type ScalingMemory, type ScalingSpec, scalingDecision } from './rule.ts';
 
 const spec: ScalingSpec = {
   minReplicas: 1,
@@ -23,9 +16,10 @@ const spec: ScalingSpec = {
 /** Six partitions, each with `lags[i]` messages not yet committed. */
 const partitions = (lags: number[], committed = 1000): PartitionOffsets[] =>
   lags.map((lag, partition) => ({ topic: 't', partition, startOffset: 0, endOffset: committed + lag, committedOffset: committed }));
-const once = (s: Partial<ScalingSpec>, offsets: PartitionOffsets[]) => decide({ ...spec, ...s }, offsets, emptyMemory(), 0).decision;
+const once = (s: Partial<ScalingSpec>, offsets: PartitionOffsets[]) =>
+  scalingDecision({ ...spec, ...s }, offsets, emptyMemory(), 0).decision;
 
-describe('decide: one poll', () => {
+describe('scalingDecision: one poll', () => {
   it.each([
     ['zero lag runs minReplicas', {}, [0, 0, 0, 0, 0, 0], 1, undefined],
     ['lag just below a multiple of the threshold', {}, [99, 100, 0, 0, 0, 0], 2, undefined],
@@ -71,7 +65,7 @@ describe('decide: one poll', () => {
   });
 });
 
-describe('decide: over time', () => {
+describe('scalingDecision: over time', () => {
   const run = (
     s: Partial<ScalingSpec>,
     polls: { at: number; lags: number[]; committed?: number }[],
@@ -79,9 +73,9 @@ describe('decide: over time', () => {
   ) => {
     const out: number[] = [];
     let state = memory;
-    let last: ReturnType<typeof decide>['decision'] | undefined;
+    let last: ReturnType<typeof scalingDecision>['decision'] | undefined;
     for (const poll of polls) {
-      const result = decide({ ...spec, ...s }, partitions(poll.lags, poll.committed), state, poll.at);
+      const result = scalingDecision({ ...spec, ...s }, partitions(poll.lags, poll.committed), state, poll.at);
       state = result.memory;
       last = result.decision;
       out.push(result.decision.desired);
@@ -137,7 +131,7 @@ describe('decide: over time', () => {
   });
 });
 
-describe('decide: the group as a whole', () => {
+describe('scalingDecision: the group as a whole', () => {
   const polls = (
     count: number,
     lags: number[],
@@ -146,9 +140,9 @@ describe('decide: the group as a whole', () => {
   ) => {
     let memory = emptyMemory();
     const states: string[] = [];
-    let last: ReturnType<typeof decide>['decision'] | undefined;
+    let last: ReturnType<typeof scalingDecision>['decision'] | undefined;
     for (let i = 0; i < count; i++) {
-      const result = decide(spec, partitions(lags, committed(i)), memory, i * 5_000, group);
+      const result = scalingDecision(spec, partitions(lags, committed(i)), memory, i * 5_000, group);
       memory = result.memory;
       last = result.decision;
       states.push(result.decision.group.state);
@@ -175,12 +169,12 @@ describe('decide: the group as a whole', () => {
 
   it('one stuck partition among moving ones stays a stalled partition of a consuming group', () => {
     let memory = emptyMemory();
-    let last: ReturnType<typeof decide>['decision'] | undefined;
+    let last: ReturnType<typeof scalingDecision>['decision'] | undefined;
     for (let i = 0; i < 5; i++) {
       const offsets = partitions([500, 500, 0, 0, 0, 0]).map((p) =>
         p.partition === 1 ? { ...p, committedOffset: 1000 + i * 10, endOffset: 1500 + i * 10 } : p,
       );
-      const result = decide(spec, offsets, memory, i * 5_000, { members: 2, replicas: 2 });
+      const result = scalingDecision(spec, offsets, memory, i * 5_000, { members: 2, replicas: 2 });
       memory = result.memory;
       last = result.decision;
     }
@@ -190,11 +184,11 @@ describe('decide: the group as a whole', () => {
 
   it('members that come back end NoActiveMembers at once and restart the clock', () => {
     let memory = emptyMemory();
-    for (let i = 0; i < 4; i++) memory = decide(spec, partitions([100]), memory, i * 5_000, { members: 0, replicas: 1 }).memory;
-    const back = decide(spec, partitions([100], 1050), memory, 20_000, { members: 1, replicas: 1 });
+    for (let i = 0; i < 4; i++) memory = scalingDecision(spec, partitions([100]), memory, i * 5_000, { members: 0, replicas: 1 }).memory;
+    const back = scalingDecision(spec, partitions([100], 1050), memory, 20_000, { members: 1, replicas: 1 });
     expect(back.decision.group.state).toBe('Consuming');
     expect(back.memory.memberless).toBeUndefined();
-    const gone = decide(spec, partitions([100], 1050), back.memory, 25_000, { members: 0, replicas: 1 });
+    const gone = scalingDecision(spec, partitions([100], 1050), back.memory, 25_000, { members: 0, replicas: 1 });
     expect(gone.decision.group).toEqual({ state: 'Joining', members: 0, since: 25_000 });
   });
 

@@ -3,16 +3,7 @@
  * Nothing here does I/O; the controller feeds it what it read from Kafka and Kubernetes.
  */
 
-export interface PartitionOffsets {
-  topic: string;
-  partition: number;
-  /** The log end offset (high watermark). */
-  endOffset: number;
-  /** The log start offset (low watermark): where "earliest" starts. */
-  startOffset: number;
-  /** The group's committed offset, or null when it has committed none. */
-  committedOffset: number | null;
-}
+import type { PartitionOffsets } from '../api/kafka.ts';
 
 export interface ScalingSpec {
   minReplicas: number;
@@ -97,7 +88,7 @@ export function partitionLag(p: PartitionOffsets, policy: 'earliest' | 'latest')
  * Partitions that have lag but whose committed offset has stopped moving are stalled: more
  * replicas cannot help a poison message or a stuck consumer, so their lag does not count.
  */
-export function decide(
+export function scalingDecision(
   spec: ScalingSpec,
   offsets: readonly PartitionOffsets[],
   memory: ScalingMemory,

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
 import { repoRoot } from '../../shared/versions.ts';
-import type { TopicSpec } from '../api/topic.ts';
-import type { Topic } from '../controllers/topic.ts';
+import type { Topic, TopicSpec } from '../api/topic.ts';
 
 const run = promisify(execFile);
 
