@@ -7,7 +7,7 @@ import type { KafkaCluster } from './kafka.ts';
 import { namespace, selectorLabels } from './labels.ts';
 import { NetworkPolicies } from './network-policies.ts';
 import { Topic, type TopicProps } from './topic.ts';
-import { type TracingExport, Workload } from './workload.ts';
+import { type ImagePullPolicy, type TracingExport, Workload } from './workload.ts';
 
 /** The platform's Kafka as a service sees it. */
 export interface KafkaAccess {
@@ -79,6 +79,8 @@ export interface EventDrivenServiceProps {
   consumes?: ConsumesProps;
   /** Default: requests 100m CPU / 128Mi, limits 1 CPU / 256Mi. */
   resources?: ContainerResources;
+  /** Default: IfNotPresent. */
+  imagePullPolicy?: ImagePullPolicy;
   /** Spread replicas over nodes (production). Default: false. */
   spread?: boolean;
   /** A PodDisruptionBudget keeping this many pods through voluntary disruptions. Default: none. */
@@ -133,6 +135,7 @@ export class EventDrivenService extends Construct {
       name: props.name,
       component: props.component ?? (http ? 'api' : consumes ? 'consumer' : 'worker'),
       image: props.image,
+      imagePullPolicy: props.imagePullPolicy,
       command: props.command,
       replicas: consumes ? undefined : (props.replicas ?? 1),
       port: props.port,

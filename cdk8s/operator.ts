@@ -4,10 +4,12 @@ import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
 import { operatorManifest } from '../operator/manifest.ts';
 import type { KafkaCluster } from './kafka.ts';
 import { labels, namespace } from './labels.ts';
-import { type TracingExport, Workload } from './workload.ts';
+import { type ImagePullPolicy, type TracingExport, Workload } from './workload.ts';
 
 export interface EventideOperatorProps {
   image: string;
+  /** Default: IfNotPresent. */
+  imagePullPolicy?: ImagePullPolicy;
   /** The cluster whose topics and groups it manages; the operator is admitted as its client. */
   kafka: KafkaCluster;
   /** Default: 2 (one leads, one waits). */
@@ -113,6 +115,7 @@ export class EventideOperator extends Construct {
       name,
       component: 'operator',
       image: props.image,
+      imagePullPolicy: props.imagePullPolicy,
       command: ['node', operatorManifest.bundle],
       replicas: props.replicas ?? 2,
       serviceAccountName: name,

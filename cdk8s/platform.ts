@@ -101,6 +101,7 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
   if (!identity) throw new Error('the platform needs identity: every service verifies its callers with its key set');
   const operator = new EventideOperator(chart, 'operator', {
     image: imageRef(operatorManifest.name),
+    imagePullPolicy: profile.eventideImagePullPolicy,
     kafka: cluster,
     spread: profile.highAvailability,
     tracing,

@@ -132,6 +132,11 @@ export class Postgres extends Construct {
                   requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString(props.memory ?? '256Mi') },
                   limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString(props.memory ?? '256Mi') },
                 },
+                // The first start runs initdb and the init scripts (each service's role and
+                // database) on a server that listens on the socket only, so the probe's TCP
+                // connection fails until the real server is up. Liveness waits for this: killing
+                // the container mid-init leaves a data directory without the services' databases.
+                startupProbe: { ...probe(5), failureThreshold: 60 },
                 readinessProbe: probe(5),
                 livenessProbe: { ...probe(10), failureThreshold: 6 },
                 securityContext: restrictedContainer(postgresUser),

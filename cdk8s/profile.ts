@@ -1,5 +1,6 @@
 import type { KafkaExternalAccess } from './kafka.ts';
 import type { NetworkEndpoint } from './network-policies.ts';
+import type { ImagePullPolicy } from './workload.ts';
 
 /** What differs between a laptop's kind cluster and a production cluster; everything else is shared. */
 export interface Profile {
@@ -52,6 +53,11 @@ export interface Profile {
   tenants: string[];
   /** Deploy the registry's worked examples (services/category-counts) beside the platform's own services. */
   examples: boolean;
+  /**
+   * For Eventide's own images. Never on kind: `make images` loads them into the node, and a missing
+   * one fails as ErrImageNeverPull instead of pulling a docker.io/eventide/* image someone else may own.
+   */
+  eventideImagePullPolicy: ImagePullPolicy;
 }
 
 /** kube-system's CoreDNS (or kube-dns): the label both carry. */
@@ -87,6 +93,7 @@ export const kind: Profile = {
   network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
   tenants: ['school-a', 'school-b'],
   examples: true,
+  eventideImagePullPolicy: 'Never',
 };
 
 export const production: Profile = {
@@ -119,6 +126,7 @@ export const production: Profile = {
   network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
   tenants: ['school-a', 'school-b'],
   examples: false,
+  eventideImagePullPolicy: 'IfNotPresent',
 };
 
 export const profiles = { kind, production } as const;

@@ -55,6 +55,7 @@ export function serviceProps(service: ServiceManifest, workload: WorkloadManifes
   return {
     name: workload.name,
     image: imageRef(service.name),
+    imagePullPolicy: profile.eventideImagePullPolicy,
     command: ['node', workload.bundle],
     tracing,
     spread: ha,

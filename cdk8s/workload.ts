@@ -39,7 +39,11 @@ export interface WorkloadProps {
   service?: boolean;
   /** Send spans there, under the Deployment's name as the service name. Default: none (tracing off). */
   tracing?: TracingExport;
+  /** Default: IfNotPresent. */
+  imagePullPolicy?: ImagePullPolicy;
 }
+
+export type ImagePullPolicy = 'IfNotPresent' | 'Never';
 
 /** The OTEL_* variables of a workload that sends its spans to `tracing`; none without it. */
 export function tracingEnv(name: string, tracing: TracingExport | undefined): Record<string, string> {
@@ -125,7 +129,7 @@ export class Workload extends Construct {
               {
                 name: props.name,
                 image: props.image,
-                imagePullPolicy: 'IfNotPresent',
+                imagePullPolicy: props.imagePullPolicy ?? 'IfNotPresent',
                 command: props.command,
                 ports: [{ name: 'http', containerPort: port }],
                 envFrom: [{ configMapRef: { name: props.name } }],

@@ -8,6 +8,7 @@ import { type KubeObject, parseObjects, strimziSecrets, synthFiles } from './syn
 interface Container {
   name: string;
   image: string;
+  imagePullPolicy?: string;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { runAsNonRoot?: boolean; readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean; privileged?: boolean };
   livenessProbe?: unknown;
@@ -98,6 +99,13 @@ for (const profile of Object.values(profiles)) {
         [...template(w).spec.containers, ...(template(w).spec.initContainers ?? [])].map((c) => c.image),
       );
       for (const image of images) expect(image, image).toMatch(/^[^:@]+(:(?!latest$)[\w][\w.-]*|@sha256:[a-f0-9]{64})$/);
+    });
+
+    it(`runs Eventide's images with imagePullPolicy ${profile.eventideImagePullPolicy} (kind: only what make images loaded, never a pull)`, () => {
+      const eventide = workloads.flatMap((w) => template(w).spec.containers).filter((c) => c.image.startsWith('eventide/'));
+      expect(eventide.length).toBeGreaterThanOrEqual(8);
+      for (const container of eventide) expect(container.imagePullPolicy, container.name).toBe(profile.eventideImagePullPolicy);
+      if (profile.name === 'kind') expect(profile.eventideImagePullPolicy).toBe('Never');
     });
 
     it('has every Service select the pods of some workload', () => {
