@@ -14,7 +14,10 @@ export interface Versions {
   kafka: string;
   elasticsearch: string;
   postgres: string;
+  /** The API the chart is validated against: devkit builds this kube-apiserver. */
   kubernetes: string;
+  /** The oldest kind that ships deploy/kind-cluster.yaml's node image (its release notes list it). */
+  kind: string;
   /** The Jaeger image the kind profile runs (devkit builds the matching Go module: devkit/jaeger). */
   jaeger: string;
 }
