@@ -9,7 +9,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 
 .PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments bench-tracing \
-	kind-up kind-down images deploy
+	kind-up kind-down images deploy doctor
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -91,34 +91,52 @@ bench-indexer: install ## docs/s into Elasticsearch with 1, 2, 4 indexers, besid
 
 # --- The kind path: a real cluster on a machine with Docker and kind -----------------------------
 KIND_CLUSTER := eventide
+# Every kubectl call below names its context, so nothing lands on whatever cluster is current.
+KUBECONTEXT ?= kind-$(KIND_CLUSTER)
+KUBECTL ?= kubectl
+PROFILE ?= kind
+KIND_KUBECTL = $(KUBECTL) --context kind-$(KIND_CLUSTER)
 VERSION := $(shell node -p 'require("./package.json").version')
 STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
 STRIMZI_INSTALL := https://github.com/strimzi/strimzi-kafka-operator/releases/download/$(STRIMZI)/strimzi-cluster-operator-$(STRIMZI).yaml
 IMAGES = $(shell node -e 'import("./cdk8s/images.ts").then((m) => console.log(Object.keys(m.platformImages()).join(" ")))')
 
-kind-up: ## create the kind cluster and install the Strimzi operator (pinned release), waiting until it runs
-	kind get clusters | grep -qx $(KIND_CLUSTER) || kind create cluster --config deploy/kind-cluster.yaml
-	kubectl create namespace eventide --dry-run=client -o yaml | kubectl apply -f -
+doctor: install ## check kind, kubectl, Docker (CPUs and memory against the profile's requests), disk and the cluster (PROFILE=kind|production, KUBECONTEXT)
+	node scripts/doctor.ts --profile $(PROFILE) --context $(KUBECONTEXT)
+
+kind-up: install ## check the machine, create the kind cluster (or use the existing one's context), install the Strimzi operator (pinned release), wait until it runs
+	node scripts/doctor.ts --before kind-up
+	# An existing cluster: write its context into the kubeconfig again and make it the current one.
+	if kind get clusters 2>/dev/null | grep -x $(KIND_CLUSTER) >/dev/null; then \
+	  kind export kubeconfig --name $(KIND_CLUSTER); \
+	else \
+	  kind create cluster --config deploy/kind-cluster.yaml; \
+	fi
+	$(KIND_KUBECTL) create namespace eventide --dry-run=client -o yaml | $(KIND_KUBECTL) apply -f -
 	# Strimzi's install YAML binds its roles to namespace "myproject"; point them at ours.
-	curl -fsSL $(STRIMZI_INSTALL) | sed 's/namespace: .*/namespace: eventide/' | kubectl apply -n eventide --server-side -f -
+	curl -fsSL $(STRIMZI_INSTALL) | sed 's/namespace: .*/namespace: eventide/' | $(KIND_KUBECTL) apply -n eventide --server-side -f -
 	# The namespace enforces the restricted Pod Security Standard: Strimzi's operator pod gets a
 	# restricted security context, and its restricted provider does the same for the Kafka pods.
-	kubectl -n eventide patch deployment strimzi-cluster-operator --type=strategic -p '{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"strimzi-cluster-operator","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'
-	kubectl -n eventide set env deployment/strimzi-cluster-operator STRIMZI_POD_SECURITY_PROVIDER_CLASS=restricted
-	kubectl -n eventide rollout status deployment/strimzi-cluster-operator --timeout=300s
+	$(KIND_KUBECTL) -n eventide patch deployment strimzi-cluster-operator --type=strategic -p '{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"strimzi-cluster-operator","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}}}'
+	$(KIND_KUBECTL) -n eventide set env deployment/strimzi-cluster-operator STRIMZI_POD_SECURITY_PROVIDER_CLASS=restricted
+	$(KIND_KUBECTL) -n eventide rollout status deployment/strimzi-cluster-operator --timeout=300s
 
-images: install ## build the Eventide images and load them into the kind cluster
+images: install ## build the Eventide images, load them into the kind cluster, record their IDs (make deploy restarts the Pods of a rebuilt one)
 	# --provenance=false and an archive: under Docker's containerd image store an attestation
 	# manifest makes `kind load docker-image` fail with "content digest … not found".
+	# One command a line, so the first failed build, save or load stops the target (an && chain
+	# let the next image's success hide it). The ID is written once the node has the image.
 	mkdir -p .eventide/images
 	for image in $(IMAGES); do \
-	  docker build --provenance=false --build-arg IMAGE=$$image -t eventide/$$image:$(VERSION) . && \
-	  docker save -o .eventide/images/$$image.tar eventide/$$image:$(VERSION) && \
+	  docker build --provenance=false --build-arg IMAGE=$$image -t eventide/$$image:$(VERSION) .; \
+	  docker save -o .eventide/images/$$image.tar eventide/$$image:$(VERSION); \
 	  kind load image-archive --name $(KIND_CLUSTER) .eventide/images/$$image.tar; \
+	  docker image inspect --format '{{.Id}}' eventide/$$image:$(VERSION) > .eventide/images/$$image.id; \
 	done
 
-deploy: install ## apply the kind chart in order: CRDs → platform → Kafka and StatefulSets → operator → Topics Ready → consumers → ConsumerGroups Ready
-	node scripts/deploy.ts charts/kind
+deploy: install ## check the cluster, then apply the kind chart in order: CRDs → platform → Kafka and StatefulSets → operator → Topics Ready → consumers → ConsumerGroups Ready (safe to run again)
+	node scripts/doctor.ts --before deploy --context $(KUBECONTEXT)
+	node scripts/deploy.ts charts/kind --context $(KUBECONTEXT) --image-ids .eventide/images
 
 kind-down: ## delete the kind cluster
 	kind delete cluster --name $(KIND_CLUSTER)

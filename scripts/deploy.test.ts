@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../shared/versions.ts';
-import { deploySteps } from './deploy.ts';
+import { deploySteps, imageIdAnnotation } from './deploy.ts';
 
 const steps = deploySteps(join(repoRoot, 'charts/kind')).map((s) => s.what);
 const at = (what: string) => {
@@ -53,5 +53,25 @@ describe('make deploy order', () => {
       '-o',
       expect.stringMatching(/^jsonpath=.*conditions/),
     ]);
+  });
+
+  it("annotates each Eventide Deployment's Pods with the ID of the image make images built, right after the platform is applied", () => {
+    const all = deploySteps(join(repoRoot, 'charts/kind'), { catalog: 'sha256:1111111111111111aaaa', operator: 'sha256:2222' });
+    const patches = all.filter((s) => s.kubectl.includes('patch'));
+    expect(patches.map((s) => s.what)).toEqual(['catalog runs image sha256:111111111111', 'eventide-operator runs image sha256:2222']);
+    expect(patches[0]?.kubectl).toEqual([
+      '-n',
+      'eventide',
+      'patch',
+      'deployment',
+      'catalog',
+      '--type=merge',
+      '-p',
+      JSON.stringify({ spec: { template: { metadata: { annotations: { [imageIdAnnotation]: 'sha256:1111111111111111aaaa' } } } } }),
+    ]);
+    const platform = all.findIndex((s) => s.what === 'platform');
+    expect(all.indexOf(patches[0] as (typeof all)[number])).toBe(platform + 1);
+    // Without IDs (local mode, or before make images) nothing is patched.
+    expect(steps.some((s) => s.includes('runs image'))).toBe(false);
   });
 });

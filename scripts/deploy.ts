@@ -3,12 +3,16 @@
  * with a wait after each step for what the next one needs. What to wait for is read from the
  * chart, so a new service's Deployment and Topics are awaited without touching this file.
  *
- *   node scripts/deploy.ts [charts/kind]     (kubectl from PATH or $KUBECTL, cluster from KUBECONFIG)
+ *   node scripts/deploy.ts [charts/kind] [--context NAME] [--image-ids DIR]
+ *
+ * kubectl is $KUBECTL or the one on PATH; every call names --context (default $KUBECONTEXT, else
+ * the kubeconfig's current one). --image-ids: the directory where `make images` wrote each image's
+ * ID (<image>.id).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs, promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 
 const run = promisify(execFile);
@@ -26,7 +30,13 @@ export function manifests(file: string): Manifest[] {
     .filter((m): m is Manifest => m !== null && typeof m === 'object');
 }
 
-const isEventideImage = (m: Manifest) => m.spec?.template?.spec?.containers?.some((c) => /(^|\/)eventide\//.test(c.image ?? '')) ?? false;
+/** The Eventide image a workload runs ("catalog" of eventide/catalog:0.1.0), if any. */
+const eventideImage = (m: Manifest) =>
+  m.spec?.template?.spec?.containers?.map((c) => /(?:^|\/)eventide\/([^:@/]+)/.exec(c.image ?? '')?.[1]).find((name) => name !== undefined);
+const isEventideImage = (m: Manifest) => eventideImage(m) !== undefined;
+
+/** The Pod-template annotation that carries the ID of the image a Deployment's Pods were started from. */
+export const imageIdAnnotation = 'eventide.dev/image-id';
 
 export interface DeployStep {
   /** What the step does, for the progress line. */
@@ -43,8 +53,13 @@ const conditions = 'jsonpath={range .status.conditions[*]}{.type}={.status} {.re
 /**
  * The steps, in order. Topics are applied and Ready before any consumer is awaited: consumers
  * start with the platform file and wait, not ready, until their topic exists.
+ *
+ * `imageIds` (image name → ID, as `make images` records them): each Eventide Deployment's Pod
+ * template gets its image's ID as an annotation, so an image rebuilt under the same tag rolls its
+ * Pods and an unchanged one changes nothing (a restart of every Deployment on each deploy would
+ * not be safe to run again for free).
  */
-export function deploySteps(chartDir: string): DeployStep[] {
+export function deploySteps(chartDir: string, imageIds: Record<string, string> = {}): DeployStep[] {
   const crds = join(chartDir, '00-crds.yaml');
   const platform = join(chartDir, '10-platform.yaml');
   const resources = join(chartDir, '20-platform-resources.yaml');
@@ -83,6 +98,15 @@ export function deploySteps(chartDir: string): DeployStep[] {
     },
     { what: 'platform', kubectl: ['apply', '--server-side', '-f', platform] },
   ];
+  for (const deployment of names(platformObjects, 'Deployment')) {
+    const id = imageIds[eventideImage(deployment) ?? ''];
+    if (id === undefined) continue;
+    const patch = { spec: { template: { metadata: { annotations: { [imageIdAnnotation]: id } } } } };
+    steps.push({
+      what: `${deployment.metadata.name} runs image ${id.slice(0, 19)}`,
+      kubectl: [...namespaced(deployment), 'patch', 'deployment', deployment.metadata.name, '--type=merge', '-p', JSON.stringify(patch)],
+    });
+  }
   for (const kafka of names(platformObjects, 'Kafka'))
     steps.push({
       what: `Kafka ${kafka.metadata.name} Ready`,
@@ -114,6 +138,8 @@ export function deploySteps(chartDir: string): DeployStep[] {
 
 export interface DeployOptions {
   chartDir: string;
+  /** Image name → ID (see deploySteps); default none. */
+  imageIds?: Record<string, string>;
   /** The kubectl binary; default $KUBECTL or "kubectl". */
   kubectl?: string;
   /** Extra kubectl arguments, e.g. ["--kubeconfig", file]; default none (KUBECONFIG applies). */
@@ -123,11 +149,12 @@ export interface DeployOptions {
 
 export async function deploy({
   chartDir,
+  imageIds,
   kubectl = process.env.KUBECTL ?? 'kubectl',
   kubectlArgs = [],
   log = console.log,
 }: DeployOptions): Promise<void> {
-  for (const step of deploySteps(chartDir)) {
+  for (const step of deploySteps(chartDir, imageIds)) {
     const started = Date.now();
     try {
       await run(kubectl, [...kubectlArgs, ...step.kubectl], { maxBuffer: 16 * 1024 * 1024 });
@@ -148,11 +175,34 @@ export async function deploy({
   }
 }
 
+/** The IDs `make images` wrote, one <image>.id file each; none where it has not run. */
+export function readImageIds(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.id'))
+      .map((f) => [basename(f, '.id'), readFileSync(join(dir, f), 'utf8').trim()]),
+  );
+}
+
 if (import.meta.main) {
-  const chartDir = resolve(process.argv[2] ?? 'charts/kind');
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { context: { type: 'string' }, 'image-ids': { type: 'string' } },
+  });
+  const chartDir = resolve(positionals[0] ?? 'charts/kind');
+  const context = values.context ?? process.env.KUBECONTEXT;
+  const kubectlArgs = context ? ['--context', context] : [];
+  const imageIds = values['image-ids'] ? readImageIds(values['image-ids']) : {};
   try {
-    await deploy({ chartDir });
-    const { stdout } = await run(process.env.KUBECTL ?? 'kubectl', ['-n', 'eventide', 'get', 'topics,consumergroups,deployments']);
+    await deploy({ chartDir, kubectlArgs, imageIds });
+    const { stdout } = await run(process.env.KUBECTL ?? 'kubectl', [
+      ...kubectlArgs,
+      '-n',
+      'eventide',
+      'get',
+      'topics,consumergroups,deployments',
+    ]);
     console.log(stdout);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));

@@ -43,9 +43,11 @@ const condition = (item: Listed['items'][number], type: string) => item.status?.
 
 it('make deploy completes on a fresh cluster, and the platform it started works', { timeout: 900_000 }, async () => {
   const started = Date.now();
+  // make deploy names its context in every kubectl call (kind-eventide unless told): this cluster's.
+  const context = (await cluster.kubectl('config', 'current-context')).trim();
   const { stdout } = await run('make', ['--no-print-directory', 'deploy'], {
     cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG: cluster.kube.kubeconfig, KUBECTL: cluster.kube.kubectl },
+    env: { ...process.env, KUBECONFIG: cluster.kube.kubeconfig, KUBECTL: cluster.kube.kubectl, KUBECONTEXT: context },
     timeout: 840_000,
     maxBuffer: 16 * 1024 * 1024,
   });
