@@ -95,6 +95,8 @@ KIND_CLUSTER := eventide
 KUBECONTEXT ?= kind-$(KIND_CLUSTER)
 KUBECTL ?= kubectl
 PROFILE ?= kind
+# Where make images records the ID of each image it loaded, for make deploy.
+IMAGE_IDS ?= .eventide/images
 KIND_KUBECTL = $(KUBECTL) --context kind-$(KIND_CLUSTER)
 VERSION := $(shell node -p 'require("./package.json").version')
 STRIMZI := $(shell node -p 'require("./versions.json").strimzi')
@@ -126,17 +128,17 @@ images: install ## build the Eventide images, load them into the kind cluster, r
 	# manifest makes `kind load docker-image` fail with "content digest … not found".
 	# One command a line, so the first failed build, save or load stops the target (an && chain
 	# let the next image's success hide it). The ID is written once the node has the image.
-	mkdir -p .eventide/images
+	mkdir -p .eventide/images $(IMAGE_IDS)
 	for image in $(IMAGES); do \
 	  docker build --provenance=false --build-arg IMAGE=$$image -t eventide/$$image:$(VERSION) .; \
 	  docker save -o .eventide/images/$$image.tar eventide/$$image:$(VERSION); \
 	  kind load image-archive --name $(KIND_CLUSTER) .eventide/images/$$image.tar; \
-	  docker image inspect --format '{{.Id}}' eventide/$$image:$(VERSION) > .eventide/images/$$image.id; \
+	  docker image inspect --format '{{.Id}}' eventide/$$image:$(VERSION) > $(IMAGE_IDS)/$$image.id; \
 	done
 
 deploy: install ## check the cluster, then apply the kind chart in order: CRDs → platform → Kafka and StatefulSets → operator → Topics Ready → consumers → ConsumerGroups Ready (safe to run again)
 	node scripts/doctor.ts --before deploy --context $(KUBECONTEXT)
-	node scripts/deploy.ts charts/kind --context $(KUBECONTEXT) --image-ids .eventide/images
+	node scripts/deploy.ts charts/kind --context $(KUBECONTEXT) --image-ids $(IMAGE_IDS)
 
 kind-down: ## delete the kind cluster
 	kind delete cluster --name $(KIND_CLUSTER)

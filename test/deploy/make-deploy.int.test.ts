@@ -6,7 +6,7 @@
  * catalog Pod must become searchable through the search-api Pod, both started from the manifests.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,19 +38,22 @@ interface Listed {
     };
   }[];
 }
+/** `make deploy` on this cluster: its every kubectl call names a context (kind-eventide unless told), this cluster's. */
+async function makeDeploy(variables: Record<string, string> = {}) {
+  const context = (await cluster.kubectl('config', 'current-context')).trim();
+  return run('make', ['--no-print-directory', 'deploy'], {
+    cwd: repoRoot,
+    env: { ...process.env, ...variables, KUBECONFIG: cluster.kube.kubeconfig, KUBECTL: cluster.kube.kubectl, KUBECONTEXT: context },
+    timeout: 840_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+}
 const list = async (kind: string) => JSON.parse(await cluster.kubectl('-n', namespace, 'get', kind, '-o', 'json')) as Listed;
 const condition = (item: Listed['items'][number], type: string) => item.status?.conditions?.find((c) => c.type === type)?.status;
 
 it('make deploy completes on a fresh cluster, and the platform it started works', { timeout: 900_000 }, async () => {
   const started = Date.now();
-  // make deploy names its context in every kubectl call (kind-eventide unless told): this cluster's.
-  const context = (await cluster.kubectl('config', 'current-context')).trim();
-  const { stdout } = await run('make', ['--no-print-directory', 'deploy'], {
-    cwd: repoRoot,
-    env: { ...process.env, KUBECONFIG: cluster.kube.kubeconfig, KUBECTL: cluster.kube.kubectl, KUBECONTEXT: context },
-    timeout: 840_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const { stdout } = await makeDeploy();
   console.log(`[make deploy] ${((Date.now() - started) / 1000).toFixed(1)} s\n${stdout}`);
 
   const chartResources = manifests(join(repoRoot, 'charts/kind/20-platform-resources.yaml'));
@@ -110,4 +113,24 @@ it('make deploy completes on a fresh cluster, and the platform it started works'
     if (!found) await sleep(250);
   }
   expect(found, `event ${id} searchable through the search-api Pod`).toBe(true);
+});
+
+it('make deploy runs again, and rolls the Pods of an image rebuilt under the same tag and only those', { timeout: 900_000 }, async () => {
+  interface Deployment {
+    metadata: { generation: number };
+    spec: { template: { metadata: { annotations?: Record<string, string> } } };
+  }
+  const get = async (name: string) =>
+    JSON.parse(await cluster.kubectl('-n', namespace, 'get', 'deployment', name, '-o', 'json')) as Deployment;
+  const before = { catalog: await get('catalog'), teachers: await get('teachers') };
+  // What make images leaves: one <image>.id per image it built and loaded; here only catalog's was rebuilt.
+  const ids = mkdtempSync(join(tmpdir(), 'eventide-image-ids-'));
+  writeFileSync(join(ids, 'catalog.id'), 'sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n');
+  const { stdout } = await makeDeploy({ IMAGE_IDS: ids });
+  expect(stdout).toContain('deploy: catalog runs image sha256:0123456789ab');
+  const after = { catalog: await get('catalog'), teachers: await get('teachers') };
+  expect(after.catalog.spec.template.metadata.annotations?.['eventide.dev/image-id']).toMatch(/^sha256:0123/);
+  expect(after.catalog.metadata.generation).toBe(before.catalog.metadata.generation + 1);
+  expect(after.teachers.metadata.generation).toBe(before.teachers.metadata.generation);
+  await cluster.kubectl('-n', namespace, 'rollout', 'status', 'deployment/catalog', '--timeout=300s');
 });
