@@ -230,8 +230,10 @@ describe('profiles', () => {
     expect(kafkaConfig('kind')).toMatchObject({ 'default.replication.factor': 1, 'min.insync.replicas': 1 });
   });
 
-  it('kind schedules on a 2-core node with the search-indexer scaled to 5 (the e2e suite scales it so far)', () => {
-    // The e2e load lags every consumer of catalog.events: the others scale too, up to their maximum.
+  it("kind's workloads fit local mode's 2-core node agent with the search-indexer scaled to 5 (the e2e suite scales it so far)", () => {
+    // Local mode runs no Strimzi pods and no control plane Pods: only the chart's workloads count
+    // here (the kind cluster's full sum is test/chart/kind-capacity.test.ts). The e2e load lags
+    // every consumer of catalog.events: the others scale too, up to their maximum.
     const objects = [...synthFiles(profiles.kind).values()].flatMap(parseObjects);
     const scaledWithIt = new Map(
       objects
