@@ -50,8 +50,8 @@ test-integration: install ## integration tests only (starts the servers they nee
 contracts: install ## write the JSON Schema of every event type to contracts/ (refuses incompatible changes: make a new .vN type)
 	node scripts/contracts.ts
 
-synth: install ## write the manifests of every profile into charts/<profile>/ (cdk8s)
-	npm run --silent synth
+synth: install ## write every profile's manifests into charts/<profile>/ (cdk8s); VALUES=my.yaml [OUT=dir]: one chart from a values file
+	VALUES='$(VALUES)' OUT='$(OUT)' npm run --silent synth
 
 lint: install
 	npm run --silent lint

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { ConsumerGroupSpec } from '../operator/api/consumer-group.ts';
 import { apiVersion, consumerGroupNames } from '../operator/api/crds.ts';
-import { namespace } from './labels.ts';
+import { namespaceOf } from './labels.ts';
 
 /** How the operator scales a consumer group's Deployment by its lag. */
 export interface ConsumerScaling {
@@ -38,6 +38,7 @@ export class ConsumerGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: ConsumerGroupProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     this.groupId = props.groupId;
     // Partial: the CRD's schema defaults fill what is left out.
     const spec: Partial<ConsumerGroupSpec> = {

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { versions } from '../shared/versions.ts';
 import { Elasticsearch } from './elasticsearch.ts';
-import { labels, namespace } from './labels.ts';
+import { labels, namespaceOf } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 /** What one workload may do in Elasticsearch: the role its own user has. */
@@ -49,6 +49,7 @@ export class ElasticsearchUsers extends Construct {
 
   constructor(scope: Construct, id: string, props: ElasticsearchUsersProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const name = ElasticsearchUsers.jobName;
     // In the env rather than the script, where the network policies' test finds the flows of every pod.
     const url = '$ELASTICSEARCH_URL';

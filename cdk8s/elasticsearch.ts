@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { versions } from '../shared/versions.ts';
-import { labels, namespace, selectorLabels } from './labels.ts';
+import { labels, namespaceOf, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 export interface ElasticsearchProps {
@@ -52,6 +52,7 @@ export class Elasticsearch extends Construct {
 
   constructor(scope: Construct, id: string, props: ElasticsearchProps = {}) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const nodes = props.nodes ?? 1;
     const name = Elasticsearch.serviceName;
     const headless = `${name}-headless`;

@@ -79,7 +79,7 @@ describe('EventDrivenService', () => {
     expect(deployment?.metadata.labels?.['app.kubernetes.io/component']).toBe('consumer');
     expect(find(workloads, 'ConfigMap', 'counter')[0]?.data).toEqual({
       PORT: '8080',
-      KAFKA_BROKERS: StrimziKafka.bootstrap,
+      KAFKA_BROKERS: 'eventide-kafka-bootstrap.eventide.svc:9092',
       KAFKA_GROUP_ID: 'counts',
     });
   });

@@ -4,7 +4,7 @@ import { deadLetterTopic } from '../lib/consumer/dead-letter.ts';
 import type { ContainerResources, EnvValue } from '../lib/service-manifest.ts';
 import { ConsumerGroup, type ConsumerScaling } from './consumer-group.ts';
 import type { KafkaCluster } from './kafka.ts';
-import { namespace, selectorLabels } from './labels.ts';
+import { namespaceOf, selectorLabels } from './labels.ts';
 import { NetworkPolicies } from './network-policies.ts';
 import { Topic, type TopicProps } from './topic.ts';
 import { type ImagePullPolicy, type TracingExport, Workload } from './workload.ts';
@@ -109,6 +109,7 @@ export class EventDrivenService extends Construct {
 
   constructor(scope: Construct, id: string, props: EventDrivenServiceProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     this.name = props.name;
     const { kafka, consumes } = props;
     const produces = props.produces ?? [];

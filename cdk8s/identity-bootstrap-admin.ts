@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { identitySecrets } from '../services/identity/manifest.ts';
-import { labels, namespace } from './labels.ts';
+import { labels, namespaceOf } from './labels.ts';
 
 export interface IdentityBootstrapAdminProps {
   /** Default: admin@eventide.local. */
@@ -19,6 +19,7 @@ export class IdentityBootstrapAdmin extends Construct {
 
   constructor(scope: Construct, id: string, props: IdentityBootstrapAdminProps = {}) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     new k8s.KubeSecret(this, 'secret', {
       metadata: { name: IdentityBootstrapAdmin.secretName, namespace, labels: labels('identity', 'credentials') },
       type: 'Opaque',

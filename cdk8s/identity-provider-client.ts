@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { identitySecrets } from '../services/identity/manifest.ts';
-import { labels, namespace } from './labels.ts';
+import { labels, namespaceOf } from './labels.ts';
 
 export interface IdentityProviderClientProps {
   /** Default: payment-provider. */
@@ -21,6 +21,7 @@ export class IdentityProviderClient extends Construct {
 
   constructor(scope: Construct, id: string, props: IdentityProviderClientProps = {}) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     new k8s.KubeSecret(this, 'secret', {
       metadata: { name: IdentityProviderClient.secretName, namespace, labels: labels('identity', 'credentials') },
       type: 'Opaque',

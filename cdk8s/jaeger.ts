@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { labels, namespace, selectorLabels } from './labels.ts';
+import { labels, namespaceOf, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 /** Where Jaeger listens: OTLP over HTTP in, the query API and UI out, and its health. */
@@ -79,6 +79,7 @@ exporters:
 
   constructor(scope: Construct, id: string, props: JaegerProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const name = Jaeger.serviceName;
     const meta = { name, namespace, labels: labels(name, 'tracing') };
     const { otlp, query, health } = Jaeger.ports;

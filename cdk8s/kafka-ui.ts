@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { KafkaCluster } from './kafka.ts';
-import { labels, namespace, selectorLabels } from './labels.ts';
+import { labels, namespaceOf, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 export interface KafkaUiProps {
@@ -20,6 +20,7 @@ export class KafkaUi extends Construct {
 
   constructor(scope: Construct, id: string, props: KafkaUiProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const name = KafkaUi.serviceName;
     const meta = { name, namespace, labels: labels(name, 'tool') };
     if (props.kafka.authenticated) throw new Error('kafka-ui is configured here for an unauthenticated listener only (the kind profile)');

@@ -2,7 +2,7 @@ import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EnvValue } from '../lib/service-manifest.ts';
 import { versions } from '../shared/versions.ts';
-import { namespace, selectorLabels } from './labels.ts';
+import { namespaceOf, selectorLabels } from './labels.ts';
 import type { TopicDurability } from './topic.ts';
 
 /** What a workload may do on Kafka: with authentication on, exactly these ACLs and nothing else. */
@@ -83,9 +83,6 @@ const strimziApi = 'kafka.strimzi.io/v1';
  */
 export class StrimziKafka extends Construct implements KafkaCluster {
   static readonly clusterName = 'eventide';
-  /** The bootstrap Service Strimzi creates for the plain listener. */
-  static readonly bootstrap = `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9092`;
-
   /** Labels Strimzi puts on every pod of the cluster: brokers, controllers and the entity operator. */
   static readonly podLabels = { 'strimzi.io/cluster': StrimziKafka.clusterName };
 
@@ -100,9 +97,10 @@ export class StrimziKafka extends Construct implements KafkaCluster {
 
   constructor(scope: Construct, id: string, props: StrimziKafkaProps = {}) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     this.clients = [...(props.clients ?? [])];
     this.authenticated = props.authentication ?? false;
-    this.bootstrap = this.authenticated ? `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:9093` : StrimziKafka.bootstrap;
+    this.bootstrap = `${StrimziKafka.clusterName}-kafka-bootstrap.${namespace}.svc:${this.authenticated ? 9093 : 9092}`;
     this.durability = { replicationFactor: props.replicationFactor ?? 1, minInsyncReplicas: props.minInsyncReplicas ?? 1 };
     // Every pod of the Kafka resource carries these (Strimzi's own labels); the port narrows it to the brokers' listener.
     this.brokerPods = { labels: StrimziKafka.podLabels, port: this.authenticated ? 9093 : 9092 };
@@ -219,7 +217,7 @@ export class StrimziKafka extends Construct implements KafkaCluster {
     new ApiObject(this, `user-${workload}`, {
       apiVersion: strimziApi,
       kind: 'KafkaUser',
-      metadata: { name: workload, namespace, labels: { 'strimzi.io/cluster': StrimziKafka.clusterName } },
+      metadata: { name: workload, namespace: namespaceOf(this), labels: { 'strimzi.io/cluster': StrimziKafka.clusterName } },
       spec: { authentication: { type: 'scram-sha-512' }, authorization: { type: 'simple', acls } },
     });
     return {

@@ -1,6 +1,6 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { Construct } from 'constructs';
-import { labels, namespace, selectorLabels } from './labels.ts';
+import { labels, namespaceOf, selectorLabels } from './labels.ts';
 
 /**
  * One end of a flow:
@@ -99,6 +99,7 @@ const portsOf = (flow: NetworkFlow) =>
 export class NetworkPolicies extends Construct {
   constructor(scope: Construct, id: string, props: NetworkPoliciesProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const policy = (name: string, flow: NetworkFlow, spec: () => Record<string, unknown>) =>
       new ApiObject(this, name, {
         apiVersion: 'networking.k8s.io/v1',

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
 import { operatorManifest } from '../operator/manifest.ts';
 import type { KafkaCluster } from './kafka.ts';
-import { labels, namespace } from './labels.ts';
+import { labels, namespaceOf } from './labels.ts';
 import { type ImagePullPolicy, type TracingExport, Workload } from './workload.ts';
 
 export interface EventideOperatorProps {
@@ -50,6 +50,7 @@ export class EventideOperator extends Construct {
 
   constructor(scope: Construct, id: string, props: EventideOperatorProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const name = EventideOperator.serviceName;
     const meta = { name, namespace, labels: labels(name, 'operator') };
     const read = ['get', 'list', 'watch'];

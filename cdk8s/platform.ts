@@ -15,7 +15,6 @@ import { imageRef } from './images.ts';
 import { Jaeger } from './jaeger.ts';
 import { StrimziKafka } from './kafka.ts';
 import { KafkaUi } from './kafka-ui.ts';
-import { namespace } from './labels.ts';
 import { type NetworkFlow, NetworkPolicies } from './network-policies.ts';
 import { EventideOperator } from './operator.ts';
 import { Postgres } from './postgres.ts';
@@ -38,6 +37,7 @@ export const activationDeliverer = 'activation-deliverer';
  * 10-platform, its Topics and ConsumerGroup in 20-platform-resources.
  */
 export function platformApp(profile: Profile, outdir: string, services: readonly ServiceManifest[] = serviceRegistry): App {
+  const { namespace } = profile;
   const app = new App({ outdir, yamlOutputType: YamlOutputType.FILE_PER_CHART, outputFileExtension: '.yaml' });
 
   new EventideCrds(new Chart(app, '00-crds'), 'crds');
@@ -100,7 +100,7 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
   const identity = deployments.find((d) => d.workload.name === 'identity')?.construct;
   if (!identity) throw new Error('the platform needs identity: every service verifies its callers with its key set');
   const operator = new EventideOperator(chart, 'operator', {
-    image: imageRef(operatorManifest.name),
+    image: imageRef(operatorManifest.name, profile.images),
     imagePullPolicy: profile.eventideImagePullPolicy,
     kafka: cluster,
     spread: profile.highAvailability,

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { labels, namespace, selectorLabels } from './labels.ts';
+import { labels, namespaceOf, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 export interface PostgresProps {
@@ -65,6 +65,7 @@ export class Postgres extends Construct {
 
   constructor(scope: Construct, id: string, props: PostgresProps = {}) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const name = Postgres.serviceName;
     const meta = { name, namespace, labels: labels(name, 'database') };
     if (props.developmentPassword !== undefined) {

@@ -1,10 +1,24 @@
+/**
+ * A profile: what differs between one cluster and another (a laptop's kind cluster, production),
+ * read from a values file (deploy/values/<name>.yaml, or a user's own: cdk8s/values.ts has every
+ * field and default). Everything else is shared.
+ */
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { platformVersion, repoRoot } from '../shared/versions.ts';
+import type { ImageSource } from './images.ts';
 import type { KafkaExternalAccess } from './kafka.ts';
 import type { NetworkEndpoint } from './network-policies.ts';
+import { parseValues, type Values } from './values.ts';
 import type { ImagePullPolicy } from './workload.ts';
 
-/** What differs between a laptop's kind cluster and a production cluster; everything else is shared. */
 export interface Profile {
-  name: 'kind' | 'production';
+  /** The chart's name: charts/<name>/. */
+  name: string;
+  /** Where every namespaced object of the chart lives. */
+  namespace: string;
+  /** Where Eventide's images come from. */
+  images: ImageSource;
   kafka: {
     brokers: number;
     controllers: number;
@@ -54,79 +68,44 @@ export interface Profile {
   /** Deploy the registry's worked examples (services/category-counts) beside the platform's own services. */
   examples: boolean;
   /**
-   * For Eventide's own images. Never on kind: `make images` loads them into the node, and a missing
-   * one fails as ErrImageNeverPull instead of pulling a docker.io/eventide/* image someone else may own.
+   * For Eventide's own images (the values' `images.pullPolicy`). Never on kind: `make images` loads them
+   * into the node, and a missing one fails as ErrImageNeverPull instead of pulling a docker.io/eventide/*
+   * image someone else may own.
    */
   eventideImagePullPolicy: ImagePullPolicy;
 }
 
-/** kube-system's CoreDNS (or kube-dns): the label both carry. */
-const clusterDns: NetworkEndpoint = {
-  namespace: { 'kubernetes.io/metadata.name': 'kube-system' },
-  pods: { 'k8s-app': 'kube-dns' },
-};
+/** A validated values file as the profile the app synthesizes. */
+export function profileOf(values: Values): Profile {
+  return {
+    name: values.name,
+    namespace: values.namespace,
+    images: { registry: values.images.registry, tag: values.images.tag ?? platformVersion },
+    kafka: { ...values.kafka, external: values.kafka.external ?? undefined },
+    elasticsearch: values.elasticsearch,
+    postgres: values.postgres,
+    highAvailability: values.highAvailability,
+    kafkaUi: values.kafkaUi,
+    tracing: values.tracing.enabled
+      ? { sampleRatio: values.tracing.sampleRatio, ...(values.tracing.endpoint ? { endpoint: values.tracing.endpoint } : {}) }
+      : undefined,
+    externalSecrets: values.externalSecrets,
+    operatorNamespaces: values.operator.watchNamespaces ?? [values.namespace],
+    network: values.network,
+    tenants: values.tenants,
+    examples: values.examples,
+    eventideImagePullPolicy: values.images.pullPolicy ?? (values.images.registry ? 'IfNotPresent' : 'Never'),
+  };
+}
 
-/** Any pod of a namespace labelled eventide.dev/metrics-scraper=true (e.g. `kubectl label namespace monitoring …`). */
-const labelledScrapers: NetworkEndpoint = { namespace: { 'eventide.dev/metrics-scraper': 'true' } };
+/** The profile a values file describes; a file that is not valid throws a ValuesError naming each problem. */
+export function loadProfile(file: string): Profile {
+  const shown = relative(process.cwd(), file);
+  return profileOf(parseValues(readFileSync(file, 'utf8'), shown.startsWith('..') ? file : shown));
+}
 
-/** Anywhere, on the API server's ports: a cluster whose control plane's addresses are known narrows it. */
-const anyApiServer = { cidr: '0.0.0.0/0', ports: [443, 6443] };
-
-export const kind: Profile = {
-  name: 'kind',
-  kafka: {
-    brokers: 1,
-    controllers: 0,
-    replicationFactor: 1,
-    minInsyncReplicas: 1,
-    storage: '2Gi',
-    external: { bootstrap: { nodePort: 30092, hostPort: 9092 }, brokers: [{ nodePort: 30093, hostPort: 9093 }] },
-    authentication: false,
-  },
-  elasticsearch: { nodes: 1, heap: '512m', memory: '1Gi', cpu: '500m', storage: '2Gi', security: false, mmap: false },
-  postgres: { storage: '1Gi', memory: '256Mi' },
-  highAvailability: false,
-  kafkaUi: true,
-  tracing: { sampleRatio: 1 },
-  externalSecrets: [],
-  operatorNamespaces: ['eventide'],
-  network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
-  tenants: ['school-a', 'school-b'],
-  examples: true,
-  eventideImagePullPolicy: 'Never',
-};
-
-export const production: Profile = {
-  name: 'production',
-  kafka: { brokers: 3, controllers: 3, replicationFactor: 3, minInsyncReplicas: 2, storage: '100Gi', authentication: true },
-  // mmap needs vm.max_map_count ≥ 262144 on every node (docs/chart-and-kind.md, the production profile).
-  elasticsearch: { nodes: 3, heap: '2g', memory: '4Gi', cpu: '2', storage: '100Gi', security: true, mmap: true },
-  postgres: { storage: '20Gi', memory: '1Gi' },
-  highAvailability: true,
-  kafkaUi: false,
-  externalSecrets: [
-    'postgres-credentials',
-    'postgres-catalog-credentials',
-    'postgres-teachers-credentials',
-    'postgres-identity-credentials',
-    'postgres-payments-credentials',
-    'postgres-ledger-credentials',
-    'identity-bootstrap-admin',
-    // No development provider client: a platform administrator creates it through identity's API.
-    'identity-payment-provider',
-    // The activation deliverer's public JWK (key publicJwk): identity encrypts activation tokens to it.
-    'activation-deliverer-key',
-    // The elastic superuser's password: read by Elasticsearch and the users Job only.
-    'elasticsearch-credentials',
-    'elasticsearch-search-indexer-credentials',
-    'elasticsearch-search-api-credentials',
-    'elasticsearch-certs',
-  ],
-  operatorNamespaces: ['eventide'],
-  network: { apiServer: anyApiServer, dns: clusterDns, metricsScrapers: labelledScrapers },
-  tenants: ['school-a', 'school-b'],
-  examples: false,
-  eventideImagePullPolicy: 'IfNotPresent',
-};
-
+/** The committed profiles: deploy/values/<name>.yaml, synthesized into charts/<name>/. */
+export const valuesDir = join(repoRoot, 'deploy', 'values');
+export const kind = loadProfile(join(valuesDir, 'kind.yaml'));
+export const production = loadProfile(join(valuesDir, 'production.yaml'));
 export const profiles = { kind, production } as const;

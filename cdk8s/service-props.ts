@@ -54,7 +54,7 @@ export function serviceProps(service: ServiceManifest, workload: WorkloadManifes
   const kafkaNeeded = workload.produces !== undefined || workload.consumes !== undefined;
   return {
     name: workload.name,
-    image: imageRef(service.name),
+    image: imageRef(service.name, profile.images),
     imagePullPolicy: profile.eventideImagePullPolicy,
     command: ['node', workload.bundle],
     tracing,

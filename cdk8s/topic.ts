@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { apiVersion, topicNames } from '../operator/api/crds.ts';
 import type { TopicSpec } from '../operator/api/topic.ts';
-import { namespace } from './labels.ts';
+import { namespaceOf } from './labels.ts';
 
 /** How the platform's Kafka makes topics durable: the profile decides, every Topic follows. */
 export interface TopicDurability {
@@ -35,6 +35,7 @@ export class Topic extends Construct {
 
   constructor(scope: Construct, id: string, props: TopicProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     this.topicName = props.topicName;
     const spec: Partial<TopicSpec> = {
       topicName: props.topicName,

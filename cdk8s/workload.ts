@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import type { ContainerResources, EnvValue, FieldRef, SecretRef } from '../lib/service-manifest.ts';
-import { labels, namespace, selectorLabels } from './labels.ts';
+import { labels, namespaceOf, selectorLabels } from './labels.ts';
 import { restrictedContainer, restrictedPod } from './security.ts';
 
 /** Where a workload sends its spans (lib/tracing.ts reads these as the standard OTEL_* variables). */
@@ -77,6 +77,7 @@ export class Workload extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id);
+    const namespace = namespaceOf(this);
     const port = props.port ?? 8080;
     this.name = props.name;
     this.port = port;

@@ -7,7 +7,7 @@
  */
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { decodeJwt } from 'jose';
-import { namespace } from '../../cdk8s/labels.ts';
+import { kind } from '../../cdk8s/profile.ts';
 
 /** A bearer token, fetched again a minute before it expires. */
 export type TokenSource = () => Promise<string>;
@@ -45,7 +45,7 @@ export function tokenSource(fetchToken: () => Promise<string>, now: () => number
 }
 
 async function secretFields(kc: KubeConfig, name: string): Promise<Record<string, string>> {
-  const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace, name });
+  const secret = await kc.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: kind.namespace, name });
   return Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 }
 

@@ -13,6 +13,7 @@ import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { Jaeger } from '../../cdk8s/jaeger.ts';
 import { EventideOperator } from '../../cdk8s/operator.ts';
+import { kind } from '../../cdk8s/profile.ts';
 import { type ElasticsearchServer, startElasticsearch } from '../../devkit/elasticsearch.ts';
 import { type JaegerServer, startJaeger } from '../../devkit/jaeger.ts';
 import { type KafkaServer, startKafka } from '../../devkit/kafka.ts';
@@ -33,7 +34,8 @@ import { repoRoot } from '../../shared/versions.ts';
 import { deploy } from '../deploy.ts';
 
 const run = promisify(execFile);
-export const namespace = 'eventide';
+/** The kind chart's namespace, which local mode applies. */
+export const namespace = kind.namespace;
 export const indexerDeployment = 'search-indexer';
 
 export interface LocalPlatformOptions extends LocalClusterOptions {
