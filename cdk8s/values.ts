@@ -141,27 +141,31 @@ export const valuesSchema = z
       })
       .prefault({}),
   })
-  .superRefine((values, context) => {
-    const { kafka } = values;
-    if (kafka.replicationFactor > kafka.brokers)
-      context.addIssue({
-        code: 'custom',
-        path: ['kafka', 'replicationFactor'],
-        message: `must be at most kafka.brokers (${kafka.brokers})`,
-      });
-    if (kafka.minInsyncReplicas > kafka.replicationFactor)
-      context.addIssue({
-        code: 'custom',
-        path: ['kafka', 'minInsyncReplicas'],
-        message: `must be at most kafka.replicationFactor (${kafka.replicationFactor})`,
-      });
-    if (kafka.external && kafka.external.brokers.length !== kafka.brokers)
-      context.addIssue({
-        code: 'custom',
-        path: ['kafka', 'external', 'brokers'],
-        message: `must list one port mapping per broker (${kafka.brokers})`,
-      });
-  });
+  .superRefine(
+    (values, context) => {
+      const { kafka } = values;
+      if (kafka.replicationFactor > kafka.brokers)
+        context.addIssue({
+          code: 'custom',
+          path: ['kafka', 'replicationFactor'],
+          message: `must be at most kafka.brokers (${kafka.brokers})`,
+        });
+      if (kafka.minInsyncReplicas > kafka.replicationFactor)
+        context.addIssue({
+          code: 'custom',
+          path: ['kafka', 'minInsyncReplicas'],
+          message: `must be at most kafka.replicationFactor (${kafka.replicationFactor})`,
+        });
+      if (kafka.external && kafka.external.brokers.length !== kafka.brokers)
+        context.addIssue({
+          code: 'custom',
+          path: ['kafka', 'external', 'brokers'],
+          message: `must list one port mapping per broker (${kafka.brokers})`,
+        });
+      // Relations between fields mean something only once each field is valid on its own.
+    },
+    { when: (payload) => payload.issues.length === 0 },
+  );
 
 export type Values = z.output<typeof valuesSchema>;
 
@@ -181,7 +185,7 @@ export function parseValues(text: string, source: string): Values {
   if (document.errors.length > 0)
     throw new ValuesError(
       source,
-      document.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]}`),
+      document.errors.map((e) => `line ${e.linePos?.[0].line ?? '?'}: ${e.message.split('\n')[0]?.replace(/:$/, '')}`),
     );
   const parsed = valuesSchema.safeParse(document.toJS() ?? {});
   if (!parsed.success)
