@@ -9,7 +9,7 @@ endif
 export PATH := $(NODE_BIN):$(PATH)
 
 .PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments bench-tracing \
-	kind-up kind-down images deploy doctor
+	kind-up kind-down images deploy doctor undeploy release
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s "$$(printf '\t')"
@@ -139,6 +139,12 @@ images: install ## build the Eventide images, load them into the kind cluster, r
 deploy: install ## check the cluster, then apply the kind chart in order: CRDs → platform → Kafka and StatefulSets → operator → Topics Ready → consumers → ConsumerGroups Ready (safe to run again)
 	node scripts/doctor.ts --before deploy --context $(KUBECONTEXT)
 	node scripts/deploy.ts charts/kind --context $(KUBECONTEXT) --image-ids $(IMAGE_IDS)
+
+release: install ## the release files of every profile into dist/: eventide-<profile>.yaml (CRDs, operator, platform) and eventide-<profile>-resources.yaml (Topics, ConsumerGroups)
+	node scripts/release.ts dist
+
+undeploy: install ## remove what deploy applied, in reverse; keeps Retain topics' Kafka data, the namespace and its volumes (DELETE_VOLUMES=1 deletes the volumes)
+	node scripts/undeploy.ts charts/kind --context $(KUBECONTEXT)
 
 kind-down: ## delete the kind cluster
 	kind delete cluster --name $(KIND_CLUSTER)

@@ -38,12 +38,32 @@ const isEventideImage = (m: Manifest) => eventideImage(m) !== undefined;
 /** The Pod-template annotation that carries the ID of the image a Deployment's Pods were started from. */
 export const imageIdAnnotation = 'eventide.dev/image-id';
 
+/** A profile's three chart files, in the order `deploy` applies them (and `undeploy` removes them in reverse). */
+export function chartFiles(chartDir: string) {
+  return {
+    crds: join(chartDir, '00-crds.yaml'),
+    platform: join(chartDir, '10-platform.yaml'),
+    resources: join(chartDir, '20-platform-resources.yaml'),
+  };
+}
+
+/** The namespace the chart creates (its Namespace object in the platform file). */
+export function chartNamespace(chartDir: string): string {
+  const namespace = manifests(chartFiles(chartDir).platform).find((m) => m.kind === 'Namespace')?.metadata.name;
+  if (!namespace) throw new Error(`${chartDir}: the platform file has no Namespace`);
+  return namespace;
+}
+
 export interface DeployStep {
   /** What the step does, for the progress line. */
   what: string;
   kubectl: string[];
+  /** Given to kubectl on its standard input (`-f -`). */
+  stdin?: string;
   /** kubectl arguments whose output says why the step failed (Pods' states, the conditions). */
   diagnose?: string[];
+  /** Run the step only when this kubectl prints nothing (or names a resource type the server lacks); otherwise skip it, saying what it printed. */
+  unlessFound?: { kubectl: string[]; why: string };
 }
 
 const podStates =
@@ -60,9 +80,7 @@ const conditions = 'jsonpath={range .status.conditions[*]}{.type}={.status} {.re
  * not be safe to run again for free).
  */
 export function deploySteps(chartDir: string, imageIds: Record<string, string> = {}): DeployStep[] {
-  const crds = join(chartDir, '00-crds.yaml');
-  const platform = join(chartDir, '10-platform.yaml');
-  const resources = join(chartDir, '20-platform-resources.yaml');
+  const { crds, platform, resources } = chartFiles(chartDir);
   const platformObjects = manifests(platform);
   const resourceObjects = manifests(resources);
   const names = (list: Manifest[], kind: string, pick: (m: Manifest) => boolean = () => true) =>
@@ -136,10 +154,7 @@ export function deploySteps(chartDir: string, imageIds: Record<string, string> =
   return steps;
 }
 
-export interface DeployOptions {
-  chartDir: string;
-  /** Image name → ID (see deploySteps); default none. */
-  imageIds?: Record<string, string>;
+export interface KubectlOptions {
   /** The kubectl binary; default $KUBECTL or "kubectl". */
   kubectl?: string;
   /** Extra kubectl arguments, e.g. ["--kubeconfig", file]; default none (KUBECONFIG applies). */
@@ -147,33 +162,60 @@ export interface DeployOptions {
   log?: (line: string) => void;
 }
 
-export async function deploy({
-  chartDir,
-  imageIds,
-  kubectl = process.env.KUBECTL ?? 'kubectl',
-  kubectlArgs = [],
-  log = console.log,
-}: DeployOptions): Promise<void> {
-  for (const step of deploySteps(chartDir, imageIds)) {
+export interface DeployOptions extends KubectlOptions {
+  chartDir: string;
+  /** Image name → ID (see deploySteps); default none. */
+  imageIds?: Record<string, string>;
+}
+
+/** Runs steps in order, each timed on its progress line; the first failure stops them, saying why. */
+export async function runSteps(
+  steps: DeployStep[],
+  { kubectl = process.env.KUBECTL ?? 'kubectl', kubectlArgs = [], log = console.log }: KubectlOptions,
+  command = 'deploy',
+): Promise<void> {
+  const kube = (args: string[], stdin?: string) => {
+    const running = run(kubectl, [...kubectlArgs, ...args], { maxBuffer: 16 * 1024 * 1024 });
+    running.child.stdin?.end(stdin ?? '');
+    return running;
+  };
+  for (const step of steps) {
     const started = Date.now();
+    if (step.unlessFound) {
+      // A resource type the server no longer has: nothing of it is left.
+      const found = await kube(step.unlessFound.kubectl).then(
+        (r) => r.stdout.trim(),
+        (error: { stderr?: string }) => {
+          if (/doesn't have a resource type/.test(error.stderr ?? '')) return '';
+          throw error;
+        },
+      );
+      if (found) {
+        log(`${command}: ${step.what} skipped: ${step.unlessFound.why}:\n${found}`);
+        continue;
+      }
+    }
     try {
-      await run(kubectl, [...kubectlArgs, ...step.kubectl], { maxBuffer: 16 * 1024 * 1024 });
+      await kube(step.kubectl, step.stdin);
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string; message: string };
       // A timeout alone says nothing; the Pods' states or the conditions say why.
       const why = step.diagnose
-        ? await run(kubectl, [...kubectlArgs, ...step.diagnose]).then(
+        ? await kube(step.diagnose).then(
             (r) => `\nnow:\n${r.stdout.trimEnd()}`,
             () => '',
           )
         : '';
       throw new Error(
-        `deploy: ${step.what} failed: kubectl ${step.kubectl.join(' ')}\n${(e.stderr || e.stdout || e.message).trim()}${why}`,
+        `${command}: ${step.what} failed: kubectl ${step.kubectl.join(' ')}\n${(e.stderr || e.stdout || e.message).trim()}${why}`,
       );
     }
-    log(`deploy: ${step.what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    log(`${command}: ${step.what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
 }
+
+export const deploy = ({ chartDir, imageIds, ...options }: DeployOptions): Promise<void> =>
+  runSteps(deploySteps(chartDir, imageIds), options);
 
 /** The IDs `make images` wrote, one <image>.id file each; none where it has not run. */
 export function readImageIds(dir: string): Record<string, string> {
@@ -196,10 +238,11 @@ if (import.meta.main) {
   const imageIds = values['image-ids'] ? readImageIds(values['image-ids']) : {};
   try {
     await deploy({ chartDir, kubectlArgs, imageIds });
+    const namespace = chartNamespace(chartDir);
     const { stdout } = await run(process.env.KUBECTL ?? 'kubectl', [
       ...kubectlArgs,
       '-n',
-      'eventide',
+      namespace,
       'get',
       'topics,consumergroups,deployments',
     ]);
