@@ -330,7 +330,9 @@ export class NodeAgent {
     void (async () => {
       let prepared = !standIn.prepare;
       while (!stop.signal.aborted) {
-        let ready = await standIn.ready();
+        // A check that throws (Elasticsearch's health body timing out on a loaded machine) is not
+        // ready; left uncaught it ended this loop and failed the test run as an unhandled rejection.
+        let ready = await standIn.ready().catch(() => false);
         if (ready && !prepared) {
           const container = pod.spec?.containers[0];
           prepared = await this.resolvedEnv(pod, container ? [container] : [])

@@ -4,6 +4,8 @@
  * standing in for Strimzi and the StatefulSets). It must complete, leave every Topic and
  * ConsumerGroup Ready and every Eventide Deployment available, and an event written to the
  * catalog Pod must become searchable through the search-api Pod, both started from the manifests.
+ * Then `make undeploy` removes it in reverse — the retained topics stay in Kafka, the volumes and
+ * the namespace stay — and `make deploy` brings it back on the same cluster.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { manifests } from '../../scripts/deploy.ts';
 import { bootstrapAdminCredentials, login } from '../../scripts/local/credentials.ts';
 import { sampleEvent } from '../../scripts/local/load-generator.ts';
@@ -38,15 +41,23 @@ interface Listed {
     };
   }[];
 }
-/** `make deploy` on this cluster: its every kubectl call names a context (kind-eventide unless told), this cluster's. */
-async function makeDeploy(variables: Record<string, string> = {}) {
+/** `make <target>` on this cluster: its every kubectl call names a context (kind-eventide unless told), this cluster's. */
+async function make(target: string, variables: Record<string, string> = {}) {
   const context = (await cluster.kubectl('config', 'current-context')).trim();
-  return run('make', ['--no-print-directory', 'deploy'], {
+  return run('make', ['--no-print-directory', target], {
     cwd: repoRoot,
     env: { ...process.env, ...variables, KUBECONFIG: cluster.kube.kubeconfig, KUBECTL: cluster.kube.kubectl, KUBECONTEXT: context },
     timeout: 840_000,
     maxBuffer: 16 * 1024 * 1024,
   });
+}
+const makeDeploy = (variables: Record<string, string> = {}) => make('deploy', variables);
+/** `make <target>`, its output logged with how long it took. */
+async function logged(target: string, variables: Record<string, string> = {}): Promise<string> {
+  const started = Date.now();
+  const { stdout } = await make(target, variables);
+  console.log(`[make ${target}] ${((Date.now() - started) / 1000).toFixed(1)} s\n${stdout}`);
+  return stdout;
 }
 const list = async (kind: string) => JSON.parse(await cluster.kubectl('-n', namespace, 'get', kind, '-o', 'json')) as Listed;
 const condition = (item: Listed['items'][number], type: string) => item.status?.conditions?.find((c) => c.type === type)?.status;
@@ -133,4 +144,63 @@ it('make deploy runs again, and rolls the Pods of an image rebuilt under the sam
   expect(after.catalog.metadata.generation).toBe(before.catalog.metadata.generation + 1);
   expect(after.teachers.metadata.generation).toBe(before.teachers.metadata.generation);
   await cluster.kubectl('-n', namespace, 'rollout', 'status', 'deployment/catalog', '--timeout=300s');
+});
+
+it('make undeploy removes it in reverse, keeping the retained Kafka topics, the volumes and the namespace; make deploy brings it back', {
+  timeout: 900_000,
+}, async () => {
+  const chartTopics = manifests(join(repoRoot, 'charts/kind/20-platform-resources.yaml')).filter((m) => m.kind === 'Topic');
+  const spec = (topic: (typeof chartTopics)[number]) => topic.spec as unknown as { topicName: string; deletionPolicy: string };
+  const retained = chartTopics.filter((m) => spec(m).deletionPolicy === 'Retain');
+  expect(retained.length).toBe(chartTopics.length);
+  const names = (output: string) => output.split('\n').filter(Boolean).sort();
+  const claims = names(await cluster.kubectl('-n', namespace, 'get', 'pvc', '-o', 'name'));
+  // The StatefulSets' volumes (Strimzi's are Strimzi's to make, and there is no Strimzi here).
+  expect(claims).toEqual(expect.arrayContaining(['persistentvolumeclaim/data-elasticsearch-0', 'persistentvolumeclaim/data-postgres-0']));
+
+  await logged('undeploy');
+  expect(names(await cluster.kubectl('-n', namespace, 'get', 'deployments,statefulsets,services,configmaps', '-o', 'name'))).toEqual([
+    // The one ConfigMap Kubernetes itself writes into every namespace.
+    'configmap/kube-root-ca.crt',
+  ]);
+  // Foreground deletion: every Pod, and its process, is gone when undeploy returns.
+  expect(cluster.agent.pods()).toEqual([]);
+  expect(await cluster.kubectl('get', 'crd', '-o', 'name')).not.toContain('eventide.dev');
+  expect(await cluster.kubectl('get', 'namespace', namespace, '-o', 'name')).toBe(`namespace/${namespace}\n`);
+  expect(names(await cluster.kubectl('-n', namespace, 'get', 'pvc', '-o', 'name'))).toEqual(claims);
+  const admin = kafkaClient({ clientId: 'make-undeploy-test', brokers: [cluster.kafka.endpoint] }).admin();
+  await admin.connect();
+  try {
+    const inKafka = await admin.listTopics();
+    for (const topic of retained) expect(inKafka, `Kafka topic of Topic ${topic.metadata.name}`).toContain(spec(topic).topicName);
+  } finally {
+    await admin.disconnect();
+  }
+
+  await logged('deploy');
+  for (const topic of (await list('topics')).items) expect(condition(topic, 'Ready'), `Topic ${topic.metadata.name}`).toBe('True');
+  for (const group of (await list('consumergroups')).items)
+    expect(condition(group, 'Ready'), `ConsumerGroup ${group.metadata.name}`).toBe('True');
+  expect(names(await cluster.kubectl('-n', namespace, 'get', 'pvc', '-o', 'name'))).toEqual(claims);
+});
+
+it("make undeploy DELETE_VOLUMES=1 deletes the volumes too, and keeps the CRDs while another namespace's Topic needs them", {
+  timeout: 600_000,
+}, async () => {
+  // Another team's Topic, outside the chart: deleting the CRDs would delete it.
+  await cluster.kubectl('create', 'namespace', 'team-a');
+  const topic = join(mkdtempSync(join(tmpdir(), 'eventide-team-a-')), 'topic.json');
+  writeFileSync(
+    topic,
+    JSON.stringify({ apiVersion: 'eventide.dev/v1alpha1', kind: 'Topic', metadata: { name: 'orders', namespace: 'team-a' }, spec: {} }),
+  );
+  await cluster.kubectl('apply', '--server-side', '-f', topic);
+  const stdout = await logged('undeploy', { DELETE_VOLUMES: '1' });
+  expect(stdout).toContain(
+    'undeploy: CRDs skipped: these resources are left, and deleting the CRDs would delete them:\ntopic.eventide.dev/orders',
+  );
+  expect(await cluster.kubectl('-n', namespace, 'get', 'pvc', '-o', 'name')).toBe('');
+  expect(await cluster.kubectl('get', 'crd', 'topics.eventide.dev', '-o', 'name')).toBe(
+    'customresourcedefinition.apiextensions.k8s.io/topics.eventide.dev\n',
+  );
 });
