@@ -105,7 +105,7 @@ export function loadProfile(file: string): Profile {
 }
 
 /** The committed profiles: deploy/values/<name>.yaml, synthesized into charts/<name>/. */
-export const valuesDir = join(repoRoot, 'deploy', 'values');
+const valuesDir = join(repoRoot, 'deploy', 'values');
 export const kind = loadProfile(join(valuesDir, 'kind.yaml'));
 export const production = loadProfile(join(valuesDir, 'production.yaml'));
 export const profiles = { kind, production } as const;
