@@ -17,14 +17,15 @@ function synth(profile: Profile, outdir: string): void {
 }
 
 const { VALUES: values, OUT: out } = process.env;
+if (out && !values) {
+  console.error('OUT needs VALUES: the committed profiles are written to charts/<name>/');
+  process.exit(1);
+}
 try {
   if (values) {
     const profile = loadProfile(resolve(values));
     synth(profile, resolve(out || join(repoRoot, 'charts', profile.name)));
-  } else {
-    if (out) throw new Error('OUT needs VALUES: the committed profiles are written to charts/<name>/');
-    for (const profile of Object.values(profiles)) synth(profile, join(repoRoot, 'charts', profile.name));
-  }
+  } else for (const profile of Object.values(profiles)) synth(profile, join(repoRoot, 'charts', profile.name));
 } catch (error) {
   if (!(error instanceof ValuesError)) throw error;
   console.error(error.message);
