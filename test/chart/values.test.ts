@@ -70,6 +70,10 @@ describe('a values file', () => {
     expect(image).toBe('registry.example.com:5000/platform/eventide/catalog:2.0.0-rc.1');
     // The local node agent still knows the image behind a registry.
     expect(eventideImage(image)).toBe('catalog');
+    // Pulled from the registry, where kind's locally loaded images are never pulled.
+    expect(profile.eventideImagePullPolicy).toBe('IfNotPresent');
+    expect(kind.eventideImagePullPolicy).toBe('Never');
+    expect(production.eventideImagePullPolicy).toBe('IfNotPresent');
   });
 
   it.each([
