@@ -13,7 +13,8 @@ import { ValuesError } from './values.ts';
 function synth(profile: Profile, outdir: string): void {
   rmSync(outdir, { recursive: true, force: true });
   platformApp(profile, outdir).synth();
-  console.log(`synthesized ${profile.name} into ${relative(process.cwd(), outdir) || '.'}/`);
+  const shown = relative(process.cwd(), outdir);
+  console.log(`synthesized ${profile.name} into ${shown.startsWith('..') ? outdir : shown || '.'}/`);
 }
 
 const { VALUES: values, OUT: out } = process.env;
