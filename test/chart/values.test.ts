@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { imageRef } from '../../cdk8s/images.ts';
 import { kind, loadProfile, production, profileOf } from '../../cdk8s/profile.ts';
@@ -9,6 +11,7 @@ import { eventideImage } from '../../devkit/kubelet/program.ts';
 import { platformVersion, repoRoot } from '../../shared/versions.ts';
 import { parseObjects, synthFiles } from './synth.ts';
 
+const run = promisify(execFile);
 const problems = (text: string): string[] => {
   try {
     parseValues(text, 'my.yaml');
@@ -145,6 +148,19 @@ describe('a values file', () => {
 describe('a chart from a values file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'eventide-values-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is not written from a file that is not valid: synth exits 1 naming each problem', async () => {
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'name: bad\nkafka: { brokrs: 3 }\n');
+    const out = join(dir, 'bad-chart');
+    const failed = await run(process.execPath, ['cdk8s/main.ts'], { cwd: repoRoot, env: { ...process.env, VALUES: file, OUT: out } }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toBe(`${file} is not a valid values file:\n  ${file}: kafka: Unrecognized key: "brokrs"\n`);
+    expect(existsSync(out)).toBe(false);
+  });
 
   it('puts every namespaced object in its namespace and runs its images from its registry', () => {
     const file = join(dir, 'shop.yaml');
