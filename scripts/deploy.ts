@@ -62,8 +62,11 @@ export interface DeployStep {
   stdin?: string;
   /** kubectl arguments whose output says why the step failed (Pods' states, the conditions). */
   diagnose?: string[];
-  /** Run the step only when this kubectl prints nothing (or names a resource type the server lacks); otherwise skip it, saying what it printed. */
-  unlessFound?: { kubectl: string[]; why: string };
+  /**
+   * Run the step only when this kubectl finds `nothing` (prints nothing, or names a resource type
+   * the server lacks) or `something`; otherwise skip it, saying why and what it found.
+   */
+  when?: { kubectl: string[]; finds: 'nothing' | 'something'; why: string };
 }
 
 const podStates =
@@ -181,17 +184,17 @@ export async function runSteps(
   };
   for (const step of steps) {
     const started = Date.now();
-    if (step.unlessFound) {
+    if (step.when) {
       // A resource type the server no longer has: nothing of it is left.
-      const found = await kube(step.unlessFound.kubectl).then(
+      const found = await kube(step.when.kubectl).then(
         (r) => r.stdout.trim(),
         (error: { stderr?: string }) => {
           if (/doesn't have a resource type/.test(error.stderr ?? '')) return '';
           throw error;
         },
       );
-      if (found) {
-        log(`${command}: ${step.what} skipped: ${step.unlessFound.why}:\n${found}`);
+      if ((found === '') !== (step.when.finds === 'nothing')) {
+        log(`${command}: ${step.what} skipped: ${step.when.why}${found ? `:\n${found}` : ''}`);
         continue;
       }
     }

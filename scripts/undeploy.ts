@@ -31,9 +31,21 @@ export function undeploySteps(chartDir: string, { deleteVolumes = false }: Undep
   const { crds, platform, resources } = chartFiles(chartDir);
   const namespace = chartNamespace(chartDir);
   const platformObjects = manifests(platform);
+  const definitions = manifests(crds)
+    .filter((m) => m.kind === 'CustomResourceDefinition')
+    .map((m) => m.metadata.name);
   const deleting = ['delete', '--ignore-not-found', '--wait', '--timeout=300s'];
   const steps: DeployStep[] = [
-    { what: 'Topics and ConsumerGroups', kubectl: [...deleting, '-f', resources] },
+    {
+      what: 'Topics and ConsumerGroups',
+      kubectl: [...deleting, '-f', resources],
+      // Run again after a complete undeploy, kubectl could not even read the file's kinds.
+      when: {
+        kubectl: ['get', 'crd', ...definitions, '--ignore-not-found', '-o', 'name'],
+        finds: 'something',
+        why: 'their CRDs are gone, and every Topic and ConsumerGroup with them',
+      },
+    },
     {
       what: 'platform',
       // Everything but the Namespace, last applied first; foreground: the Pods are gone when it returns.
@@ -49,12 +61,12 @@ export function undeploySteps(chartDir: string, { deleteVolumes = false }: Undep
     for (const labels of claims)
       steps.push({ what: `volumes ${selector(labels)}`, kubectl: [...deleting, '-n', namespace, 'pvc', '-l', selector(labels)] });
   }
-  const definitions = manifests(crds).filter((m) => m.kind === 'CustomResourceDefinition');
   steps.push({
     what: 'CRDs',
     kubectl: [...deleting, '-f', crds],
-    unlessFound: {
-      kubectl: ['get', definitions.map((m) => m.metadata.name).join(','), '--all-namespaces', '-o', 'name'],
+    when: {
+      kubectl: ['get', definitions.join(','), '--all-namespaces', '-o', 'name'],
+      finds: 'nothing',
       why: 'these resources are left, and deleting the CRDs would delete them',
     },
   });
