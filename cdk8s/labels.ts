@@ -10,7 +10,7 @@ export function labels(name: string, component: string): Record<string, string> 
   return { ...selectorLabels(name), 'app.kubernetes.io/component': component, 'app.kubernetes.io/managed-by': 'cdk8s' };
 }
 
-/** The namespace of a chart whose values name none. */
+/** The namespace of a chart whose values name none (and of a unit test's Chart without one). */
 export const defaultNamespace = 'eventide';
 
 /**

@@ -5,6 +5,7 @@
  */
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
+import { defaultNamespace } from './labels.ts';
 
 /** A DNS-1123 label: namespaces, tenants, chart names. */
 const label = z
@@ -25,7 +26,9 @@ const endpoint = z.union([z.strictObject({ namespace: labelMap, pods: labelMap.o
 export const valuesSchema = z
   .strictObject({
     name: label.describe("The chart's name: `make synth VALUES=<file>` writes `charts/<name>/` unless `OUT` names another directory."),
-    namespace: label.default('eventide').describe('The namespace every namespaced object of the chart lives in; the chart creates it.'),
+    namespace: label
+      .default(defaultNamespace)
+      .describe('The namespace every namespaced object of the chart lives in; the chart creates it.'),
     images: z
       .strictObject({
         registry: z
