@@ -258,6 +258,7 @@ export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = f
     kubeconfig,
     kubectl: bin.kubectl,
     managed: true,
+    pid: () => (apiserver && !apiserver.hasExited() ? apiserver.pid : undefined),
     async start() {
       if (!etcd || etcd.hasExited()) {
         etcd = launch({ name: 'etcd', command: bin.etcd, args: etcdArgs, logFile: join(home, 'etcd.log') });

@@ -47,7 +47,17 @@ async function answers(url: string): Promise<boolean> {
  * Starts PostgreSQL from Debian's packages: initdb in a temp dir, the server on a free loopback port,
  * as the unprivileged `postgres` user when we are root. EVENTIDE_DATABASE_URL uses an existing server.
  */
-export async function startPostgres({ timeoutMs = 60_000 }: { timeoutMs?: number } = {}): Promise<PostgresServer> {
+/**
+ * `durable`: production durability (fsync and synchronous_commit on), for benchmarks, where a
+ * commit's flush is part of what a design costs; tests keep the fast default (fsync off).
+ */
+export async function startPostgres({
+  timeoutMs = 60_000,
+  durable = false,
+}: {
+  timeoutMs?: number;
+  durable?: boolean;
+} = {}): Promise<PostgresServer> {
   const override = process.env.EVENTIDE_DATABASE_URL;
   if (override) return { ...externalServer('postgres', override), url: override };
 
@@ -91,7 +101,9 @@ export async function startPostgres({ timeoutMs = 60_000 }: { timeoutMs?: number
     'listen_addresses=127.0.0.1',
     // A test server: crash safety against power loss is not what we test; process crashes stay safe.
     '-c',
-    'fsync=off',
+    durable ? 'fsync=on' : 'fsync=off',
+    '-c',
+    'synchronous_commit=on',
     '-c',
     'max_connections=200',
   ];

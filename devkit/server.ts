@@ -18,6 +18,8 @@ export interface LocalServer {
   pause(): Promise<void>;
   resume(): Promise<void>;
   dispose(): Promise<void>;
+  /** The running process's pid (for CPU accounting: bench/lib/cpu.ts); undefined when not ours or not running. */
+  pid(): number | undefined;
 }
 
 /** A server someone else runs, named by an override variable; lifecycle calls are refused. */
@@ -35,6 +37,7 @@ export function externalServer(name: string, endpoint: string): LocalServer {
     pause: refuse,
     resume: refuse,
     dispose: async () => {},
+    pid: () => undefined,
   };
 }
 
@@ -77,6 +80,7 @@ export async function startProcessServer(options: ProcessServerOptions): Promise
       await proc?.stop();
       rmSync(options.home, { recursive: true, force: true });
     },
+    pid: () => (proc && !proc.hasExited() ? proc.pid : undefined),
   };
   try {
     await server.start();

@@ -1,0 +1,29 @@
+/**
+ * Rounds interleaved and balanced: on a shared machine throughput drifts 20–40 % within a run, so
+ * designs take turns, and each runs first as often as second (an odd round count is rounded up).
+ */
+import { spread } from '../../devkit/stats.ts';
+
+/** The order of each round: round 0 as given, round 1 reversed, and so on. */
+export function roundOrder<T>(designs: readonly T[], rounds: number): T[][] {
+  const even = rounds % 2 === 0 ? rounds : rounds + 1;
+  return Array.from({ length: even }, (_, i) => (i % 2 === 0 ? [...designs] : [...designs].reverse()));
+}
+
+/** Runs `measure` for every design in every round, interleaved; returns each design's results in round order. */
+export async function interleaved<T extends string, R>(
+  designs: readonly T[],
+  rounds: number,
+  measure: (design: T, round: number) => Promise<R>,
+): Promise<Map<T, R[]>> {
+  const results = new Map<T, R[]>(designs.map((d) => [d, []]));
+  for (const [round, order] of roundOrder(designs, rounds).entries())
+    for (const design of order) results.get(design)?.push(await measure(design, round));
+  return results;
+}
+
+/** "median (min–max)" of a figure over the rounds. */
+export function medianAndSpread(values: readonly number[], digits = 0): string {
+  const s = spread(values);
+  return `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+}
