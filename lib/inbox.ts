@@ -65,28 +65,32 @@ export class Inbox {
   }
 
   /**
-   * Several events in one transaction, in order: each id not seen before is recorded and its
-   * effects applied; any error rolls all of them back. One commit for a batch instead of one per
-   * event — what bounds a consumer's rate (bench/onboarding).
+   * A batch as a set, in one transaction: all its ids recorded in one statement, then `effects`
+   * with the items new to the group (each id once, in the batch's order), whose writes are the
+   * caller's multi-row statements. Any error rolls all of it back. Returns how many were new.
    */
-  async onceEach<T>(
+  async onceAsSet<T>(
     items: readonly T[],
     idOf: (item: T) => string,
-    effects: (tx: pg.PoolClient, item: T) => Promise<void>,
+    effects: (tx: pg.PoolClient, fresh: T[]) => Promise<void>,
   ): Promise<number> {
     return inTransaction(this.pool, async (tx) => {
-      let applied = 0;
-      for (const item of items) {
-        const { rowCount } = await tx.query(`INSERT INTO ${this.table} (consumer_group, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
-          this.group,
-          idOf(item),
-        ]);
-        if (rowCount === 0) continue;
-        await effects(tx, item);
-        applied++;
-      }
-      return applied;
+      const left = await this.fresh(tx, items.map(idOf));
+      const fresh = items.filter((item) => left.delete(idOf(item)));
+      if (fresh.length > 0) await effects(tx, fresh);
+      return fresh.length;
     });
+  }
+
+  /** Records ids in one statement inside `tx`; returns those new to the group. */
+  private async fresh(tx: pg.PoolClient, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await tx.query<{ event_id: string }>(
+      `INSERT INTO ${this.table} (consumer_group, event_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id`,
+      // Sorted, so that two members inserting overlapping batches (a rebalance) take the keys in one order and cannot deadlock.
+      [this.group, [...new Set(ids)].sort()],
+    );
+    return new Set(rows.map((r) => r.event_id));
   }
 
   /** Its group's ids are deleted `maxAgeMs` after they were received (lib/retention.ts). */

@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import { freshDatabase } from '../services/catalog/testing/fixtures.ts';
 import { EnvelopeError } from './cloudevents.ts';
-import { eachEventOnce } from './consumer/each-event.ts';
+import { eachEventOnce } from './consumer/each-batch.ts';
 import { ContractRegistry, type DecodedEvent, defineContract, encodeEvent } from './contracts.ts';
 import { Inbox, inboxTableSql } from './inbox.ts';
 import { kafkaClient } from './kafka.ts';
 import { Outbox, outboxTableSql } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { inTransaction, migrate } from './pg.ts';
+import { relayWakeup } from './relay-wakeup.ts';
 
 const brokers = inject('kafkaBrokers').split(',');
 const kafka = kafkaClient({ clientId: 'outbox-inbox-test', brokers });
@@ -82,6 +83,10 @@ describe('the outbox, parameterised', () => {
     for (const relay of relays) relay.start();
     try {
       const outboxes = { a: new Outbox({ table: 'outbox_a' }), b: new Outbox({ table: 'outbox_b' }) };
+      // a's writer is another process than its relay (a NOTIFY after commit); b's leads its relay (a call).
+      const elsewhere = { isLeader: false, nudge: () => undefined };
+      outboxes.a.onCommitted(relayWakeup({ relay: elsewhere, pool, channel: outboxes.a.channel, log }));
+      outboxes.b.onCommitted(relayWakeup({ relay: relays[1] as OutboxRelay, pool, channel: outboxes.b.channel, log }));
       for (let n = 0; n < 30; n++) {
         for (const name of ['a', 'b'] as const) {
           await inTransaction(pool, (tx) => outboxes[name].append(tx, encodeEvent(contract(topics[name]), { id: `k${n % 3}`, n })));
@@ -92,8 +97,8 @@ describe('the outbox, parameterised', () => {
         await outboxes.a.append(tx, encodeEvent(contract(topics.a), { id: 'k0', n: 999 }));
         throw new Error('rolled back');
       }).catch(() => undefined);
-      // Both relays lead at once (different locks); with a 10-minute poll, only a NOTIFY on their own
-      // channel can wake them in time for the readers (60 s).
+      // Both relays lead at once (different locks); with a 10-minute poll, only the wake-ups (a's
+      // NOTIFY on its own channel, b's call) can bring them in time for the readers (60 s).
       const [a, b] = await Promise.all([read(topics.a, 30), read(topics.b, 30)]);
       for (const seen of [a, b]) {
         for (const key of ['k0', 'k1', 'k2']) {

@@ -17,8 +17,13 @@ export interface RelayOptions extends OutboxLocation {
   /** The advisory lock that elects one relay per outbox; default `eventide-outbox-relay:<table>`. */
   lockKey?: string;
   batchSize?: number;
-  /** Look for unsent rows at least this often, even without a NOTIFY. */
+  /** Look for unsent rows at least this often, even without a wake-up. */
   pollMs?: number;
+  /**
+   * After a wake-up, wait this long before reading, so that the commits of a burst leave in one
+   * batch rather than one send each; default 2 ms.
+   */
+  lingerMs?: number;
   /** Sent rows are deleted after this long. */
   retentionMs?: number;
 }
@@ -80,6 +85,7 @@ export class OutboxRelay {
     this.options = {
       batchSize: 500,
       pollMs: 1_000,
+      lingerMs: 2,
       retentionMs: 7 * 24 * 3600_000,
       clientId: `${this.outbox.table}-relay`,
       lockKey: `eventide-outbox-relay:${this.outbox.table}`,
@@ -111,7 +117,16 @@ export class OutboxRelay {
     this.loop = this.run();
   }
 
-  /** Waits for `ms`, or less when a NOTIFY (or stop) wakes the relay. */
+  /**
+   * Rows were committed (relay-wakeup.ts: a call in the writer's process, or a NOTIFY from
+   * another): read them after the linger, rather than at the next poll.
+   */
+  nudge(): void {
+    this.notified = true;
+    this.wake?.();
+  }
+
+  /** Waits for `ms`, or less when a nudge (or stop) wakes the relay. */
   private sleep(ms: number): Promise<void> {
     // A NOTIFY that came while the relay was draining is for rows its SELECT may not have seen.
     if (!this.running) return Promise.resolve();
@@ -128,7 +143,8 @@ export class OutboxRelay {
         this.notified = false;
         clearTimeout(timer);
         this.wake = undefined;
-        resolveSleep();
+        if (!this.running || this.options.lingerMs <= 0) resolveSleep();
+        else setTimeout(resolveSleep, this.options.lingerMs);
       };
     });
   }
@@ -158,10 +174,7 @@ export class OutboxRelay {
         await client.end();
         return false;
       }
-      client.on('notification', () => {
-        this.notified = true;
-        this.wake?.();
-      });
+      client.on('notification', () => this.nudge());
       await client.query(`LISTEN ${this.outbox.channel}`);
     } catch (error) {
       // A session left open here could hold the lock and keep every replica from relaying.

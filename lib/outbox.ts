@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { KafkaRecord } from './cloudevents.ts';
-import { sqlIdentifier } from './pg.ts';
+import { afterCommit, sqlIdentifier } from './pg.ts';
 
 /**
  * The transactional outbox, the table side: a service writes its change and the change's record in
@@ -39,10 +39,16 @@ export interface OutboxLocation {
   channel?: string;
 }
 
-/** Where one outbox lives; append() and the SQL fragments keep its statements in one place. */
+/**
+ * Where one outbox lives; append() and the SQL fragments keep its statements in one place. The
+ * writer's transaction does not NOTIFY: PostgreSQL serialises every notifying commit on one lock,
+ * a ceiling of about one commit per disk flush. A commit calls committed() instead, which the
+ * publisher wires to the relay (lib/relay-wakeup.ts); unwired, the relay finds rows by polling.
+ */
 export class Outbox {
   readonly table: string;
   readonly channel: string;
+  private wakeup: (() => void) | undefined;
 
   constructor({ table = 'outbox', channel }: OutboxLocation = {}) {
     this.table = checked(table);
@@ -54,19 +60,35 @@ export class Outbox {
     return `INSERT INTO ${this.table} (topic, key, value, headers) VALUES ($${first}, $${first + 1}, $${first + 2}, $${first + 3})`;
   }
 
-  /** An expression that wakes the relay when the transaction commits. */
-  get notifySql(): string {
-    return `pg_notify('${this.channel}', 'change')`;
+  /** The relay's wake-up after a commit that appended (publisher.ts wires it). */
+  onCommitted(wakeup: () => void): void {
+    this.wakeup = wakeup;
+  }
+
+  /** Call after a single-statement write that appended has committed; append() in a transaction calls it itself. */
+  committed(): void {
+    this.wakeup?.();
   }
 
   params(record: KafkaRecord & { topic: string }): unknown[] {
     return [record.topic, record.key, record.value, record.headers];
   }
 
-  /** Appends records inside the caller's open transaction (tx) and wakes the relay on commit. */
+  /** Appends records inside the caller's open transaction (an inTransaction's tx) and wakes the relay once it commits. */
   async append(tx: Queryable, ...records: (KafkaRecord & { topic: string })[]): Promise<void> {
-    for (const record of records) await tx.query(this.insertSql(), this.params(record));
-    await tx.query(`SELECT ${this.notifySql}`);
+    if (records.length === 1) await tx.query(this.insertSql(), this.params(records[0] as KafkaRecord & { topic: string }));
+    else if (records.length > 1)
+      await tx.query(
+        this.insertManySql(records.length),
+        records.flatMap((r) => this.params(r)),
+      );
+    afterCommit(tx, () => this.committed());
+  }
+
+  /** One INSERT of `count` records, parameters in params() order record after record. */
+  insertManySql(count: number): string {
+    const rows = Array.from({ length: count }, (_, i) => `($${4 * i + 1}, $${4 * i + 2}, $${4 * i + 3}, $${4 * i + 4})`);
+    return `INSERT INTO ${this.table} (topic, key, value, headers) VALUES ${rows.join(', ')}`;
   }
 
   /** Unsent rows and the age of the oldest, for /metrics. */

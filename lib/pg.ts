@@ -136,8 +136,21 @@ function traceQueries(client: pg.Pool | pg.PoolClient): void {
  * the server may still be running it, and a ROLLBACK would only wait as long again (PostgreSQL
  * rolls back when the connection closes).
  */
+const commitHooks = new WeakMap<object, (() => void)[]>();
+
+/**
+ * Runs `hook` once the transaction `tx` (an inTransaction's client) has committed; a rollback
+ * drops it. For what must not happen inside the transaction, such as waking the outbox relay.
+ */
+export function afterCommit(tx: object, hook: () => void): void {
+  const hooks = commitHooks.get(tx);
+  if (hooks) hooks.push(hook);
+  else commitHooks.set(tx, [hook]);
+}
+
 export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  commitHooks.delete(client);
   let broken: Error | undefined;
   const onError = (error: Error) => {
     broken = error;
@@ -147,12 +160,14 @@ export async function inTransaction<T>(pool: pg.Pool, work: (tx: pg.PoolClient) 
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    for (const hook of commitHooks.get(client) ?? []) hook();
     return result;
   } catch (error) {
     if (clientTimedOut(error)) broken ??= error as Error;
     else await client.query('ROLLBACK').catch((rollbackError: Error) => (broken ??= rollbackError));
     throw error;
   } finally {
+    commitHooks.delete(client);
     client.off('error', onError);
     client.release(broken);
   }

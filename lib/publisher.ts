@@ -7,6 +7,7 @@ import { kafkaSecurity } from './kafka.ts';
 import { Outbox } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
 import { createPool, databaseProbe, defaultPgTimeoutMs, migrateInBackground } from './pg.ts';
+import { relayWakeup } from './relay-wakeup.ts';
 import { RetentionJob, type RetentionRule } from './retention.ts';
 
 /**
@@ -26,6 +27,8 @@ export interface PublisherConfig {
 
 export interface Publisher {
   pool: pg.Pool;
+  /** The service's outbox, wired to wake its relay after a commit: the service's stores append through it. */
+  outbox: Outbox;
   registry: Registry;
   /** Ready once set-up has run and while the database answers. */
   health: Health;
@@ -71,7 +74,8 @@ export function startPublisher({
   const pool = createPool({ url: config.DATABASE_URL, log, timeoutMs });
   const registry = new Registry();
   const prefix = name.replaceAll('-', '_');
-  new Outbox().registerMetrics(registry, pool, prefix);
+  const outbox = new Outbox();
+  outbox.registerMetrics(registry, pool, prefix);
   const retentionJob = new RetentionJob({ pool, log, registry, prefix, intervalMs: retentionIntervalMs });
   for (const rule of retention) retentionJob.add(rule);
   const relay = new OutboxRelay({
@@ -83,6 +87,7 @@ export function startPublisher({
     lockKey,
     retentionMs: config.OUTBOX_RETENTION_HOURS * 3600_000,
   });
+  outbox.onCommitted(relayWakeup({ relay, pool, channel: outbox.channel, log }));
   const stopped = new AbortController();
   const migration = migrateInBackground({ run: () => setup(pool), log, signal: stopped.signal });
   void migration.done.then((done) => {
@@ -99,6 +104,7 @@ export function startPublisher({
   );
   return {
     pool,
+    outbox,
     registry,
     health,
     migrated: migration.migrated,

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { EnvelopeError } from '../cloudevents.ts';
 import type { DecodedEvent } from '../contracts.ts';
 import { Inbox } from '../inbox.ts';
-import { eachEvent, eachEventOnce } from './each-event.ts';
+import { eachEventOnce } from './each-batch.ts';
+import { eachEvent } from './each-event.ts';
 import { EventConsumer } from './event-consumer.ts';
 
 const event = (id: string) => ({ id }) as DecodedEvent;

@@ -36,7 +36,7 @@ export interface BatchContext {
  * the batch counts as done and it is retried with backoff.
  */
 export type BatchHandler = ((events: DecodedEvent[], context: BatchContext) => Promise<(Rejection | undefined)[] | undefined>) & {
-  /** The inbox it writes through (each-event.ts eachEventOnce), whose old ids the service's retention job deletes. */
+  /** The inbox it writes through (each-batch.ts eachBatchOnce), whose old ids the service's retention job deletes. */
   readonly inbox?: Inbox;
 };
 
@@ -58,6 +58,12 @@ export interface EventConsumerOptions {
   liveness?: LivenessLimits;
   /** Dependencies to check before joining (an index, a schema); retried with backoff. */
   prepare?: () => Promise<void>;
+  /**
+   * How many of its partitions a member handles at once; default 4. Keys map to disjoint rows, so
+   * partitions do not wait for each other's round trips; order within a partition is unchanged.
+   * Each takes a database connection while it writes: keep it below the pool's size (20).
+   */
+  partitionsConcurrently?: number;
 }
 
 const headersOf = (message: KafkaMessage) => Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, v?.toString()]));
@@ -107,7 +113,7 @@ export class EventConsumer {
     this.watchGroup();
   }
 
-  /** The inbox the handler writes through, if it is eachEventOnce's. */
+  /** The inbox the handler writes through, if it is eachBatchOnce's. */
   get inbox(): Inbox | undefined {
     return this.options.handle.inbox;
   }
@@ -161,7 +167,12 @@ export class EventConsumer {
   }
 
   private run(): Promise<void> {
-    return this.consumer.run({ eachBatchAutoResolve: false, autoCommit: false, eachBatch: (payload) => this.batch(payload) });
+    return this.consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 4,
+      eachBatch: (payload) => this.batch(payload),
+    });
   }
 
   /** Live: in the group and fetching (or working on a batch); ready: joined with an assignment. */

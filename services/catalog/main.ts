@@ -13,7 +13,7 @@ await runService({
   name: 'catalog',
   config: catalogConfig,
   async start({ config, log }) {
-    const { pool, registry, health, stop } = startPublisher({
+    const { pool, outbox, registry, health, stop } = startPublisher({
       name: 'catalog',
       config,
       log,
@@ -23,7 +23,7 @@ await runService({
       retention: [idempotencyKeysRetention(config.IDEMPOTENCY_KEY_TTL_HOURS)],
     });
     const app = catalogApi({
-      store: new EventStore(pool),
+      store: new EventStore(pool, outbox),
       verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL),
       registry,
       health,

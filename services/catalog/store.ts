@@ -40,15 +40,17 @@ export const decodeCursor = decodeTimeIdCursor;
 
 /**
  * Events in PostgreSQL. Every change writes the event row and its outbox row (the whole
- * CloudEvents record) in one transaction, and NOTIFYs the relay on commit: a committed change is
+ * CloudEvents record) in one transaction, and wakes the relay once committed: a committed change is
  * never without its message, and a rolled-back one never has one.
  */
 export class EventStore {
   private readonly pool: pg.Pool;
-  private readonly outbox = new Outbox();
+  private readonly outbox: Outbox;
 
-  constructor(pool: pg.Pool) {
+  /** `outbox`: the publisher's, which wakes the relay after a commit; unwired, the relay polls. */
+  constructor(pool: pg.Pool, outbox = new Outbox()) {
     this.pool = pool;
+    this.outbox = outbox;
   }
 
   private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -76,7 +78,7 @@ export class EventStore {
     const event: Event = { ...input, id, version: 1, createdAt: now.toISOString(), updatedAt: now.toISOString() };
     const record = toRecord({ id: randomUUID(), kind: 'created', entityId: id, version: 1, time: now, data: { ...event }, traceparent });
     // One statement, so one round trip and atomic without BEGIN/COMMIT: the event, its outbox row,
-    // the idempotency record if any, and the NOTIFY (delivered on commit) stand or fall together.
+    // and the idempotency record if any stand or fall together; the relay is woken once it has committed.
     const params: unknown[] = [id, input, input.startsAt, input.category, now, ...this.outbox.params(record)];
     let remember = '';
     if (idempotency) {
@@ -88,9 +90,10 @@ export class EventStore {
         `WITH e AS (
            INSERT INTO events (id, version, data, starts_at, category, created_at, updated_at) VALUES ($1, 1, $2, $3, $4, $5, $5) RETURNING *
          ), o AS (${this.outbox.insertSql(6)})${remember}
-         SELECT e.* FROM e, (SELECT ${this.outbox.notifySql}) AS n`,
+         SELECT * FROM e`,
         params,
       );
+      this.outbox.committed();
       return { kind: 'created' as const, event: toEvent(rows[0] as Row) };
     } catch (error) {
       // Two requests with one key at the same moment: the loser returns what the winner stored.

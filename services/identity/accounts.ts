@@ -48,7 +48,7 @@ export class AdminExists extends Error {}
  * changes nothing, so the order of redeliveries does not matter either.
  */
 export class Accounts {
-  private readonly outbox = new Outbox();
+  private readonly outbox: Outbox;
   private readonly tenants: ReadonlySet<string>;
   private readonly tokenTtlMs: number;
   private readonly delivery: ActivationDelivery;
@@ -57,12 +57,16 @@ export class Accounts {
     tenants,
     tokenTtlMs,
     delivery = { kind: 'clear' },
+    outbox = new Outbox(),
   }: {
     tenants: ReadonlySet<string>;
     tokenTtlMs: number;
     /** How the token leaves: sealed to the deliverer's key (the service's configuration decides), or in clear (benchmarks). */
     delivery?: ActivationDelivery;
+    /** The publisher's, which wakes the relay after a commit; unwired, the relay polls. */
+    outbox?: Outbox;
   }) {
+    this.outbox = outbox;
     this.tenants = tenants;
     this.tokenTtlMs = tokenTtlMs;
     this.delivery = delivery;

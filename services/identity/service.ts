@@ -1,7 +1,7 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { eachEventOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
@@ -32,11 +32,6 @@ export async function startIdentity({
   const deliveryKey = config.ACTIVATION_DELIVERY_PUBLIC_JWK;
   if (deliveryKey) log.info({ kid: deliveryKey.kid, alg: deliveryKey.alg }, 'activation tokens are sealed to the deliverer key');
   else log.warn('ACTIVATION_TOKEN_IN_CLEAR: activation tokens go out in clear on identity.events (development only)');
-  const accounts = new Accounts({
-    tenants: new Set(config.TENANTS),
-    tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000,
-    delivery: deliveryKey ? { kind: 'sealed', key: deliveryKey } : { kind: 'clear' },
-  });
   // Every scrypt of this process (logins, activations, client secrets, the bootstrap) takes its turn here.
   const passwords = new PasswordHasher({ concurrency: config.PASSWORD_HASH_CONCURRENCY, queue: config.PASSWORD_HASH_QUEUE });
   const perAccount = { limit: config.LOGIN_ATTEMPTS_PER_ACCOUNT, windowMs: 15 * 60_000 };
@@ -84,6 +79,13 @@ export async function startIdentity({
     },
   });
   const { pool, registry, health } = publisher;
+  // Made after the publisher, whose outbox it appends to; set-up only uses it once migrations ran.
+  const accounts = new Accounts({
+    tenants: new Set(config.TENANTS),
+    tokenTtlMs: config.ACTIVATION_TOKEN_TTL_HOURS * 3600_000,
+    delivery: deliveryKey ? { kind: 'sealed', key: deliveryKey } : { kind: 'clear' },
+    outbox: publisher.outbox,
+  });
 
   const inbox = new Inbox({ pool, group: config.KAFKA_GROUP_ID });
   const consumer = new EventConsumer({

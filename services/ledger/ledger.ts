@@ -29,11 +29,13 @@ class Refused extends EnvelopeError {}
  * transaction; withdrawals move by the saga (saga.ts), their answers through the ledger's outbox.
  */
 export class Ledger {
-  private readonly outbox = new Outbox();
+  private readonly outbox: Outbox;
   private readonly settlementWindowMs: number;
 
-  constructor({ settlementWindowMs }: { settlementWindowMs: number }) {
+  /** `outbox`: the publisher's, which wakes the relay after a commit; unwired, the relay polls. */
+  constructor({ settlementWindowMs, outbox = new Outbox() }: { settlementWindowMs: number; outbox?: Outbox }) {
     this.settlementWindowMs = settlementWindowMs;
+    this.outbox = outbox;
   }
 
   async apply(tx: pg.PoolClient, event: DecodedEvent): Promise<void> {

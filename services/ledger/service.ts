@@ -1,7 +1,7 @@
 /** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's steps, and its read API. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { eachEventOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
@@ -23,7 +23,7 @@ export async function startLedger({
 }: ServiceContext<z.infer<typeof ledgerConfig>>): Promise<{ app: Hono; stop: () => Promise<void> }> {
   const publisher = startPublisher({ name: 'ledger', config, log, setup: migrate });
   const { pool, registry, health } = publisher;
-  const ledger = new Ledger({ settlementWindowMs: config.SETTLEMENT_WINDOW_SECONDS * 1000 });
+  const ledger = new Ledger({ settlementWindowMs: config.SETTLEMENT_WINDOW_SECONDS * 1000, outbox: publisher.outbox });
   const inbox = new Inbox({ pool, group: config.KAFKA_GROUP_ID });
   const consumer = new EventConsumer({
     brokers: config.KAFKA_BROKERS,

@@ -1,7 +1,7 @@
 /** The payments process: the merchants' API over PostgreSQL, the relay to payments.events, and the settlement step on ledger.events. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachEventOnce } from '../../lib/consumer/each-event.ts';
+import { eachEventOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
@@ -32,7 +32,7 @@ export async function startPayments({
     retention: [idempotencyKeysRetention(config.IDEMPOTENCY_KEY_TTL_HOURS)],
   });
   const { pool, registry, health } = publisher;
-  const store = new PaymentStore(pool);
+  const store = new PaymentStore(pool, publisher.outbox);
   const consumer = new EventConsumer({
     brokers: config.KAFKA_BROKERS,
     security: kafkaSecurity(config),

@@ -76,10 +76,12 @@ export interface Answer<T> {
  */
 export class PaymentStore {
   private readonly pool: pg.Pool;
-  private readonly outbox = new Outbox();
+  private readonly outbox: Outbox;
 
-  constructor(pool: pg.Pool) {
+  /** `outbox`: the publisher's, which wakes the relay after a commit; unwired, the relay polls. */
+  constructor(pool: pg.Pool, outbox = new Outbox()) {
     this.pool = pool;
+    this.outbox = outbox;
   }
 
   /** Runs `work` once per key: the key row is taken first, so a concurrent retry waits and then replays. */

@@ -18,7 +18,7 @@ export async function startTeachers({
   const publisher = startPublisher({ name: 'teachers', config, log, setup: migrate });
   const { pool, registry, health } = publisher;
   const app = teachersApi({
-    store: new TeacherStore(pool),
+    store: new TeacherStore(pool, publisher.outbox),
     verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL),
     tenants: new Set(config.TENANTS),
     registry,

@@ -52,10 +52,12 @@ export const decodeCursor = decodeIdCursor;
  */
 export class TeacherStore {
   private readonly pool: pg.Pool;
-  private readonly outbox = new Outbox();
+  private readonly outbox: Outbox;
 
-  constructor(pool: pg.Pool) {
+  /** `outbox`: the publisher's, which wakes the relay after a commit; unwired, the relay polls. */
+  constructor(pool: pg.Pool, outbox = new Outbox()) {
     this.pool = pool;
+    this.outbox = outbox;
   }
 
   private publish(
