@@ -17,6 +17,7 @@ import { batchTraces, failed, inSpan, type Span, SpanKind, tracingOn } from '../
 import { deadLetterRecord, deadLetterTopic } from './dead-letter.ts';
 import { defaultRetryPolicy, type RetryPolicy, retryOrDeadLetter } from './decision.ts';
 import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from './liveness.ts';
+import { CoalescedCommits } from './offset-commits.ts';
 import { RecordThrottle } from './throttle.ts';
 
 /** A record the handler refuses for good (it is retried, then dead-lettered with this reason). */
@@ -85,6 +86,7 @@ export class EventConsumer {
   private readonly consumer: Consumer;
   private readonly producer: Producer;
   private readonly throttle?: RecordThrottle;
+  private readonly commits: CoalescedCommits;
   private readonly attempts = new Map<string, number>();
   private readonly retries = new Map<number, number>();
   private lastProbeAt = 0;
@@ -108,6 +110,9 @@ export class EventConsumer {
       maxBytesPerPartition: 2 * 1024 * 1024,
     });
     this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    this.commits = new CoalescedCommits((offsets) =>
+      this.consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: options.topic, partition, offset }))),
+    );
     this.liveness = new ConsumerLiveness(Date.now(), options.liveness);
     this.lastHealth = this.liveness.health(Date.now());
     this.watchGroup();
@@ -284,7 +289,8 @@ export class EventConsumer {
   /**
    * Commits up to and including `offset` of the partition: explicit, since autoCommit is off.
    * While running, through the consumer (its commit retries, and a rebalance or an unknown member
-   * reaches kafkajs's own recovery). Once stop() has begun, kafkajs's consumer commit is a no-op,
+   * reaches kafkajs's own recovery), together with the other partitions' commits of the same turn
+   * (offset-commits.ts). Once stop() has begun, kafkajs's consumer commit is a no-op,
    * which lost the commit of the batch SIGTERM let finish: that one goes through the batch.
    */
   private async commit(payload: EachBatchPayload, offset: string | undefined): Promise<void> {
@@ -292,7 +298,7 @@ export class EventConsumer {
     const { topic } = this.options;
     const next = String(BigInt(offset) + 1n);
     const partition = payload.batch.partition;
-    if (payload.isRunning()) return this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+    if (payload.isRunning()) return this.commits.commit(partition, next);
     await payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: next }] }] }).catch((error: unknown) => {
       // Leaving the group anyway: the next owner replays from the last commit.
       this.options.log.warn({ err: error, partition }, 'could not commit the last batch while stopping');
