@@ -80,7 +80,7 @@ bench-pipeline: install ## API request → searchable: our pipeline beside the s
 bench-onboarding: install ## teachers created → users exist: teachers/s and p50/p99, beside teachers calling identity over HTTP
 	node bench/onboarding/main.ts
 
-bench-payments: install ## completion acked → balance reflects it, and double credits after a consumer SIGKILL, beside publish-after-commit
+bench-payments: install ## completion acked → balance reflects it, both designs over HTTP in their own processes, fsync on: rounds, CPU per completion by process, double credits after a consumer SIGKILL
 	node bench/payments/main.ts
 
 bench-tracing: install ## the pipeline's throughput and request → visible with tracing off, 10 % and 100 % sampled into Jaeger

@@ -25,6 +25,9 @@ describe('treeSeconds', () => {
   it('adds a server and all its descendants, and what they reaped', () => {
     expect(treeSeconds(stats, 10)).toBe(4);
   });
+  it('leaves out a descendant counted under its own name', () => {
+    expect(treeSeconds(stats, 10, new Set([11]))).toBe(1.5);
+  });
   it('counts nothing for a process that is gone', () => {
     expect(treeSeconds(stats, 99)).toBe(0);
   });

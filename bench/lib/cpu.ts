@@ -33,8 +33,11 @@ export function parseStat(line: string): ProcStat {
   return { pid, ppid: at(4), own: at(14) + at(15), reaped: at(16) + at(17) };
 }
 
-/** CPU seconds of `root` and all its live descendants (and what they reaped), from `stats`. */
-export function treeSeconds(stats: readonly ProcStat[], root: number): number {
+/**
+ * CPU seconds of `root` and all its live descendants (and what they reaped), from `stats`, leaving
+ * out the subtrees rooted at `apart` (processes counted under their own name).
+ */
+export function treeSeconds(stats: readonly ProcStat[], root: number, apart: ReadonlySet<number> = new Set()): number {
   const children = new Map<number, ProcStat[]>();
   for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
   let ticks = 0;
@@ -43,7 +46,7 @@ export function treeSeconds(stats: readonly ProcStat[], root: number): number {
     if (seen.has(s.pid)) return;
     seen.add(s.pid);
     ticks += s.own + s.reaped;
-    for (const c of children.get(s.pid) ?? []) visit(c);
+    for (const c of children.get(s.pid) ?? []) if (!apart.has(c.pid)) visit(c);
   };
   const top = stats.find((s) => s.pid === root);
   if (top) visit(top);
@@ -63,7 +66,10 @@ function readStats(): ProcStat[] {
   return stats;
 }
 
-/** Named process trees; `sample()` reads them all at one instant. */
+/**
+ * Named process trees; `sampleCpu` reads them all at one instant. A tree holding another named one
+ * counts without it: the bench driver starts every server, and is itself only what it runs.
+ */
 export type Processes = Record<string, () => number | undefined>;
 
 export interface CpuSample {
@@ -73,11 +79,10 @@ export interface CpuSample {
 
 export function sampleCpu(processes: Processes): CpuSample {
   const stats = readStats();
+  const pids = Object.entries(processes).map(([name, pid]) => [name, pid()] as const);
+  const named = new Set(pids.flatMap(([, p]) => (p === undefined ? [] : [p])));
   const seconds: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(processes)) {
-    const p = pid();
-    seconds[name] = p === undefined ? 0 : treeSeconds(stats, p);
-  }
+  for (const [name, p] of pids) seconds[name] = p === undefined ? 0 : treeSeconds(stats, p, named);
   return { at: Date.now(), seconds };
 }
 

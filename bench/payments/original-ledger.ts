@@ -7,6 +7,10 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+// `applied` is the bench's witness: one row per application, so a replayed completion shows twice.
+await pool.query(`
+  CREATE TABLE IF NOT EXISTS balances (merchant_id uuid PRIMARY KEY, available bigint NOT NULL);
+  CREATE TABLE IF NOT EXISTS applied (payment_id uuid NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp());`);
 const kafka = new kafkajs.Kafka({
   clientId: 'original-ledger',
   brokers: (process.env.KAFKA_BROKERS ?? '').split(','),
