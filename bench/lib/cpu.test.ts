@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cpuPerEvent, parseStat, treeSeconds } from './cpu.ts';
-import { roundOrder } from './rounds.ts';
+import { roundOrder, roundsMedian } from './rounds.ts';
 
 const line = (pid: number, comm: string, ppid: number, utime: number, stime: number, cutime = 0, cstime = 0) =>
   `${pid} (${comm}) S ${ppid} 1 1 0 -1 4194560 100 0 0 0 ${utime} ${stime} ${cutime} ${cstime} 20 0 1 0 100 1000 10`;
@@ -48,5 +48,12 @@ describe('roundOrder', () => {
       ['eventide', 'original'],
       ['original', 'eventide'],
     ]);
+  });
+});
+
+describe('roundsMedian', () => {
+  it('is the middle value of an odd count and the mean of the two middle values of an even one', () => {
+    expect(roundsMedian([3, 1, 2])).toBe(2);
+    expect(roundsMedian([100, 300, 200, 400])).toBe(250);
   });
 });

@@ -32,14 +32,14 @@ import { startKafka } from '../../devkit/kafka.ts';
 import { freePort } from '../../devkit/ports.ts';
 import { startPostgres } from '../../devkit/postgres.ts';
 import { launchProgram, waitUntilReady } from '../../devkit/process.ts';
-import { median, percentile, table } from '../../devkit/stats.ts';
+import { percentile, table } from '../../devkit/stats.ts';
 import { principals, startTokenIssuer } from '../../devkit/token-issuer.ts';
 import { deadLetterTopic } from '../../lib/consumer/dead-letter.ts';
 import { type TokenSource, tokenSource } from '../../scripts/local/credentials.ts';
 import { ledgerTopic } from '../../services/ledger/events.ts';
 import { paymentsTopic } from '../../services/payments/events.ts';
 import { type CpuSample, cpuPerEvent, type Processes, sampleCpu } from '../lib/cpu.ts';
-import { interleaved, medianAndSpread, roundOrder } from '../lib/rounds.ts';
+import { interleaved, medianAndSpread, roundOrder, roundsMedian } from '../lib/rounds.ts';
 
 const movements = Number(process.env.BENCH_MOVEMENTS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -337,7 +337,11 @@ try {
       ['design', ...figures.map(([label]) => label), 'applied twice after a SIGKILL'],
       [
         ...names.map((name) => [name, ...figures.map(([, f]) => medianAndSpread(of(name, f))), String(doubled.get(name))]),
-        ['eventide / original', ...figures.map(([, f]) => (median(of('eventide', f)) / median(of('original', f))).toFixed(2)), ''],
+        [
+          'eventide / original',
+          ...figures.map(([, f]) => (roundsMedian(of('eventide', f)) / roundsMedian(of('original', f))).toFixed(2)),
+          '',
+        ],
       ],
     )}`,
   );
@@ -349,7 +353,7 @@ try {
         p,
         ...names.map((name) => {
           const values = of(name, (r) => r.cpu[p] ?? Number.NaN).filter((v) => !Number.isNaN(v));
-          return values.length > 0 ? median(values).toFixed(2) : '—';
+          return values.length > 0 ? roundsMedian(values).toFixed(2) : '—';
         }),
       ]),
     )}`,
