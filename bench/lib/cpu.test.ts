@@ -25,6 +25,10 @@ describe('treeSeconds', () => {
   it('adds a server and all its descendants, and what they reaped', () => {
     expect(treeSeconds(stats, 10)).toBe(4);
   });
+  it('leaves a named descendant to its own name: the driver is the parent of the servers', () => {
+    expect(treeSeconds(stats, 1, new Set([10, 20]))).toBe(99.99);
+    expect(treeSeconds(stats, 10, new Set([11]))).toBe(1.5);
+  });
   it('counts nothing for a process that is gone', () => {
     expect(treeSeconds(stats, 99)).toBe(0);
   });

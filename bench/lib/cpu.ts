@@ -2,7 +2,8 @@
  * CPU per process, from /proc/<pid>/stat: what each part of a design spends for the events it
  * moves, so that a throughput ratio can be explained. A server that forks (PostgreSQL's backends,
  * a JVM's threads are one process) is counted with its whole tree of live descendants plus the
- * children it has reaped (cutime, cstime).
+ * children it has reaped (cutime, cstime). A tree stops at another named process: the bench
+ * driver is the parent of every service and server it launched, and counts only itself.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -33,8 +34,11 @@ export function parseStat(line: string): ProcStat {
   return { pid, ppid: at(4), own: at(14) + at(15), reaped: at(16) + at(17) };
 }
 
-/** CPU seconds of `root` and all its live descendants (and what they reaped), from `stats`. */
-export function treeSeconds(stats: readonly ProcStat[], root: number): number {
+/**
+ * CPU seconds of `root` and all its live descendants (and what they reaped), from `stats`; the
+ * subtrees of `counted` (other named processes) are left to their own names.
+ */
+export function treeSeconds(stats: readonly ProcStat[], root: number, counted: ReadonlySet<number> = new Set()): number {
   const children = new Map<number, ProcStat[]>();
   for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s]);
   let ticks = 0;
@@ -43,7 +47,7 @@ export function treeSeconds(stats: readonly ProcStat[], root: number): number {
     if (seen.has(s.pid)) return;
     seen.add(s.pid);
     ticks += s.own + s.reaped;
-    for (const c of children.get(s.pid) ?? []) visit(c);
+    for (const c of children.get(s.pid) ?? []) if (!counted.has(c.pid)) visit(c);
   };
   const top = stats.find((s) => s.pid === root);
   if (top) visit(top);
@@ -73,11 +77,10 @@ export interface CpuSample {
 
 export function sampleCpu(processes: Processes): CpuSample {
   const stats = readStats();
+  const pids = Object.entries(processes).map(([name, pid]) => [name, pid()] as const);
+  const named = new Set(pids.flatMap(([, p]) => (p === undefined ? [] : [p])));
   const seconds: Record<string, number> = {};
-  for (const [name, pid] of Object.entries(processes)) {
-    const p = pid();
-    seconds[name] = p === undefined ? 0 : treeSeconds(stats, p);
-  }
+  for (const [name, p] of pids) seconds[name] = p === undefined ? 0 : treeSeconds(stats, p, named);
   return { at: Date.now(), seconds };
 }
 
