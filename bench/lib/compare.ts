@@ -50,10 +50,10 @@ export function compareDesigns<R>(results: ReadonlyMap<string, readonly R[]>, fi
   return table(['', ...designs, ...(ratio ? [`${first} ÷ ${second}`] : [])], rows);
 }
 
-/** One figure per process any design measured, in the order first seen, the total last. */
-export function cpuFigures<R extends WithCpu>(results: ReadonlyMap<string, readonly R[]>): Figure<R>[] {
+/** One figure per process any design measured, in the order first seen, the total last; `per` names the event. */
+export function cpuFigures<R extends WithCpu>(results: ReadonlyMap<string, readonly R[]>, per = 'event'): Figure<R>[] {
   const names = new Set<string>();
   for (const runs of results.values()) for (const run of runs) for (const name of Object.keys(run.cpu)) names.add(name);
   names.delete('total');
-  return [...names, 'total'].map((name) => ({ name: `CPU ms/event: ${name}`, of: (r: R) => r.cpu[name], digits: 2 }));
+  return [...names, 'total'].map((name) => ({ name: `CPU ms/${per}: ${name}`, of: (r: R) => r.cpu[name], digits: 2 }));
 }
