@@ -74,10 +74,10 @@ bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) a
 bench-catalog: install ## POST throughput and p50/p99 at a fixed rate and at saturation; relay vs bare producer
 	node bench/catalog/main.ts
 
-bench-pipeline: install ## API request → searchable: our pipeline beside the seed's synchronous design (fixed rate and saturation)
+bench-pipeline: install ## API request → searchable: our pipeline beside the seed's synchronous design, each in its own processes on a durable PostgreSQL (fixed rate and saturation, CPU per event by process)
 	node bench/pipeline/main.ts
 
-bench-onboarding: install ## teachers created → users exist: teachers/s and p50/p99, beside teachers calling identity over HTTP
+bench-onboarding: install ## teachers created → users exist: teachers/s and p50/p99, beside teachers calling identity over HTTP, each in its own processes on a durable PostgreSQL (CPU per teacher by process)
 	node bench/onboarding/main.ts
 
 bench-payments: install ## completion acked → balance reflects it, both designs over HTTP in their own processes, fsync on: rounds, CPU per completion by process, double credits after a consumer SIGKILL

@@ -1,7 +1,7 @@
 /**
- * The whole platform on one machine, as `make dev`, the e2e and chaos suites and bench/pipeline run
- * it: real Kafka, Elasticsearch, PostgreSQL and a Kubernetes control plane (API server, controller
- * manager, scheduler); the kind chart applied by `make deploy`'s own steps (scripts/deploy.ts); and
+ * The whole platform on one machine, as `make dev` and the e2e and chaos suites run it: real
+ * Kafka, Elasticsearch, PostgreSQL and a Kubernetes control plane (API server, controller manager,
+ * scheduler); the kind chart applied by `make deploy`'s own steps (scripts/deploy.ts); and
  * the local node agent (devkit/kubelet) running every Eventide Pod from its manifest as a process.
  * The local servers stand in for the Strimzi Kafka, the StatefulSets and Jaeger, through one address table.
  */
@@ -157,7 +157,7 @@ const ok = (url: string) =>
 
 /**
  * A Node program of this repository (or of another checkout of it, `root`, for a before/after) as
- * a restartable process outside the cluster (bench/pipeline's seed design, bench/tracing).
+ * a restartable process outside the cluster (bench/pipeline, bench/onboarding, bench/tracing).
  */
 export async function startService(
   name: string,
