@@ -8,7 +8,7 @@ $(error could not provide Node 24; see the message above)
 endif
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments bench-tracing \
+.PHONY: help dev load payments-load activation-token reconcile dlq-redrive test install lint typecheck test-unit test-integration contracts synth bench-kafka-clients bench-topic-reconcile bench-operator-scale bench-scaling-reaction bench-catalog bench-indexer bench-pipeline bench-onboarding bench-payments bench-outbox-wakeup bench-tracing \
 	kind-up kind-down images deploy doctor undeploy release
 
 help: ## list the targets
@@ -82,6 +82,9 @@ bench-onboarding: install ## teachers created → users exist: teachers/s and p5
 
 bench-payments: install ## completion acked → balance reflects it, both designs over HTTP in their own processes, fsync on: rounds, CPU per completion by process, double credits after a consumer SIGKILL
 	node bench/payments/main.ts
+
+bench-outbox-wakeup: install ## commits/s and commit → published with fsync on: NOTIFY in the writer's transaction vs a call or a coalesced NOTIFY after commit
+	node bench/outbox-wakeup/main.ts
 
 bench-tracing: install ## the pipeline's throughput and request → visible with tracing off, 10 % and 100 % sampled into Jaeger
 	node bench/tracing/main.ts
