@@ -1,7 +1,7 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachEventOnce } from '../../lib/consumer/each-batch.ts';
+import { eachBatchOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
@@ -9,6 +9,7 @@ import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import { startPublisher } from '../../lib/publisher.ts';
 import type { ServiceContext } from '../../lib/run-service.ts';
+import { inEventSpan } from '../../lib/tracing.ts';
 import { Accounts } from './accounts.ts';
 import { type IdentityState, identityApi } from './api.ts';
 import { Auth } from './auth.ts';
@@ -97,7 +98,12 @@ export async function startIdentity({
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
     prepare: publisher.requireSetUp,
-    handle: eachEventOnce(inbox, (tx, event) => accounts.apply(tx, teacherChangeOf(event))),
+    // A batch as a set (accounts.applyBatch); one of a single event, the usual case below saturation, continues that event's trace.
+    handle: eachBatchOnce(inbox, (tx, events) =>
+      inEventSpan(events.length === 1 ? `${events[0]?.type} handle` : 'teacher changes handle', events[0]?.traceparent, () =>
+        accounts.applyBatch(tx, events.map(teacherChangeOf)),
+      ),
+    ),
   });
   const app = identityApi({
     pool,
