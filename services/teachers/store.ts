@@ -70,18 +70,25 @@ export class TeacherStore {
     return this.outbox.append(tx, encodeEvent(contract, data as Teacher, { id: randomUUID(), ...(traceparent ? { traceparent } : {}) }));
   }
 
+  /**
+   * One statement, so one round trip and atomic without BEGIN/COMMIT: the teacher and its outbox
+   * row stand or fall together (an address taken refuses both); the relay is woken once committed.
+   */
   async create(input: TeacherInput, traceparent?: string): Promise<Teacher> {
+    const now = new Date().toISOString();
+    const created: Teacher = { id: randomUUID(), ...input, version: 1, createdAt: now, updatedAt: now };
+    const record = encodeEvent(teacherContracts.created, created, { id: randomUUID(), ...(traceparent ? { traceparent } : {}) });
     try {
-      return await inTransaction(this.pool, async (tx) => {
-        const { rows } = await tx.query<Row>(
-          `INSERT INTO teachers (id, tenant_id, full_name, email, phone_number, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 1, now(), now()) RETURNING *`,
-          [randomUUID(), input.tenantId, input.fullName, input.email, input.phoneNumber],
-        );
-        const created = toTeacher(rows[0] as Row);
-        await this.publish(tx, 'created', created, traceparent);
-        return created;
-      });
+      const { rows } = await this.pool.query<Row>(
+        `WITH t AS (
+           INSERT INTO teachers (id, tenant_id, full_name, email, phone_number, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING *
+         ), o AS (${this.outbox.insertSql(7)})
+         SELECT * FROM t`,
+        [created.id, input.tenantId, input.fullName, input.email, input.phoneNumber, now, ...this.outbox.params(record)],
+      );
+      this.outbox.committed();
+      return toTeacher(rows[0] as Row);
     } catch (error) {
       if (uniqueEmail(error)) throw new EmailTaken(`tenant ${input.tenantId} already has a teacher with e-mail ${input.email}`);
       throw error;
