@@ -1,7 +1,6 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachBatchOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
@@ -9,7 +8,6 @@ import { Inbox } from '../../lib/inbox.ts';
 import { kafkaSecurity } from '../../lib/kafka.ts';
 import { startPublisher } from '../../lib/publisher.ts';
 import type { ServiceContext } from '../../lib/run-service.ts';
-import { inEventSpan } from '../../lib/tracing.ts';
 import { Accounts } from './accounts.ts';
 import { type IdentityState, identityApi } from './api.ts';
 import { Auth } from './auth.ts';
@@ -17,11 +15,12 @@ import { ensureBootstrapAdmin, ensureBootstrapProviderClient } from './bootstrap
 import { ClientCredentialsGrant } from './client-grant.ts';
 import { Clients } from './clients.ts';
 import type { identityConfig } from './config.ts';
-import { teacherChangeOf, teacherEvents } from './events.ts';
+import { teacherEvents } from './events.ts';
 import { migrate } from './migrations.ts';
 import { PasswordHasher } from './passwords.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { KeyRing } from './signing-keys.ts';
+import { teacherChangesHandler } from './teacher-changes.ts';
 
 /** Starts the service on its port; stop() drains and closes it. The app is for tests' in-process requests. */
 export async function startIdentity({
@@ -98,12 +97,7 @@ export async function startIdentity({
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
     prepare: publisher.requireSetUp,
-    // A batch as a set (accounts.applyBatch); one of a single event, the usual case below saturation, continues that event's trace.
-    handle: eachBatchOnce(inbox, (tx, events) =>
-      inEventSpan(events.length === 1 ? `${events[0]?.type} handle` : 'teacher changes handle', events[0]?.traceparent, () =>
-        accounts.applyBatch(tx, events.map(teacherChangeOf)),
-      ),
-    ),
+    handle: teacherChangesHandler(inbox, accounts),
   });
   const app = identityApi({
     pool,
