@@ -151,12 +151,16 @@ export class EventStore {
   ): Promise<T> {
     const id = typeof target === 'string' ? target : target.id;
     let current = typeof target === 'string' ? await this.get(id) : target;
+    // A conflict is judged on a read of the store: the caller's may be older than the version it expects.
+    let stored = typeof target === 'string';
     for (;;) {
       if (!current) throw new NotFound(`no event ${id}`);
-      if (expectedVersion !== undefined && current.version !== expectedVersion) throw new VersionConflict(current.version, expectedVersion);
-      const done = await write(current);
-      if (done !== undefined) return done;
+      if (expectedVersion === undefined || current.version === expectedVersion) {
+        const done = await write(current);
+        if (done !== undefined) return done;
+      } else if (stored) throw new VersionConflict(current.version, expectedVersion);
       current = await this.get(id);
+      stored = true;
     }
   }
 
