@@ -176,7 +176,8 @@ export class Accounts {
     );
     const admin = rows[0];
     if (!admin) throw new AdminExists(`${email} is already an administrator of ${tenantId}`);
-    await this.issueActivation(tx, admin);
+    // New: no older token to revoke.
+    await this.sendActivations(tx, [admin]);
     return admin;
   }
 
