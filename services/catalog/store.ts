@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/http/cursor.ts';
 import { type IdempotencyKey, replayOrMismatch } from '../../lib/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
+import { writeAsRead } from '../../lib/write-as-read.ts';
 import { toRecord } from './events.ts';
 import { type Event, type EventInput, eventInput, type eventPatch } from './schema.ts';
 
@@ -137,31 +138,17 @@ export class EventStore {
       : { items };
   }
 
-  /**
-   * A write of the event as read (`target`: its id, or the event the caller has just read), by one
-   * statement that applies only while the event is still at that version: the check a row lock
-   * made, without BEGIN, SELECT FOR UPDATE and COMMIT. `write` answers undefined when another write
-   * committed since the read; the event is read again and the write retried, as a writer waiting
-   * for the lock saw the other's change (a version expected by the caller is then a conflict).
-   */
-  private async asRead<T>(
-    target: string | Event,
-    expectedVersion: number | undefined,
-    write: (current: Event) => Promise<T | undefined>,
-  ): Promise<T> {
+  /** A write of the event as read (`target`: its id, or the event the caller has just read), in one statement: lib/write-as-read.ts. */
+  private asRead<T>(target: string | Event, expectedVersion: number | undefined, write: (current: Event) => Promise<T | undefined>) {
     const id = typeof target === 'string' ? target : target.id;
-    let current = typeof target === 'string' ? await this.get(id) : target;
-    // A conflict is judged on a read of the store: the caller's may be older than the version it expects.
-    let stored = typeof target === 'string';
-    for (;;) {
-      if (!current) throw new NotFound(`no event ${id}`);
-      if (expectedVersion === undefined || current.version === expectedVersion) {
-        const done = await write(current);
-        if (done !== undefined) return done;
-      } else if (stored) throw new VersionConflict(current.version, expectedVersion);
-      current = await this.get(id);
-      stored = true;
-    }
+    return writeAsRead({
+      read: () => this.get(id),
+      ...(typeof target === 'string' ? {} : { current: target }),
+      expectedVersion,
+      write,
+      notFound: () => new NotFound(`no event ${id}`),
+      conflict: (current, expected) => new VersionConflict(current, expected),
+    });
   }
 
   async replace(target: string | Event, input: EventInput, expectedVersion?: number, traceparent?: string): Promise<Event> {
