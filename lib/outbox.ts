@@ -60,6 +60,14 @@ export class Outbox {
     return `INSERT INTO ${this.table} (topic, key, value, headers) VALUES ($${first}, $${first + 1}, $${first + 2}, $${first + 3})`;
   }
 
+  /**
+   * INSERT of one record per row of `from` (in a data-modifying CTE: a record only if the write
+   * found its row), parameters $first..$first+3 as insertSql's.
+   */
+  insertFromSql(from: string, first = 1): string {
+    return `INSERT INTO ${this.table} (topic, key, value, headers) SELECT $${first}::text, $${first + 1}::text, $${first + 2}::text, $${first + 3}::jsonb FROM ${from}`;
+  }
+
   /** The relay's wake-up after a commit that appended (publisher.ts wires it). */
   onCommitted(wakeup: () => void): void {
     this.wakeup = wakeup;

@@ -63,7 +63,7 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
   const writer = authenticate(deps.verify, ['organizer', 'platform-admin']);
   api.on('POST', '/events', writer);
   api.on(['PUT', 'PATCH', 'DELETE'], '/events/:id', writer);
-  /** An event the caller may change, or the 404 an unknown one gets. */
+  /** An event the caller may change, or the 404 an unknown one gets; the store writes it as read (one statement). */
   const writable = async (principal: Principal, eventId: string) => {
     const current = await deps.store.get(eventId);
     if (!current || !mayWriteForOrganizer(principal, current.organizerId)) throw new NotFound(`no event ${eventId}`);
@@ -131,10 +131,10 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
     const { body, version } = takeVersion(await readJson(c));
     const parsed = eventInput.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
-    await writable(c.get('principal'), eventId);
+    const current = await writable(c.get('principal'), eventId);
     ownOrganizer(c.get('principal'), parsed.data.organizerId);
     const event = await guarded(expected(c.req.header('if-match'), version), (v) =>
-      deps.store.replace(eventId, parsed.data, v, c.req.header('traceparent')),
+      deps.store.replace(current, parsed.data, v, c.req.header('traceparent')),
     );
     return c.json(event, 200, { etag: etag(event.version) });
   });
@@ -144,18 +144,18 @@ export function catalogApi(deps: CatalogApiDeps): Hono {
     const { body, version } = takeVersion(await readJson(c));
     const parsed = eventPatch.safeParse(body);
     if (!parsed.success) throw invalid(parsed.error);
-    await writable(c.get('principal'), eventId);
+    const current = await writable(c.get('principal'), eventId);
     ownOrganizer(c.get('principal'), (parsed.data as { organizerId?: string }).organizerId);
     const event = await guarded(expected(c.req.header('if-match'), version), (v) =>
-      deps.store.patch(eventId, parsed.data, v, c.req.header('traceparent')),
+      deps.store.patch(current, parsed.data, v, c.req.header('traceparent')),
     );
     return c.json(event, 200, { etag: etag(event.version) });
   });
 
   api.delete('/events/:id', async (c) => {
     const eventId = id(c.req.param('id'));
-    await writable(c.get('principal'), eventId);
-    await guarded(expected(c.req.header('if-match'), undefined), (v) => deps.store.delete(eventId, v, c.req.header('traceparent')));
+    const current = await writable(c.get('principal'), eventId);
+    await guarded(expected(c.req.header('if-match'), undefined), (v) => deps.store.delete(current, v, c.req.header('traceparent')));
     return c.body(null, 204);
   });
 

@@ -4,8 +4,8 @@ import type { z } from 'zod';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../../lib/http/cursor.ts';
 import { type IdempotencyKey, replayOrMismatch } from '../../lib/idempotency.ts';
 import { Outbox } from '../../lib/outbox.ts';
-import { inTransaction } from '../../lib/pg.ts';
-import { type Change, toRecord } from './events.ts';
+import { writeAsRead } from '../../lib/write-as-read.ts';
+import { toRecord } from './events.ts';
 import { type Event, type EventInput, eventInput, type eventPatch } from './schema.ts';
 
 export class NotFound extends Error {}
@@ -51,14 +51,6 @@ export class EventStore {
   constructor(pool: pg.Pool, outbox = new Outbox()) {
     this.pool = pool;
     this.outbox = outbox;
-  }
-
-  private inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, work);
-  }
-
-  private appendChange(client: pg.PoolClient, change: Change): Promise<void> {
-    return this.outbox.append(client, toRecord(change));
   }
 
   /**
@@ -146,66 +138,83 @@ export class EventStore {
       : { items };
   }
 
-  /** Locks the row for this transaction and checks the caller's expected version. */
-  private async lock(client: pg.PoolClient, id: string, expectedVersion?: number): Promise<Row> {
-    const { rows } = await client.query<Row>('SELECT * FROM events WHERE id = $1 AND NOT deleted FOR UPDATE', [id]);
-    const row = rows[0];
-    if (!row) throw new NotFound(`no event ${id}`);
-    if (expectedVersion !== undefined && row.version !== expectedVersion) throw new VersionConflict(row.version, expectedVersion);
-    return row;
+  /** A write of the event as read (`target`: its id, or the event the caller has just read), in one statement: lib/write-as-read.ts. */
+  private asRead<T>(target: string | Event, expectedVersion: number | undefined, write: (current: Event) => Promise<T | undefined>) {
+    const id = typeof target === 'string' ? target : target.id;
+    return writeAsRead({
+      read: () => this.get(id),
+      ...(typeof target === 'string' ? {} : { current: target }),
+      expectedVersion,
+      write,
+      notFound: () => new NotFound(`no event ${id}`),
+      conflict: (current, expected) => new VersionConflict(current, expected),
+    });
   }
 
-  async replace(id: string, input: EventInput, expectedVersion?: number, traceparent?: string): Promise<Event> {
-    return this.inTransaction(async (client) => {
-      const row = await this.lock(client, id, expectedVersion);
-      return this.write(client, row, input, traceparent);
-    });
+  async replace(target: string | Event, input: EventInput, expectedVersion?: number, traceparent?: string): Promise<Event> {
+    return this.asRead(target, expectedVersion, (current) => this.write(current, input, traceparent));
   }
 
   /** Merges the patch into the stored event; the result must be a valid event (a ZodError otherwise). */
-  async patch(id: string, patch: z.infer<typeof eventPatch>, expectedVersion?: number, traceparent?: string): Promise<Event> {
-    return this.inTransaction(async (client) => {
-      const row = await this.lock(client, id, expectedVersion);
-      return this.write(client, row, eventInput.parse({ ...row.data, ...patch }), traceparent);
+  async patch(target: string | Event, patch: z.infer<typeof eventPatch>, expectedVersion?: number, traceparent?: string): Promise<Event> {
+    return this.asRead(target, expectedVersion, (current) => {
+      const { id: _id, version: _version, createdAt: _created, updatedAt: _updated, ...stored } = current;
+      return this.write(current, eventInput.parse({ ...stored, ...patch }), traceparent);
     });
   }
 
-  private async write(client: pg.PoolClient, row: Row, input: EventInput, traceparent?: string): Promise<Event> {
-    const { rows } = await client.query<Row>(
-      'UPDATE events SET version = version + 1, data = $2, starts_at = $3, category = $4, updated_at = now() WHERE id = $1 RETURNING *',
-      [row.id, input, input.startsAt, input.category],
-    );
-    const event = toEvent(rows[0] as Row);
-    await this.appendChange(client, {
+  /** The event's next version and its outbox row in one statement, if it is still at current's version. */
+  private async write(current: Event, input: EventInput, traceparent?: string): Promise<Event | undefined> {
+    const version = current.version + 1;
+    const now = new Date();
+    const event: Event = { ...input, id: current.id, version, createdAt: current.createdAt, updatedAt: now.toISOString() };
+    const record = toRecord({
       id: randomUUID(),
       kind: 'updated',
-      entityId: row.id,
-      version: event.version,
-      time: new Date(event.updatedAt),
+      entityId: current.id,
+      version,
+      time: now,
       data: { ...event },
       traceparent,
     });
-    return event;
+    const { rows } = await this.pool.query<Row>(
+      `WITH e AS (
+         UPDATE events SET version = $2 + 1, data = $3, starts_at = $4, category = $5, updated_at = $6
+         WHERE id = $1 AND version = $2 AND NOT deleted RETURNING *
+       ), o AS (${this.outbox.insertFromSql('e', 7)})
+       SELECT * FROM e`,
+      [current.id, current.version, input, input.startsAt, input.category, now, ...this.outbox.params(record)],
+    );
+    if (!rows[0]) return undefined;
+    this.outbox.committed();
+    return toEvent(rows[0]);
   }
 
-  async delete(id: string, expectedVersion?: number, traceparent?: string): Promise<void> {
-    await this.inTransaction(async (client) => {
-      const row = await this.lock(client, id, expectedVersion);
+  async delete(target: string | Event, expectedVersion?: number, traceparent?: string): Promise<void> {
+    await this.asRead(target, expectedVersion, async (current) => {
       // A tombstone keeps the version counting, so a re-delivered older change can never win.
-      const { rows } = await client.query<{ version: number; updated_at: Date }>(
-        'UPDATE events SET version = version + 1, deleted = true, updated_at = now() WHERE id = $1 RETURNING version, updated_at',
-        [row.id],
-      );
-      const { version, updated_at } = rows[0] as { version: number; updated_at: Date };
-      await this.appendChange(client, {
+      const version = current.version + 1;
+      const now = new Date();
+      const record = toRecord({
         id: randomUUID(),
         kind: 'deleted',
-        entityId: row.id,
+        entityId: current.id,
         version,
-        time: updated_at,
-        data: { id: row.id, version },
+        time: now,
+        data: { id: current.id, version },
         traceparent,
       });
+      const { rowCount } = await this.pool.query(
+        `WITH e AS (
+           UPDATE events SET version = $2 + 1, deleted = true, updated_at = $3
+           WHERE id = $1 AND version = $2 AND NOT deleted RETURNING id
+         ), o AS (${this.outbox.insertFromSql('e', 4)})
+         SELECT id FROM e`,
+        [current.id, current.version, now, ...this.outbox.params(record)],
+      );
+      if (rowCount === 0) return undefined;
+      this.outbox.committed();
+      return true;
     });
   }
 }

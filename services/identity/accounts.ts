@@ -72,46 +72,95 @@ export class Accounts {
     this.delivery = delivery;
   }
 
-  async apply(tx: pg.PoolClient, change: TeacherChange): Promise<void> {
+  /** One change (the original design's call over HTTP): a batch of one. */
+  apply(tx: pg.PoolClient, change: TeacherChange): Promise<void> {
+    return this.applyBatch(tx, [change]);
+  }
+
+  /**
+   * Changes in partition order, as a set where they can be: one SELECT of the users they name,
+   * then the users new to identity (the hot path: teachers created) in one INSERT each for users,
+   * tokens and outbox. A change to a user that exists (or is about to: a later change of a teacher
+   * created in this batch, which first flushes the pending creations) is applied alone, after
+   * everything earlier in the batch, so each teacher's changes apply in their order.
+   */
+  async applyBatch(tx: pg.PoolClient, changes: readonly TeacherChange[]): Promise<void> {
     // Refused for good (retried, then dead-lettered with this reason): no school of that name exists.
-    if (!this.tenants.has(change.tenantId)) throw new EnvelopeError(`unknown tenant ${JSON.stringify(change.tenantId)}`);
-    const { rows } = await tx.query<UserRow>("SELECT * FROM users WHERE entity_type = 'teacher' AND entity_id = $1 FOR UPDATE", [
-      change.teacherId,
-    ]);
-    const user = rows[0];
-    if (user && user.source_version >= change.version) return;
+    const unknown = changes.find((c) => !this.tenants.has(c.tenantId));
+    if (unknown) throw new EnvelopeError(`unknown tenant ${JSON.stringify(unknown.tenantId)}`);
+    const { rows } = await tx.query<UserRow>(
+      "SELECT * FROM users WHERE entity_type = 'teacher' AND entity_id = ANY($1) ORDER BY entity_id FOR UPDATE",
+      [[...new Set(changes.map((c) => c.teacherId))]],
+    );
+    const users = new Map(rows.map((u) => [u.entity_id, u]));
+    const pending = new Map<string, TeacherChange>();
+    const flush = async () => {
+      if (pending.size === 0) return;
+      for (const user of await this.createUsers(tx, [...pending.values()])) users.set(user.entity_id, user);
+      pending.clear();
+    };
+    for (const change of changes) {
+      if (pending.has(change.teacherId)) await flush();
+      const user = users.get(change.teacherId);
+      // Created, or an update whose create never arrived (it was dead-lettered): either way the teacher needs an account.
+      if (!user && change.kind !== 'deleted') pending.set(change.teacherId, change);
+      else users.set(change.teacherId, await this.applyToExisting(tx, change, user));
+    }
+    await flush();
+  }
+
+  /** A change of a teacher whose user exists, or a delete of one that has none; returns the user after it. */
+  private async applyToExisting(tx: pg.PoolClient, change: TeacherChange, user: UserRow | undefined): Promise<UserRow> {
+    if (user && user.source_version >= change.version) return user;
     if (change.kind === 'deleted') {
       if (user) {
-        await tx.query("UPDATE users SET status = 'Disabled', source_version = $2, updated_at = now() WHERE id = $1", [
+        await this.revokeTokens(tx, user.id);
+        return this.one(tx, "UPDATE users SET status = 'Disabled', source_version = $2, updated_at = now() WHERE id = $1 RETURNING *", [
           user.id,
           change.version,
         ]);
-        await this.revokeTokens(tx, user.id);
-      } else {
-        // A tombstone: a create redelivered after this delete finds a newer version and does nothing.
-        await tx.query(
-          `INSERT INTO users (id, tenant_id, entity_type, entity_id, email, role, status, source_version)
-           VALUES ($1, $2, 'teacher', $3, '', 'teacher', 'Disabled', $4)`,
-          [randomUUID(), change.tenantId, change.teacherId, change.version],
-        );
       }
-      return;
-    }
-    if (user) {
-      const { rows: updated } = await tx.query<UserRow>(
-        'UPDATE users SET email = $2, phone_number = $3, source_version = $4, updated_at = now() WHERE id = $1 RETURNING *',
-        [user.id, change.email, change.phoneNumber, change.version],
+      // A tombstone: a create redelivered after this delete finds a newer version and does nothing.
+      return this.one(
+        tx,
+        `INSERT INTO users (id, tenant_id, entity_type, entity_id, email, role, status, source_version)
+         VALUES ($1, $2, 'teacher', $3, '', 'teacher', 'Disabled', $4) RETURNING *`,
+        [randomUUID(), change.tenantId, change.teacherId, change.version],
       );
-      if (user.status === 'PendingActivation' && change.email !== user.email) await this.issueActivation(tx, updated[0] as UserRow);
-      return;
     }
-    // Created, or an update whose create never arrived (it was dead-lettered): either way the teacher needs an account.
-    const { rows: created } = await tx.query<UserRow>(
-      `INSERT INTO users (id, tenant_id, entity_type, entity_id, email, phone_number, role, status, source_version)
-       VALUES ($1, $2, 'teacher', $3, $4, $5, 'teacher', 'PendingActivation', $6) RETURNING *`,
-      [randomUUID(), change.tenantId, change.teacherId, change.email, change.phoneNumber, change.version],
+    const existing = user as UserRow;
+    const updated = await this.one(
+      tx,
+      'UPDATE users SET email = $2, phone_number = $3, source_version = $4, updated_at = now() WHERE id = $1 RETURNING *',
+      [existing.id, change.email, change.phoneNumber, change.version],
     );
-    await this.issueActivation(tx, created[0] as UserRow);
+    if (existing.status === 'PendingActivation' && change.email !== existing.email) await this.issueActivation(tx, updated);
+    return updated;
+  }
+
+  private async one(tx: pg.PoolClient, sql: string, params: unknown[]): Promise<UserRow> {
+    return (await tx.query<UserRow>(sql, params)).rows[0] as UserRow;
+  }
+
+  /** Users for teachers identity has never seen, waiting for activation, and their tokens: no older token to revoke. */
+  private async createUsers(tx: pg.PoolClient, changes: readonly TeacherChange[]): Promise<UserRow[]> {
+    const { rows } = await tx.query<UserRow>(
+      `INSERT INTO users (id, tenant_id, entity_type, entity_id, email, phone_number, role, status, source_version)
+       SELECT id, tenant_id, 'teacher', entity_id, email, phone_number, 'teacher', 'PendingActivation', version
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+         AS n (id, tenant_id, entity_id, email, phone_number, version)
+       RETURNING *`,
+      [
+        changes.map(() => randomUUID()),
+        changes.map((c) => c.tenantId),
+        changes.map((c) => c.teacherId),
+        changes.map((c) => c.email),
+        changes.map((c) => c.phoneNumber ?? null),
+        changes.map((c) => c.version),
+      ],
+    );
+    await this.sendActivations(tx, rows);
+    return rows;
   }
 
   /**
@@ -127,7 +176,8 @@ export class Accounts {
     );
     const admin = rows[0];
     if (!admin) throw new AdminExists(`${email} is already an administrator of ${tenantId}`);
-    await this.issueActivation(tx, admin);
+    // New: no older token to revoke.
+    await this.sendActivations(tx, [admin]);
     return admin;
   }
 
@@ -139,23 +189,35 @@ export class Accounts {
   /** A new one-time token for a user waiting for activation; any older one stops working. */
   async issueActivation(tx: pg.PoolClient, user: UserRow): Promise<void> {
     await this.revokeTokens(tx, user.id);
-    const { token, hash } = newActivationToken();
+    await this.sendActivations(tx, [user]);
+  }
+
+  /** A token for each user (only its hash stored), in one INSERT, and their activation requests in one outbox append. */
+  private async sendActivations(tx: pg.PoolClient, users: readonly UserRow[]): Promise<void> {
+    if (users.length === 0) return;
     const expiresAt = new Date(Date.now() + this.tokenTtlMs);
-    await tx.query('INSERT INTO activation_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)', [hash, user.id, expiresAt]);
-    await this.outbox.append(
-      tx,
-      await activationEvent(
-        {
-          userId: user.id,
-          tenantId: user.tenant_id,
-          email: user.email,
-          ...(user.phone_number ? { phoneNumber: user.phone_number } : {}),
-          token,
-          expiresAt: expiresAt.toISOString(),
-        },
-        this.delivery,
+    const tokens = users.map(() => newActivationToken());
+    await tx.query('INSERT INTO activation_tokens (token_hash, user_id, expires_at) SELECT unnest($1::text[]), unnest($2::uuid[]), $3', [
+      tokens.map((t) => t.hash),
+      users.map((u) => u.id),
+      expiresAt,
+    ]);
+    const records = await Promise.all(
+      users.map((user, i) =>
+        activationEvent(
+          {
+            userId: user.id,
+            tenantId: user.tenant_id,
+            email: user.email,
+            ...(user.phone_number ? { phoneNumber: user.phone_number } : {}),
+            token: (tokens[i] as { token: string }).token,
+            expiresAt: expiresAt.toISOString(),
+          },
+          this.delivery,
+        ),
       ),
     );
+    await this.outbox.append(tx, ...records);
   }
 
   private async revokeTokens(tx: pg.PoolClient, userId: string): Promise<void> {

@@ -1,7 +1,6 @@
 /** identity's process: users for teachers (from teachers.events, exactly once), activation, login, machine clients and JWKS, in one process. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachEventOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { jwtVerifier } from '../../lib/http/bearer.ts';
@@ -16,11 +15,12 @@ import { ensureBootstrapAdmin, ensureBootstrapProviderClient } from './bootstrap
 import { ClientCredentialsGrant } from './client-grant.ts';
 import { Clients } from './clients.ts';
 import type { identityConfig } from './config.ts';
-import { teacherChangeOf, teacherEvents } from './events.ts';
+import { teacherEvents } from './events.ts';
 import { migrate } from './migrations.ts';
 import { PasswordHasher } from './passwords.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { KeyRing } from './signing-keys.ts';
+import { teacherChangesHandler } from './teacher-changes.ts';
 
 /** Starts the service on its port; stop() drains and closes it. The app is for tests' in-process requests. */
 export async function startIdentity({
@@ -97,7 +97,7 @@ export async function startIdentity({
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
     prepare: publisher.requireSetUp,
-    handle: eachEventOnce(inbox, (tx, event) => accounts.apply(tx, teacherChangeOf(event))),
+    handle: teacherChangesHandler(inbox, accounts),
   });
   const app = identityApi({
     pool,

@@ -57,7 +57,7 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
     if (!deps.tenants.has(tenantId) || !mayManageTenant(principal, tenantId))
       throw new HttpProblem(422, 'Unknown tenant', `no tenant ${tenantId}`);
   };
-  /** A teacher the caller may manage, or the 404 an unknown one gets. */
+  /** A teacher the caller may manage, or the 404 an unknown one gets; the store writes it as read (one statement). */
   const managed = async (principal: Principal, teacherId: string) => {
     const found = await deps.store.get(teacherId);
     if (!found || !mayManageTenant(principal, found.tenantId)) throw new NotFound(`no teacher ${teacherId}`);
@@ -95,15 +95,15 @@ export function teachersApi(deps: TeachersApiDeps): Hono {
     const version = expectedVersion(c.req.header('if-match'));
     const parsed = teacherPatch.safeParse(await readJson(c));
     if (!parsed.success) throw invalid(parsed.error);
-    await managed(c.get('principal'), teacherId);
-    const updated = await deps.store.update(teacherId, parsed.data, version, c.req.header('traceparent'));
+    const current = await managed(c.get('principal'), teacherId);
+    const updated = await deps.store.update(current, parsed.data, version, c.req.header('traceparent'));
     return c.json(updated, 200, { etag: etag(updated.version) });
   });
 
   api.delete('/teachers/:id', async (c) => {
     const teacherId = id(c.req.param('id'));
-    await managed(c.get('principal'), teacherId);
-    await deps.store.delete(teacherId, expectedVersion(c.req.header('if-match')), c.req.header('traceparent'));
+    const current = await managed(c.get('principal'), teacherId);
+    await deps.store.delete(current, expectedVersion(c.req.header('if-match')), c.req.header('traceparent'));
     return c.body(null, 204);
   });
 

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { encodeEvent } from '../../lib/contracts.ts';
 import { decodeIdCursor, encodeIdCursor } from '../../lib/http/cursor.ts';
 import { Outbox } from '../../lib/outbox.ts';
-import { inTransaction } from '../../lib/pg.ts';
+import { writeAsRead } from '../../lib/write-as-read.ts';
 import { type TeacherChangeKind, teacherContracts } from './events.ts';
 import type { Teacher, TeacherInput, TeacherPatch } from './schema.ts';
 
@@ -47,7 +47,7 @@ export const encodeCursor = encodeIdCursor;
 export const decodeCursor = decodeIdCursor;
 
 /**
- * Teachers in PostgreSQL. Every change writes the teacher row and its event in one transaction
+ * Teachers in PostgreSQL. Every change writes the teacher row and its event in one statement
  * (the outbox): a committed change always reaches identity, a rolled-back one never does.
  */
 export class TeacherStore {
@@ -60,28 +60,29 @@ export class TeacherStore {
     this.outbox = outbox;
   }
 
-  private publish(
-    tx: pg.PoolClient,
-    kind: TeacherChangeKind,
-    data: Teacher | { id: string; tenantId: string; version: number },
-    traceparent?: string,
-  ) {
-    const contract = teacherContracts[kind];
-    return this.outbox.append(tx, encodeEvent(contract, data as Teacher, { id: randomUUID(), ...(traceparent ? { traceparent } : {}) }));
+  private record(kind: TeacherChangeKind, data: Teacher | { id: string; tenantId: string; version: number }, traceparent?: string) {
+    return encodeEvent(teacherContracts[kind], data as Teacher, { id: randomUUID(), ...(traceparent ? { traceparent } : {}) });
   }
 
+  /**
+   * One statement, so one round trip and atomic without BEGIN/COMMIT: the teacher and its outbox
+   * row stand or fall together (an address taken refuses both); the relay is woken once committed.
+   */
   async create(input: TeacherInput, traceparent?: string): Promise<Teacher> {
+    const now = new Date().toISOString();
+    const created: Teacher = { id: randomUUID(), ...input, version: 1, createdAt: now, updatedAt: now };
+    const record = this.record('created', created, traceparent);
     try {
-      return await inTransaction(this.pool, async (tx) => {
-        const { rows } = await tx.query<Row>(
-          `INSERT INTO teachers (id, tenant_id, full_name, email, phone_number, version, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 1, now(), now()) RETURNING *`,
-          [randomUUID(), input.tenantId, input.fullName, input.email, input.phoneNumber],
-        );
-        const created = toTeacher(rows[0] as Row);
-        await this.publish(tx, 'created', created, traceparent);
-        return created;
-      });
+      const { rows } = await this.pool.query<Row>(
+        `WITH t AS (
+           INSERT INTO teachers (id, tenant_id, full_name, email, phone_number, version, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, 1, $6, $6) RETURNING *
+         ), o AS (${this.outbox.insertSql(7)})
+         SELECT * FROM t`,
+        [created.id, input.tenantId, input.fullName, input.email, input.phoneNumber, now, ...this.outbox.params(record)],
+      );
+      this.outbox.committed();
+      return toTeacher(rows[0] as Row);
     } catch (error) {
       if (uniqueEmail(error)) throw new EmailTaken(`tenant ${input.tenantId} already has a teacher with e-mail ${input.email}`);
       throw error;
@@ -104,26 +105,44 @@ export class TeacherStore {
     return rows.length > query.limit && last ? { items, nextCursor: encodeCursor(last.id) } : { items };
   }
 
-  private async lock(tx: pg.PoolClient, id: string, expectedVersion?: number): Promise<Row> {
-    const { rows } = await tx.query<Row>('SELECT * FROM teachers WHERE id = $1 AND NOT deleted FOR UPDATE', [id]);
-    const row = rows[0];
-    if (!row) throw new NotFound(`no teacher ${id}`);
-    if (expectedVersion !== undefined && row.version !== expectedVersion) throw new VersionConflict(row.version, expectedVersion);
-    return row;
+  /** A write of the teacher as read (`target`: its id, or the teacher the caller has just read), in one statement: lib/write-as-read.ts. */
+  private asRead<T>(target: string | Teacher, expectedVersion: number | undefined, write: (current: Teacher) => Promise<T | undefined>) {
+    const id = typeof target === 'string' ? target : target.id;
+    return writeAsRead({
+      read: () => this.get(id),
+      ...(typeof target === 'string' ? {} : { current: target }),
+      expectedVersion,
+      write,
+      notFound: () => new NotFound(`no teacher ${id}`),
+      conflict: (current, expected) => new VersionConflict(current, expected),
+    });
   }
 
-  async update(id: string, patch: TeacherPatch, expectedVersion?: number, traceparent?: string): Promise<Teacher> {
+  async update(target: string | Teacher, patch: TeacherPatch, expectedVersion?: number, traceparent?: string): Promise<Teacher> {
     try {
-      return await inTransaction(this.pool, async (tx) => {
-        const row = await this.lock(tx, id, expectedVersion);
-        const { rows } = await tx.query<Row>(
-          `UPDATE teachers SET full_name = $2, email = $3, phone_number = $4, version = version + 1, updated_at = now()
-           WHERE id = $1 RETURNING *`,
-          [id, patch.fullName ?? row.full_name, patch.email ?? row.email, patch.phoneNumber ?? row.phone_number],
+      return await this.asRead(target, expectedVersion, async (current) => {
+        const now = new Date().toISOString();
+        const { fullName = current.fullName, email = current.email, phoneNumber = current.phoneNumber } = patch;
+        const updated: Teacher = { ...current, fullName, email, phoneNumber, version: current.version + 1, updatedAt: now };
+        const { rows } = await this.pool.query<Row>(
+          `WITH t AS (
+             UPDATE teachers SET full_name = $3, email = $4, phone_number = $5, version = $2 + 1, updated_at = $6
+             WHERE id = $1 AND version = $2 AND NOT deleted RETURNING *
+           ), o AS (${this.outbox.insertFromSql('t', 7)})
+           SELECT * FROM t`,
+          [
+            current.id,
+            current.version,
+            fullName,
+            email,
+            phoneNumber,
+            now,
+            ...this.outbox.params(this.record('updated', updated, traceparent)),
+          ],
         );
-        const updated = toTeacher(rows[0] as Row);
-        await this.publish(tx, 'updated', updated, traceparent);
-        return updated;
+        if (!rows[0]) return undefined;
+        this.outbox.committed();
+        return toTeacher(rows[0]);
       });
     } catch (error) {
       if (uniqueEmail(error)) throw new EmailTaken(`this tenant already has a teacher with e-mail ${patch.email}`);
@@ -131,16 +150,21 @@ export class TeacherStore {
     }
   }
 
-  async delete(id: string, expectedVersion?: number, traceparent?: string): Promise<void> {
-    await inTransaction(this.pool, async (tx) => {
-      await this.lock(tx, id, expectedVersion);
+  async delete(target: string | Teacher, expectedVersion?: number, traceparent?: string): Promise<void> {
+    await this.asRead(target, expectedVersion, async (current) => {
       // A tombstone keeps the version counting, so a redelivered older change can never win.
-      const { rows } = await tx.query<{ tenant_id: string; version: number }>(
-        'UPDATE teachers SET deleted = true, version = version + 1, updated_at = now() WHERE id = $1 RETURNING tenant_id, version',
-        [id],
+      const tombstone = { id: current.id, tenantId: current.tenantId, version: current.version + 1 };
+      const { rowCount } = await this.pool.query(
+        `WITH t AS (
+           UPDATE teachers SET deleted = true, version = $2 + 1, updated_at = now()
+           WHERE id = $1 AND version = $2 AND NOT deleted RETURNING id
+         ), o AS (${this.outbox.insertFromSql('t', 3)})
+         SELECT id FROM t`,
+        [current.id, current.version, ...this.outbox.params(this.record('deleted', tombstone, traceparent))],
       );
-      const { tenant_id, version } = rows[0] as { tenant_id: string; version: number };
-      await this.publish(tx, 'deleted', { id, tenantId: tenant_id, version }, traceparent);
+      if (rowCount === 0) return undefined;
+      this.outbox.committed();
+      return true;
     });
   }
 }
