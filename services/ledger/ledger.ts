@@ -3,12 +3,13 @@ import type pg from 'pg';
 import { EnvelopeError } from '../../lib/cloudevents.ts';
 import { type DecodedEvent, encodeEvent } from '../../lib/contracts.ts';
 import { Outbox } from '../../lib/outbox.ts';
+import { inEventSpan, sampled } from '../../lib/tracing.ts';
 import { paymentContracts } from '../payments/events.ts';
 import { minorFromDb } from '../payments/money.ts';
 import { ledgerContracts } from './events.ts';
 import { type SagaEffect, type SagaInput, transition, type WithdrawalState } from './saga.ts';
 
-type Leg = { account: string; amount: number };
+export type Leg = { account: string; amount: number };
 const account = (merchantId: string, kind: 'available' | 'reserved') => `merchant:${merchantId}:${kind}`;
 const paidIn = 'external:payments';
 const paidOut = 'external:payouts';
@@ -22,11 +23,25 @@ interface MoneyEvent {
 /** Refused for good: retried, then dead-lettered with this reason. */
 class Refused extends EnvelopeError {}
 
+/** A journal transaction to post: what caused it, whose it is, and its lines (they sum to zero). */
+interface Entry {
+  eventId: string;
+  merchantId: string;
+  description: string;
+  legs: Leg[];
+}
+
+type Withdrawal = MoneyEvent & { withdrawalId: string };
+
+/** The events that name the merchant's currency, and so open its accounts in it. */
+const opening = new Set([paymentContracts.paymentCompleted.type, paymentContracts.withdrawalRequested.type]);
+const handled = new Set(Object.values(paymentContracts).map((c) => c.type));
+
 /**
  * The double-entry ledger: each effect of a payments event is a journal transaction whose lines
- * sum to zero (a deferred constraint checks it at commit), and the merchant accounts' balances,
- * which the database keeps non-negative. The caller applies each event once, in the inbox's
- * transaction; withdrawals move by the saga (saga.ts), their answers through the ledger's outbox.
+ * sum to zero (a statement-level trigger checks each INSERT of lines), and the merchant accounts'
+ * balances, which the database keeps non-negative. The caller applies each event once, in the
+ * inbox's transaction; withdrawals move by the saga (saga.ts), their answers through the ledger's outbox.
  */
 export class Ledger {
   private readonly outbox: Outbox;
@@ -38,39 +53,83 @@ export class Ledger {
     this.outbox = outbox;
   }
 
-  async apply(tx: pg.PoolClient, event: DecodedEvent): Promise<void> {
-    const data = event.data as MoneyEvent & { paymentId?: string; withdrawalId?: string };
-    if (event.key !== data.merchantId) throw new EnvelopeError('the record key must be the merchant id');
+  /**
+   * Applies a batch of events, in partition order, as a few statements: the accounts of every
+   * merchant it names opened at once, each run of completions posted as one statement, and each
+   * saga step (rare) after the completions before it, since it decides on the balance they leave.
+   * A refused event throws, so the caller applies the batch again one event at a time and only
+   * that event is rejected.
+   */
+  async applyBatch(tx: pg.PoolClient, events: DecodedEvent[]): Promise<void> {
+    for (const event of events) {
+      if (!handled.has(event.type)) throw new EnvelopeError(`the ledger does not handle ${event.type}`);
+      if (event.key !== (event.data as MoneyEvent).merchantId) throw new EnvelopeError('the record key must be the merchant id');
+    }
+    await this.openAccounts(
+      tx,
+      events.filter((e) => opening.has(e.type)).map((e) => e.data as MoneyEvent),
+    );
+    let completions: DecodedEvent[] = [];
+    for (const event of events) {
+      if (event.type === paymentContracts.paymentCreated.type) continue;
+      if (event.type === paymentContracts.paymentCompleted.type) {
+        completions.push(event);
+        continue;
+      }
+      await this.credit(tx, completions);
+      completions = [];
+      await inEventSpan(`${event.type} handle`, event.traceparent, () => this.sagaStep(tx, event));
+    }
+    await this.credit(tx, completions);
+  }
+
+  /**
+   * A run of completions, one statement. Its span continues the first sampled completion's trace;
+   * the batch span links the others'.
+   */
+  private async credit(tx: pg.PoolClient, completions: DecodedEvent[]): Promise<void> {
+    const [first] = completions;
+    if (!first) return;
+    const traceparent = completions.find((e) => sampled(e.traceparent))?.traceparent ?? first.traceparent;
+    await inEventSpan(`${first.type} handle`, traceparent, () =>
+      this.post(
+        tx,
+        completions.map((event) => {
+          const data = event.data as MoneyEvent & { paymentId: string };
+          return {
+            eventId: event.id,
+            merchantId: data.merchantId,
+            description: `payment ${data.paymentId} completed`,
+            legs: [
+              { account: paidIn, amount: -data.amountMinor },
+              { account: account(data.merchantId, 'available'), amount: data.amountMinor },
+            ],
+          };
+        }),
+      ),
+    );
+  }
+
+  private sagaStep(tx: pg.PoolClient, event: DecodedEvent): Promise<void> {
+    const withdrawal = event.data as Withdrawal;
     switch (event.type) {
-      case paymentContracts.paymentCreated.type:
-        return;
-      case paymentContracts.paymentCompleted.type:
-        await this.openAccounts(tx, data);
-        await this.post(tx, event.id, data.merchantId, `payment ${data.paymentId} completed`, [
-          { account: paidIn, amount: -data.amountMinor },
-          { account: account(data.merchantId, 'available'), amount: data.amountMinor },
-        ]);
-        return;
       case paymentContracts.withdrawalRequested.type:
-        await this.openAccounts(tx, data);
-        return this.step(tx, event.id, data as MoneyEvent & { withdrawalId: string }, (available) => ({
+        return this.step(tx, event.id, withdrawal, (available) => ({
           kind: 'requested',
-          amountMinor: data.amountMinor,
+          amountMinor: withdrawal.amountMinor,
           availableMinor: available,
         }));
       case paymentContracts.withdrawalSettled.type:
-        return this.step(tx, event.id, data as MoneyEvent & { withdrawalId: string }, () => ({ kind: 'settled' }));
-      case paymentContracts.withdrawalExpired.type:
-        return this.step(tx, event.id, data as MoneyEvent & { withdrawalId: string }, () => ({ kind: 'expired' }));
+        return this.step(tx, event.id, withdrawal, () => ({ kind: 'settled' }));
       default:
-        throw new EnvelopeError(`the ledger does not handle ${event.type}`);
+        return this.step(tx, event.id, withdrawal, () => ({ kind: 'expired' }));
     }
   }
 
   private async step(
     tx: pg.PoolClient,
     eventId: string,
-    withdrawal: MoneyEvent & { withdrawalId: string },
+    withdrawal: Withdrawal,
     input: (availableMinor: number) => SagaInput,
   ): Promise<void> {
     const { rows } = await tx.query<{ state: WithdrawalState; amount: string; merchant_id: string }>(
@@ -94,12 +153,19 @@ export class Ledger {
     for (const effect of step.effects) await this.effect(tx, eventId, { ...withdrawal, amountMinor: amount }, effect, settleBy);
   }
 
-  private async effect(tx: pg.PoolClient, eventId: string, w: MoneyEvent & { withdrawalId: string }, effect: SagaEffect, settleBy: Date) {
+  private async effect(tx: pg.PoolClient, eventId: string, w: Withdrawal, effect: SagaEffect, settleBy: Date) {
     const { merchantId, amountMinor: amount, withdrawalId } = w;
     const move = (what: string, from: string, to: string) =>
-      this.post(tx, eventId, merchantId, `withdrawal ${withdrawalId}: ${what}`, [
-        { account: from, amount: -amount },
-        { account: to, amount },
+      this.post(tx, [
+        {
+          eventId,
+          merchantId,
+          description: `withdrawal ${withdrawalId}: ${what}`,
+          legs: [
+            { account: from, amount: -amount },
+            { account: to, amount },
+          ],
+        },
       ]);
     const outcome = { withdrawalId, merchantId, amountMinor: amount };
     switch (effect.kind) {
@@ -119,16 +185,32 @@ export class Ledger {
     }
   }
 
-  private async openAccounts(tx: pg.PoolClient, event: MoneyEvent): Promise<void> {
+  /**
+   * Opens both accounts of every merchant named, in the currency its first event names (two
+   * statements for the batch), and refuses the batch if an event names another currency than the
+   * merchant's accounts keep.
+   */
+  private async openAccounts(tx: pg.PoolClient, events: MoneyEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const currencies = new Map<string, string>();
+    for (const e of events) if (!currencies.has(e.merchantId.toLowerCase())) currencies.set(e.merchantId.toLowerCase(), e.currency);
+    // Sorted, so that two transactions opening overlapping merchants take their rows in one order.
+    const merchants = [...currencies.keys()].sort();
     await tx.query(
-      `INSERT INTO accounts (merchant_id, kind, currency) VALUES ($1, 'available', $2), ($1, 'reserved', $2) ON CONFLICT DO NOTHING`,
-      [event.merchantId, event.currency],
+      `INSERT INTO accounts (merchant_id, kind, currency)
+       SELECT m, k, c FROM unnest($1::uuid[], $2::text[]) AS n (m, c) CROSS JOIN (VALUES ('available'), ('reserved')) AS kinds (k)
+       ORDER BY m, k ON CONFLICT DO NOTHING`,
+      [merchants, merchants.map((m) => currencies.get(m))],
     );
-    const { rows } = await tx.query<{ currency: string }>("SELECT currency FROM accounts WHERE merchant_id = $1 AND kind = 'available'", [
-      event.merchantId,
-    ]);
-    if (rows[0]?.currency !== event.currency)
-      throw new Refused(`merchant ${event.merchantId} keeps ${rows[0]?.currency}, not ${event.currency}`);
+    const { rows } = await tx.query<{ merchant_id: string; currency: string }>(
+      "SELECT merchant_id, currency FROM accounts WHERE kind = 'available' AND merchant_id = ANY($1::uuid[])",
+      [merchants],
+    );
+    const kept = new Map(rows.map((r) => [r.merchant_id, r.currency]));
+    for (const e of events) {
+      const currency = kept.get(e.merchantId.toLowerCase());
+      if (currency !== e.currency) throw new Refused(`merchant ${e.merchantId} keeps ${currency}, not ${e.currency}`);
+    }
   }
 
   private async available(tx: pg.PoolClient, merchantId: string): Promise<number> {
@@ -139,22 +221,58 @@ export class Ledger {
     return rows[0] ? minorFromDb(rows[0].balance) : 0;
   }
 
-  /** One journal transaction: its lines, and the merchant accounts' balances moved by them. */
-  private async post(tx: pg.PoolClient, eventId: string, merchantId: string, description: string, legs: Leg[]): Promise<void> {
-    const id = randomUUID();
-    await tx.query('INSERT INTO journal_transactions (id, event_id, merchant_id, description) VALUES ($1, $2, $3, $4)', [
-      id,
-      eventId,
-      merchantId,
-      description,
-    ]);
-    for (const leg of legs) {
-      await tx.query('INSERT INTO journal_lines (transaction_id, account, amount) VALUES ($1, $2, $3)', [id, leg.account, leg.amount]);
-      const [scope, owner, kind] = leg.account.split(':');
-      if (scope === 'merchant')
-        await tx.query('UPDATE accounts SET balance = balance + $3 WHERE merchant_id = $1 AND kind = $2', [owner, kind, leg.amount]);
-    }
+  /**
+   * Journal transactions in one statement: the transactions, their lines, and the merchant
+   * accounts' balances moved by the lines' sum per account (one UPDATE per account row, so the
+   * balance check sees where the whole set leaves it).
+   */
+  private async post(tx: pg.PoolClient, entries: Entry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const ids = entries.map(() => randomUUID());
+    const lines = entries.flatMap((entry, i) => entry.legs.map((leg) => ({ ...leg, transactionId: ids[i] })));
+    const deltas = balanceChanges(lines);
+    await tx.query(
+      `WITH t AS (
+         INSERT INTO journal_transactions (id, event_id, merchant_id, description)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[])
+       ), l AS (
+         INSERT INTO journal_lines (transaction_id, account, amount) SELECT * FROM unnest($5::uuid[], $6::text[], $7::bigint[])
+       )
+       UPDATE accounts a SET balance = a.balance + d.delta
+       FROM unnest($8::uuid[], $9::text[], $10::bigint[]) AS d (merchant_id, kind, delta)
+       WHERE a.merchant_id = d.merchant_id AND a.kind = d.kind`,
+      [
+        ids,
+        entries.map((e) => e.eventId),
+        entries.map((e) => e.merchantId),
+        entries.map((e) => e.description),
+        lines.map((l) => l.transactionId),
+        lines.map((l) => l.account),
+        lines.map((l) => l.amount),
+        deltas.map((d) => d.merchantId),
+        deltas.map((d) => d.kind),
+        deltas.map((d) => d.delta.toString()),
+      ],
+    );
   }
+}
+
+/**
+ * The change of each merchant account the legs touch, summed exactly (a sum of many safe integers
+ * may not be one), ordered by account; the world outside has no balance row.
+ */
+export function balanceChanges(legs: readonly Leg[]): { merchantId: string; kind: string; delta: bigint }[] {
+  const byAccount = new Map<string, { merchantId: string; kind: string; delta: bigint }>();
+  for (const leg of legs) {
+    const [scope, owner, kind] = leg.account.split(':');
+    if (scope !== 'merchant' || !owner || !kind) continue;
+    const merchantId = owner.toLowerCase();
+    const key = `${merchantId}:${kind}`;
+    const change = byAccount.get(key) ?? { merchantId, kind, delta: 0n };
+    change.delta += BigInt(leg.amount);
+    byAccount.set(key, change);
+  }
+  return [...byAccount.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, change]) => change);
 }
 
 /** A merchant's balances and journal, for the HTTP API and reconciliation. */

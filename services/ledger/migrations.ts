@@ -64,6 +64,30 @@ export const migrations: Migration[] = [
     // lib/retention.ts deletes ids past INBOX_RETENTION_HOURS by this index.
     sql: inboxRetentionIndexSql(),
   },
+  {
+    id: 3,
+    name: 'lines sum to zero, checked once per statement',
+    // The ledger writes a set of transactions' lines in one INSERT (ledger.ts post), so each
+    // statement checks what it inserted, once: every transaction it touches gains lines summing to
+    // zero, and so every transaction sums to zero. Fewer checks than one per row at commit, each
+    // of which summed the transaction again.
+    sql: `
+      DROP TRIGGER journal_lines_sum_to_zero ON journal_lines;
+      DROP FUNCTION journal_balanced();
+      CREATE FUNCTION journal_lines_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        unbalanced uuid;
+      BEGIN
+        SELECT transaction_id INTO unbalanced FROM inserted GROUP BY transaction_id HAVING sum(amount) <> 0 LIMIT 1;
+        IF FOUND THEN
+          RAISE EXCEPTION 'journal transaction % does not sum to zero', unbalanced USING ERRCODE = '23514';
+        END IF;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER journal_lines_sum_to_zero AFTER INSERT ON journal_lines
+        REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION journal_lines_balanced();
+    `,
+  },
 ];
 
 export function migrate(pool: pg.Pool): Promise<number[]> {

@@ -1,7 +1,7 @@
 /** The ledger's process: the double-entry journal from payments.events (exactly once), the withdrawal saga's steps, and its read API. */
 import type { Hono } from 'hono';
 import type { z } from 'zod';
-import { eachEventOnce } from '../../lib/consumer/each-batch.ts';
+import { eachBatchOnce } from '../../lib/consumer/each-batch.ts';
 import { EventConsumer } from '../../lib/consumer/event-consumer.ts';
 import { serveAndConsume } from '../../lib/consuming-service.ts';
 import { remoteJwtVerifier } from '../../lib/http/bearer.ts';
@@ -34,7 +34,7 @@ export async function startLedger({
     log,
     maxRecordsPerSecond: config.MAX_RECORDS_PER_SECOND || undefined,
     prepare: publisher.requireSetUp,
-    handle: eachEventOnce(inbox, (tx, event) => ledger.apply(tx, event)),
+    handle: eachBatchOnce(inbox, (tx, events) => ledger.applyBatch(tx, events)),
   });
   const app = ledgerApi({ db: pool, verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL), registry, health, log });
   const running = serveAndConsume({ name: 'ledger', app, port: config.PORT, consumer, publisher, log, exit });

@@ -432,7 +432,7 @@ describe('the saga on the ledger alone (real PostgreSQL)', () => {
       const merchantId = randomUUID();
       const withdrawalId = randomUUID();
       const event = eventOf(merchantId);
-      const apply = (e: DecodedEvent) => inTransaction(db, (tx) => book.apply(tx, e));
+      const apply = (e: DecodedEvent) => inTransaction(db, (tx) => book.applyBatch(tx, [e]));
       await apply(event(paymentContracts.paymentCompleted, { paymentId: randomUUID(), amountMinor: 900 }));
       await apply(event(paymentContracts.withdrawalRequested, { withdrawalId, amountMinor: 600 }));
       // The window (0 ms) is long past: still reserved, for only payments may call it expired.
@@ -474,7 +474,7 @@ describe('the saga on the ledger alone (real PostgreSQL)', () => {
     await ledgerAlone(async (book, db) => {
       const [a, b] = [randomUUID(), randomUUID()];
       const [wa, wb] = [randomUUID(), randomUUID()];
-      const apply = (e: DecodedEvent) => inTransaction(db, (tx) => book.apply(tx, e));
+      const apply = (e: DecodedEvent) => inTransaction(db, (tx) => book.applyBatch(tx, [e]));
       for (const [merchantId, withdrawalId] of [
         [a, wa],
         [b, wb],
