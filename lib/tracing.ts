@@ -163,6 +163,8 @@ export function batchTraces(traceparents: (string | undefined)[]): { parent: Con
   const seen = new Set<string>();
   let first: SpanContext | undefined;
   for (const traceparent of traceparents) {
+    // Past the first, a record is parsed only to be linked: a dropped one's flag, read off the string, is enough.
+    if (first && !sampled(traceparent)) continue;
     const span = linkTo(traceparent)?.context;
     if (!span) continue;
     first ??= span;
