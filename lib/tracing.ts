@@ -28,16 +28,19 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { isTracingSuppressed, suppressTracing, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
+  type IdGenerator,
   NodeTracerProvider,
   ParentBasedSampler,
+  RandomIdGenerator,
   type Sampler,
+  SamplingDecision,
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -49,9 +52,29 @@ export { ROOT_CONTEXT, SpanKind, SpanStatusCode };
 let enabled = false;
 /** Whether the sampler follows a parent's decision, so a hop may skip the spans of a dropped trace. */
 let parentBased = false;
+/** The provider's sampler (startTracing's), asked first by inSampledSpan for a new trace. */
+let sampler: Sampler = new AlwaysOnSampler();
 const propagator = new W3CTraceContextPropagator();
 /** Looked up once: a lookup per span costs more than the span of a dropped trace. */
 let tracer: Tracer = trace.getTracer('eventide');
+
+/**
+ * The provider's ids. inSampledSpan draws a new trace's id and asks the sampler before the SDK
+ * builds anything; when the sampler keeps it, the root span the SDK then starts takes that id,
+ * so the SDK's own sampling answers the same.
+ */
+class EntryIds implements IdGenerator {
+  private readonly random = new RandomIdGenerator();
+  /** The id the next new trace takes: the one the sampler was asked about and kept. */
+  kept: string | undefined;
+  generateTraceId = (): string => {
+    const id = this.kept ?? this.random.generateTraceId();
+    this.kept = undefined;
+    return id;
+  };
+  generateSpanId = (): string => this.random.generateSpanId();
+}
+const ids = new EntryIds();
 
 /** Whether this process records spans (an OTLP endpoint is configured and the SDK not disabled). */
 export const tracingOn = (): boolean => enabled;
@@ -95,9 +118,11 @@ export function samplerFor(config: TracingConfig): Sampler {
 export function startTracing(program: string, config: TracingConfig): { endpoint?: string; shutdown: () => Promise<void> } {
   const endpoint = tracesEndpoint(config);
   if (!endpoint) return { shutdown: async () => {} };
+  sampler = samplerFor(config);
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.OTEL_SERVICE_NAME ?? program }),
-    sampler: samplerFor(config),
+    sampler,
+    idGenerator: ids,
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: endpoint, timeoutMillis: 5_000 }))],
   });
   provider.register();
@@ -136,12 +161,6 @@ export const contextOfTraceparent = (traceparent: string | undefined): Context =
 /** Whether a span context names a trace that was dropped where it began (valid, not sampled). */
 export const dropped = (span: SpanContext | undefined): boolean =>
   span !== undefined && isSpanContextValid(span) && (span.traceFlags & TraceFlags.SAMPLED) === 0;
-
-/**
- * Whether work under `parent` (a caller's or a record's context) makes no span: its trace was
- * dropped upstream and the sampler would follow that, so a span would be built only to be thrown away.
- */
-export const droppedUpstream = (parent: Context): boolean => enabled && parentBased && dropped(trace.getSpanContext(parent));
 
 /** A link to the span a traceparent names, or none. */
 export function linkTo(traceparent: string | undefined): Link | undefined {
@@ -203,6 +222,28 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (span?
   });
 }
 
+/**
+ * Runs `work` in a span when its trace is sampled; else in that trace's context with no span, so
+ * what it writes or publishes carries the drop on and nothing is built to be thrown away. The
+ * trace is the parent's (a caller's, a record's) or, without one, a new trace the sampler decides
+ * on here, once. With a sampler that ignores parents, as inSpan.
+ */
+export function inSampledSpan<T>(name: string, options: SpanOptions, work: (span?: Span) => Promise<T>): Promise<T> {
+  if (!enabled || !parentBased) return inSpan(name, options, work);
+  const parent = options.parent ?? context.active();
+  // Under a probe (untraced) the SDK starts nothing and would not take a kept trace id.
+  if (isTracingSuppressed(parent)) return context.with(parent, work);
+  const caller = trace.getSpanContext(parent);
+  if (caller && isSpanContextValid(caller)) return dropped(caller) ? context.with(parent, work) : inSpan(name, options, work);
+  const traceId = ids.generateTraceId();
+  const { kind = SpanKind.INTERNAL, attributes = {}, links = [] } = options;
+  if (sampler.shouldSample(parent, traceId, name, kind, attributes, links).decision === SamplingDecision.NOT_RECORD)
+    return context.with(trace.setSpanContext(parent, { traceId, spanId: ids.generateSpanId(), traceFlags: TraceFlags.NONE }), work);
+  // Kept: the span inSpan starts (synchronously, before anything else can) takes this trace id.
+  ids.kept = traceId;
+  return inSpan(name, { ...options, parent }, work);
+}
+
 /** A span that the caller ends (for spans that end in another callback); undefined when off. */
 export function startSpan(name: string, options: SpanOptions): Span | undefined {
   if (!enabled) return undefined;
@@ -218,11 +259,10 @@ export function startSpan(name: string, options: SpanOptions): Span | undefined 
  */
 export function inEventSpan<T>(name: string, traceparent: string | undefined, work: () => Promise<T>): Promise<T> {
   if (!enabled) return work();
-  if (!traceparent) return droppedUpstream(context.active()) ? work() : inSpan(name, {}, work);
-  const parent = contextOfTraceparent(traceparent);
-  if (droppedUpstream(parent)) return context.with(parent, work);
-  const link = trace.getActiveSpan()?.spanContext();
-  return inSpan(name, { parent, links: link && isSpanContextValid(link) ? [{ context: link }] : [] }, work);
+  if (!traceparent) return inSampledSpan(name, {}, work);
+  const batch = sampled(traceparent) ? trace.getActiveSpan()?.spanContext() : undefined;
+  const links = batch && isSpanContextValid(batch) ? [{ context: batch }] : [];
+  return inSampledSpan(name, { parent: contextOfTraceparent(traceparent), links }, work);
 }
 
 /**

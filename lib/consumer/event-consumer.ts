@@ -13,7 +13,7 @@ import {
   Partitioners,
   type Producer,
 } from '../kafka.ts';
-import { batchTraces, droppedUpstream, failed, inSpan, type Span, SpanKind, tracingOn, withActive } from '../tracing.ts';
+import { batchTraces, failed, inSampledSpan, type Span, SpanKind, tracingOn } from '../tracing.ts';
 import { deadLetterRecord, deadLetterTopic } from './dead-letter.ts';
 import { defaultRetryPolicy, type RetryPolicy, retryOrDeadLetter } from './decision.ts';
 import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from './liveness.ts';
@@ -309,8 +309,7 @@ export class EventConsumer {
     if (!tracingOn() || parsed.length === 0) return this.handleBatch(payload, parsed);
     const { parent, links } = batchTraces(parsed.map((p) => p.message.headers?.traceparent?.toString()));
     // No record sampled: no batch span, and what the handler starts stays in the dropped trace.
-    if (droppedUpstream(parent)) return withActive(parent, () => this.handleBatch(payload, parsed));
-    return inSpan(
+    return inSampledSpan(
       `${this.options.topic} process`,
       {
         kind: SpanKind.CONSUMER,

@@ -1,15 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import {
-  contextFrom,
-  droppedUpstream,
-  inSpan,
-  SpanKind,
-  SpanStatusCode,
-  type TextMapGetter,
-  tracingOn,
-  untraced,
-  withActive,
-} from '../tracing.ts';
+import { contextFrom, inSampledSpan, SpanKind, SpanStatusCode, type TextMapGetter, tracingOn, untraced } from '../tracing.ts';
 
 const headers: TextMapGetter<Context> = { keys: (c) => Object.keys(c.req.header()), get: (c, key) => c.req.header(key) };
 
@@ -21,22 +11,20 @@ export const traced = (path: string): boolean => !probes.has(path);
 
 /**
  * With tracing on, a server span per request, the child of the caller's traceparent: what the
- * request writes to the outbox carries it on (encodeEvent). A caller that dropped its trace gets
- * no span (its context carries the decision on); a probe gets no trace at all.
+ * request writes to the outbox carries it on (encodeEvent). A dropped trace (the caller's, or a
+ * new one the sampler drops) gets no span, its context carries the decision on; a probe gets no trace at all.
  */
 export function traceRequests(): MiddlewareHandler {
   return async (c, next) => {
     if (!tracingOn()) return next();
     if (!traced(c.req.path)) return untraced(next);
-    const parent = contextFrom(c, headers);
-    if (droppedUpstream(parent)) return withActive(parent, next);
     const method = c.req.method;
-    await inSpan(
+    await inSampledSpan(
       `${method} ${c.req.path}`,
-      { kind: SpanKind.SERVER, parent, attributes: { 'http.request.method': method, 'url.path': c.req.path } },
+      { kind: SpanKind.SERVER, parent: contextFrom(c, headers), attributes: { 'http.request.method': method, 'url.path': c.req.path } },
       async (span) => {
         await next();
-        // A new trace the sampler dropped: nothing to name or describe.
+        // A trace the sampler dropped: no span to name or describe.
         if (!span?.isRecording()) return;
         // The route is known once routing ran: the span is named after it, as the conventions say.
         span.updateName(`${method} ${c.req.routePath || c.req.path}`);
