@@ -1,7 +1,23 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TraceFlags, trace } from '@opentelemetry/api';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tracingSchema } from './config.ts';
-import { batchTraces, linkTo, sampled, samplerFor, tracesEndpoint } from './tracing.ts';
+import {
+  batchTraces,
+  dropped,
+  followsParent,
+  inEventSpan,
+  inSpan,
+  inTrace,
+  linkTo,
+  sampled,
+  samplerFor,
+  startTracing,
+  traceparentOf,
+  tracesEndpoint,
+  withActive,
+} from './tracing.ts';
 
 const config = (env: Record<string, string>) => tracingSchema.parse(env);
 const tp = (trace: string, span: string, sampled = true) => `00-${trace.padEnd(32, '0')}-${span.padEnd(16, '0')}-0${sampled ? 1 : 0}`;
@@ -50,12 +66,19 @@ describe('batchTraces', () => {
     expect(linkTo(tp('a', '1'))?.context.traceId).toBe('a'.padEnd(32, '0'));
     expect(trace.getSpanContext(parent)?.spanId).toBe('1'.padEnd(16, '0'));
   });
-  it('puts a batch under its first sampled record and links every record once', () => {
+  it('puts a batch under its first sampled record and links every sampled record once', () => {
     const records = [undefined, 'garbage', tp('a', '1', false), tp('b', '2'), tp('b', '2'), tp('c', '3')];
     const { parent, links } = batchTraces(records);
-    expect(links.map((l) => l.context.traceId.slice(0, 1))).toEqual(['a', 'b', 'c']);
+    // a's trace was dropped: its span is in no backend, a link to it would lead nowhere.
+    expect(links.map((l) => l.context.traceId.slice(0, 1))).toEqual(['b', 'c']);
     expect(trace.getSpanContext(parent)?.traceId).toBe('b'.padEnd(32, '0'));
-    expect(links[1]?.context.traceFlags).toBe(TraceFlags.SAMPLED);
+    expect(links[0]?.context.traceFlags).toBe(TraceFlags.SAMPLED);
+  });
+  it('without a sampled record, is in the first dropped trace and links none: the batch is no trace of its own', () => {
+    const { parent, links } = batchTraces([undefined, tp('a', '1', false), tp('b', '2', false)]);
+    expect(links).toEqual([]);
+    expect(trace.getSpanContext(parent)?.traceId).toBe('a'.padEnd(32, '0'));
+    expect(dropped(trace.getSpanContext(parent))).toBe(true);
   });
   it('keeps at most 128 links', () => {
     const many = Array.from({ length: 300 }, (_, i) => tp(i.toString(16), (i + 1).toString(16)));
@@ -68,11 +91,71 @@ describe('batchTraces', () => {
   });
 });
 
+describe('dropped', () => {
+  it('is a valid trace context whose sampled flag is off, and nothing else', () => {
+    const context = (traceparent: string) => linkTo(traceparent)?.context;
+    expect(dropped(context(tp('a', '1', false)))).toBe(true);
+    expect(dropped(context(tp('a', '1')))).toBe(false);
+    expect(dropped(undefined)).toBe(false);
+    expect(dropped({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: TraceFlags.NONE })).toBe(false);
+  });
+});
+
+describe('followsParent', () => {
+  it('holds for the parent-based samplers (the default), where a dropped caller means no span', () => {
+    expect(followsParent(config({}))).toBe(true);
+    expect(followsParent(config({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio' }))).toBe(true);
+    expect(followsParent(config({ OTEL_TRACES_SAMPLER: 'traceidratio' }))).toBe(false);
+    expect(followsParent(config({ OTEL_TRACES_SAMPLER: 'always_on' }))).toBe(false);
+  });
+});
+
 describe('sampled', () => {
   it('reads the sampled flag of a traceparent, and nothing else counts', () => {
     expect(sampled(tp('a', '1'))).toBe(true);
     expect(sampled(tp('a', '1', false))).toBe(false);
     expect(sampled(undefined)).toBe(false);
     expect(sampled('00-abc-01')).toBe(false);
+  });
+});
+
+describe('a consumer batch, with tracing on (parent-based, every new trace kept)', () => {
+  // A real SDK exporting to a collector that takes everything: only what the handling sees is checked.
+  let collector: Server;
+  let tracing: { shutdown: () => Promise<void> };
+  beforeAll(async () => {
+    collector = createServer((req, res) => req.resume().on('end', () => res.end()));
+    await new Promise<void>((listening) => collector.listen(0, '127.0.0.1', listening));
+    const { port } = collector.address() as AddressInfo;
+    tracing = startTracing('tracing-test', config({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` }));
+  });
+  afterAll(async () => {
+    await tracing.shutdown();
+    collector.close();
+  });
+  /** What handling one event sees: whether it records, and the traceparent it would publish with. */
+  const handle = (traceparent: string | undefined) =>
+    inEventSpan('x handle', traceparent, async () => ({ recording: inTrace(), traceparent: traceparentOf() }));
+
+  it('handles an event of a dropped trace with no span, passing the drop on', async () => {
+    const record = tp('a', '1', false);
+    await inSpan('batch', batchTraces([tp('b', '2')]), async () => {
+      expect(await handle(record)).toEqual({ recording: false, traceparent: record });
+    });
+  });
+  it('handles an event of a sampled trace in a span of its own, a child of the record', async () => {
+    const seen = await inSpan('batch', batchTraces([tp('b', '2')]), () => handle(tp('a', '1')));
+    expect(seen.recording).toBe(true);
+    expect(seen.traceparent).toMatch(new RegExp(`^00-${'a'.padEnd(32, '0')}-[0-9a-f]{16}-01$`));
+  });
+  it('runs a batch of dropped records in the first one’s trace, and an event without a traceparent in it, with no span', async () => {
+    const { parent } = batchTraces([tp('a', '1', false), tp('b', '2', false)]);
+    const seen = await withActive(parent, () => handle(undefined));
+    expect(seen).toEqual({ recording: false, traceparent: tp('a', '1', false) });
+  });
+  it('makes an event without a traceparent the child of a recorded batch', async () => {
+    const seen = await inSpan('batch', batchTraces([tp('b', '2')]), () => handle(undefined));
+    expect(seen.recording).toBe(true);
+    expect(seen.traceparent).toMatch(new RegExp(`^00-${'b'.padEnd(32, '0')}-`));
   });
 });

@@ -13,7 +13,7 @@ import {
   Partitioners,
   type Producer,
 } from '../kafka.ts';
-import { batchTraces, failed, inSpan, type Span, SpanKind, tracingOn } from '../tracing.ts';
+import { batchTraces, failed, inSampledSpan, type Span, SpanKind, tracingOn } from '../tracing.ts';
 import { deadLetterRecord, deadLetterTopic } from './dead-letter.ts';
 import { defaultRetryPolicy, type RetryPolicy, retryOrDeadLetter } from './decision.ts';
 import { ConsumerLiveness, type Health as LivenessHealth, type LivenessLimits } from './liveness.ts';
@@ -324,8 +324,9 @@ export class EventConsumer {
     if (batch.messages.length === 0) return;
     const parsed = (await this.allowed(batch.messages, heartbeat, isRunning)).map((m) => this.decode(m));
     if (!tracingOn() || parsed.length === 0) return this.handleBatch(payload, parsed);
-    const { parent, links } = batchTraces(parsed.map((p) => headersOf(p.message).traceparent));
-    return inSpan(
+    const { parent, links } = batchTraces(parsed.map((p) => p.message.headers?.traceparent?.toString()));
+    // No record sampled: no batch span, and what the handler starts stays in the dropped trace.
+    return inSampledSpan(
       `${this.options.topic} process`,
       {
         kind: SpanKind.CONSUMER,

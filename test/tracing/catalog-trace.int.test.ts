@@ -127,6 +127,32 @@ describe('a catalog change, traced', () => {
   }, 120_000);
 });
 
+describe('the probes', () => {
+  it('are no trace, even with a sampled caller: the kubelet and Prometheus ask every few seconds', async () => {
+    const probeTrace = randomBytes(16).toString('hex');
+    for (const path of ['/healthz', '/readyz', '/metrics']) {
+      const response = await fetch(`${catalogUrl}${path}`, {
+        headers: { traceparent: `00-${probeTrace}-${randomBytes(8).toString('hex')}-01` },
+      });
+      expect(response.status).toBe(200);
+    }
+    // Then a traced request: the catalog exports spans in the order they end, so once this one's is
+    // in Jaeger, any span a probe made would be there too.
+    const marker = randomBytes(16).toString('hex');
+    const response = await fetch(`${catalogUrl}/api/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...writer, traceparent: `00-${marker}-${randomBytes(8).toString('hex')}-01` },
+      body: JSON.stringify(sampleEvent({ name: `after the probes ${suffix}` })),
+    });
+    expect(response.status).toBe(201);
+    await eventually(async () => one(await readTrace(jaeger, marker), 'catalog', 'POST /api/v1/events'), {
+      timeoutMs: 60_000,
+      what: `the trace ${marker} to hold the catalog's request span`,
+    });
+    expect(await readTrace(jaeger, probeTrace)).toEqual([]);
+  }, 120_000);
+});
+
 describe('a collector that does not answer', () => {
   it('loses no write and does not hold the exit: every POST lands, and SIGTERM ends in exit 0', async () => {
     // Accepts connections and never answers, as a frozen Jaeger would: the worst case for an exporter.
