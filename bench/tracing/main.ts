@@ -94,12 +94,27 @@ async function kept(service: string): Promise<{ traces: number; spans: number }>
   return { traces: traces.length, spans };
 }
 
+/**
+ * The topic's end offsets. Right after the topic is created a partition's leader may not answer
+ * yet ("not the leader"): asked again, on state rather than a fixed wait, up to a minute.
+ */
+async function topicEnds(): Promise<{ partition: number; high: string }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(changeTopic);
+    } catch (error) {
+      if (attempt >= 60) throw error;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
+}
+
 async function measure(config: (typeof configs)[number]): Promise<Run> {
   const id = randomUUID().slice(0, 8);
   const group = `bench-tracing-${id}`;
   const index = `bench-tracing-${id}`;
   // A new group starts where the topic ends now: earlier runs' records are not this run's work.
-  const ends = await admin.fetchTopicOffsets(changeTopic);
+  const ends = await topicEnds();
   await admin.setOffsets({ groupId: group, topic: changeTopic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
   const service = (name: string) => `${name}-${id}`;
   const catalog = await startService(
