@@ -125,3 +125,18 @@ export async function startPostgres({
   });
   return { ...server, url };
 }
+
+/** Hands `record` the text of every statement a connection of `pool` sends, in order: for tests that count round trips. */
+export function recordStatements(
+  pool: { on(event: 'connect', listener: (client: { query: unknown }) => void): unknown },
+  record: (text: string) => void,
+): void {
+  pool.on('connect', (client) => {
+    const query = (client.query as (...args: unknown[]) => unknown).bind(client);
+    client.query = (...args: unknown[]) => {
+      const first = args[0] as string | { text: string };
+      record(typeof first === 'string' ? first : first.text);
+      return query(...args);
+    };
+  });
+}

@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { recordStatements } from '../../devkit/postgres.ts';
 import type { DecodedEvent } from '../../lib/contracts.ts';
 import { Inbox } from '../../lib/inbox.ts';
 import { freshDatabase } from '../catalog/testing/fixtures.ts';
@@ -22,15 +23,7 @@ const context = { partition: 0, heartbeat: async () => undefined };
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: await freshDatabase(inject('databaseUrl')), max: 2 });
-  // Every statement a pooled connection sends, in order.
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    client.query = ((...args: unknown[]) => {
-      const first = args[0] as string | { text: string };
-      statements.push(typeof first === 'string' ? first : first.text);
-      return query(...args);
-    }) as never;
-  });
+  recordStatements(pool, (text) => statements.push(text));
   await migrate(pool);
 });
 afterAll(() => pool.end());

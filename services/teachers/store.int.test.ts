@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { recordStatements } from '../../devkit/postgres.ts';
 import { ContractRegistry } from '../../lib/contracts.ts';
 import { freshDatabase } from '../catalog/testing/fixtures.ts';
 import { teacherContracts } from './events.ts';
@@ -20,14 +21,7 @@ const registry = new ContractRegistry(Object.values(teacherContracts));
 
 beforeAll(async () => {
   pool = new pg.Pool({ connectionString: await freshDatabase(inject('databaseUrl')), max: 2 });
-  pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    client.query = ((...args: unknown[]) => {
-      const first = args[0] as string | { text: string };
-      statements.push(typeof first === 'string' ? first : first.text);
-      return query(...args);
-    }) as never;
-  });
+  recordStatements(pool, (text) => statements.push(text));
   await migrate(pool);
   store = new TeacherStore(pool);
 });
