@@ -5,6 +5,8 @@ const ignored = ['**/node_modules/**', 'charts/**'];
 
 export default defineConfig({
   test: {
+    // The digest repeats each failure's reason at the very end, where CI's kept tail shows it.
+    reporters: ['default', './devkit/failure-digest.ts'],
     projects: [
       {
         test: {
