@@ -60,9 +60,12 @@ export interface EventConsumerOptions {
   /** Dependencies to check before joining (an index, a schema); retried with backoff. */
   prepare?: () => Promise<void>;
   /**
-   * How many of its partitions a member handles at once; default 4. Keys map to disjoint rows, so
-   * partitions do not wait for each other's round trips; order within a partition is unchanged.
-   * Each takes a database connection while it writes: keep it below the pool's size (20).
+   * How many of its partitions a member handles at once; default 1. Keys map to disjoint rows, so
+   * partitions need not wait for each other's round trips; order within a partition is unchanged.
+   * More helps a handler that waits on a remote database, not a busy node: measured on two shared
+   * cores (docs/benchmarks.md, "Each knob"), 4 cost 13–16 % more CPU per event than 1 (smaller
+   * batches, more fetches) for the same throughput. Each takes a database connection while it
+   * writes: keep it below the pool's size (20).
    */
   partitionsConcurrently?: number;
 }
@@ -175,7 +178,7 @@ export class EventConsumer {
     return this.consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: false,
-      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 4,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? 1,
       eachBatch: (payload) => this.batch(payload),
     });
   }
