@@ -78,20 +78,23 @@ export interface LocalPlatform extends LocalCluster {
 }
 
 async function serverSet(onProgress: (m: string) => void) {
-  const announced = <T extends LocalServer>(name: string, starting: Promise<T>) =>
-    starting.then((server) => {
-      onProgress(`${name} ${server.endpoint}`);
-      return server;
+  // Five servers starting at once on a busy machine: one that fails (a probe out of time, say) gets
+  // one more start, said out loud, before the whole set gives up.
+  const announced = async <T extends LocalServer>(name: string, start: () => Promise<T>): Promise<T> => {
+    const server = await withFreshPorts(start).catch((error: unknown) => {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      onProgress(`${name} did not start (${reason}); starting it once more`);
+      return withFreshPorts(start);
     });
+    onProgress(`${name} ${server.endpoint}`);
+    return server;
+  };
   const started = await Promise.allSettled([
-    announced('kafka', withFreshPorts(startKafka)),
-    announced('elasticsearch', withFreshPorts(startElasticsearch)),
-    announced('postgres', withFreshPorts(startPostgres)),
-    announced(
-      'kubernetes control plane',
-      withFreshPorts(() => startKubeApiServer({ controlPlane: true })),
-    ),
-    announced('jaeger', withFreshPorts(startJaeger)),
+    announced('kafka', startKafka),
+    announced('elasticsearch', startElasticsearch),
+    announced('postgres', startPostgres),
+    announced('kubernetes control plane', () => startKubeApiServer({ controlPlane: true })),
+    announced('jaeger', startJaeger),
   ] as const);
   const failures = started.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failures.length > 0) {
