@@ -7,8 +7,8 @@ import {
   makeInformer,
   type ObjectCache,
 } from '@kubernetes/client-node';
-import { backoffMs, sleep } from '../../lib/backoff.ts';
-import type { Logger } from '../../lib/log.ts';
+import { backoffMs, sleep } from './backoff.ts';
+import type { Logger } from './log.ts';
 
 export interface WatchedOptions<T extends KubernetesObject> {
   /** e.g. "/apis/eventide.dev/v1alpha1/topics"; "{namespace}" is filled per watched namespace. */

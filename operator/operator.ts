@@ -14,6 +14,7 @@ import {
 import { Health, startHealthServer } from '../lib/health.ts';
 import { kafkaSecurity } from '../lib/kafka.ts';
 import { createLogger, type Logger } from '../lib/log.ts';
+import { Watched } from '../lib/watched.ts';
 import type { ConsumerGroup, ConsumerGroupSpec, ConsumerGroupStatus } from './api/consumer-group.ts';
 import { consumerGroupNames, group, topicNames, version } from './api/crds.ts';
 import type { Topic, TopicSpec, TopicStatus } from './api/topic.ts';
@@ -29,7 +30,6 @@ import { ControllerLoop } from './runtime/controller.ts';
 import { EventRecorder } from './runtime/events.ts';
 import { LeaderElector } from './runtime/leader.ts';
 import { OperatorMetrics } from './runtime/metrics.ts';
-import { Watched } from './runtime/watched.ts';
 
 /**
  * The operator process: caches fill as soon as it starts (so a standby takes over warm), but only

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { isRole, type Principal, type Role } from '../authorization.ts';
 import { cachedRemoteJwks, KeysUnavailable } from './jwks-cache.ts';
@@ -98,9 +98,14 @@ export function bearerToken(header: string | undefined): string | undefined {
  * with another role: the route, not a resource, is refused); the principal in c.get('principal').
  * What the principal may touch inside the route is the route's question (lib/authorization.ts).
  */
-export function authenticate(verify: TokenVerifier, roles?: readonly Role[]): MiddlewareHandler<Authenticated> {
+export function authenticate(
+  verify: TokenVerifier,
+  roles?: readonly Role[],
+  /** Where else a request may carry its token (a page's session cookie); the Authorization header comes first. */
+  tokenOf?: (c: Context) => string | undefined,
+): MiddlewareHandler<Authenticated> {
   return async (c, next) => {
-    const token = bearerToken(c.req.header('authorization'));
+    const token = bearerToken(c.req.header('authorization')) ?? tokenOf?.(c);
     if (!token) throw unauthorized();
     const principal = await verify(token);
     if (roles && !roles.includes(principal.role))

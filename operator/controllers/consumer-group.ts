@@ -1,5 +1,6 @@
 import { Gauge } from 'prom-client';
 import type { Logger } from '../../lib/log.ts';
+import { keyOf, splitKey, type Watched } from '../../lib/watched.ts';
 import type { ConsumerGroup, ConsumerGroupSpec, ConsumerGroupStatus } from '../api/consumer-group.ts';
 import { consumerGroupNames } from '../api/crds.ts';
 import type { PartitionOffsets } from '../api/kafka.ts';
@@ -11,7 +12,6 @@ import type { Condition, NewCondition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
-import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { memoryAfterRestart, type ScalingDecision, type ScalingMemory, scalingDecision } from '../scaling/rule.ts';
 import {
   type ConsumerGroupOutcome,

@@ -1,5 +1,5 @@
+import { keyOf } from '../../lib/watched.ts';
 import { kafkaTopicName, managedAnnotation, type Topic } from '../api/topic.ts';
-import { keyOf } from '../runtime/watched.ts';
 
 /**
  * Which Topic resources name each Kafka topic, kept current from the watch, so deciding the owner

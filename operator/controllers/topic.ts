@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from '../../lib/log.ts';
+import { keyOf, splitKey, type Watched } from '../../lib/watched.ts';
 import { topicNames } from '../api/crds.ts';
 import type { ObservedTopic } from '../api/kafka.ts';
 import { kafkaTopicName, managedAnnotation, pausedAnnotation, type Topic, type TopicSpec, type TopicStatus } from '../api/topic.ts';
@@ -9,7 +10,6 @@ import type { Condition } from '../runtime/conditions.ts';
 import type { ReconcileResult, Reconciler } from '../runtime/controller.ts';
 import { type EventRecorder, refTo } from '../runtime/events.ts';
 import type { OperatorMetrics } from '../runtime/metrics.ts';
-import { keyOf, splitKey, type Watched } from '../runtime/watched.ts';
 import { TopicClaims } from './topic-claims.ts';
 import { type DesiredTopic, desiredConfig, owner, planTopic, type TopicAction, type TopicPlan } from './topic-plan.ts';
 import { describeAction, type TopicOutcome, topicCondition, topicStatus } from './topic-status.ts';
