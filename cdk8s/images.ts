@@ -5,11 +5,13 @@
  */
 import { imageTable, type ServiceManifest } from '../lib/service-manifest.ts';
 import { operatorManifest } from '../operator/manifest.ts';
+import { consoleManifest } from '../services/console/manifest.ts';
 import { serviceRegistry } from '../services/registry.ts';
 import { platformVersion } from '../shared/versions.ts';
 
 /** Image → bundle file → entry point. */
-export const platformImages = (services: readonly ServiceManifest[] = serviceRegistry) => imageTable([operatorManifest, ...services]);
+export const platformImages = (services: readonly ServiceManifest[] = serviceRegistry) =>
+  imageTable([operatorManifest, consoleManifest, ...services]);
 
 /** Where the chart's Eventide images come from (the values' `images`). */
 export interface ImageSource {

@@ -13,6 +13,8 @@ export interface KafkaAcl {
   consume?: { topics: string[]; group: string };
   /** Creates, alters and deletes any topic and reads any group's offsets (the operator). */
   admin?: boolean;
+  /** Describes any topic and any group, and changes nothing (the console). */
+  describe?: boolean;
 }
 
 /** What a workload needs of the platform's Kafka: where it is, how topics are made durable, and admission. */
@@ -213,6 +215,7 @@ export class StrimziKafka extends Construct implements KafkaCluster {
             { resource: { type: 'cluster' }, operations: ['Describe'] },
           ]
         : []),
+      ...(acl.describe ? [allow('topic', '*', ['Describe']), allow('group', '*', ['Describe'])] : []),
     ];
     new ApiObject(this, `user-${workload}`, {
       apiVersion: strimziApi,

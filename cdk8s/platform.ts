@@ -2,8 +2,10 @@ import { App, Chart, YamlOutputType } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import type { ServiceManifest, WorkloadManifest } from '../lib/service-manifest.ts';
 import { operatorManifest } from '../operator/manifest.ts';
+import { consoleManifest } from '../services/console/manifest.ts';
 import { serviceRegistry } from '../services/registry.ts';
 import { versions } from '../shared/versions.ts';
+import { Console } from './console.ts';
 import { EventideCrds } from './crds.ts';
 import { Elasticsearch } from './elasticsearch.ts';
 import { ElasticsearchUsers } from './elasticsearch-users.ts';
@@ -114,12 +116,22 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
     acl: { consume: { topics: ['identity.events'], group: activationDeliverer } },
   });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
+  const platformConsole = profile.console
+    ? new Console(chart, 'console', {
+        image: imageRef(consoleManifest.name, profile.images),
+        imagePullPolicy: profile.eventideImagePullPolicy,
+        kafka: cluster,
+        identity: { name: identity.name, port: identity.workload.port },
+        tracing,
+      })
+    : undefined;
+  const consoleNames = platformConsole ? [platformConsole.name] : [];
 
   // Nothing moves in or out of the namespace but these flows (and the HTTP services' own
   // `<name>-clients`, declared with each service); test/chart/network-flows.test.ts derives the
   // flows from the workloads' settings and fails on one no policy pair allows.
   const constructs = deployments.map((d) => d.construct);
-  const workloadNames = [...constructs.map((s) => s.name), operator.name];
+  const workloadNames = [...constructs.map((s) => s.name), operator.name, ...consoleNames];
   const metricsOnly = constructs.filter((s) => !s.http);
   const flows: NetworkFlow[] = [
     {
@@ -131,10 +143,10 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
     },
     {
       name: 'kube-apiserver',
-      from: { workloads: [operator.name] },
+      from: { workloads: [operator.name, ...consoleNames] },
       to: { cidr: profile.network.apiServer.cidr },
       ports: profile.network.apiServer.ports.map((port) => ({ port })),
-      why: 'the operator watches its resources, scales consumers and holds its Lease',
+      why: `the operator watches its resources, scales consumers and holds its Lease${platformConsole ? '; the console watches the same resources' : ''}`,
     },
     {
       name: 'kafka-clients',
@@ -186,10 +198,10 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
       : []),
     {
       name: 'identity-jwks',
-      from: { workloads: named((w) => w.verifiesTokens) },
+      from: { workloads: [...named((w) => w.verifiesTokens), ...consoleNames] },
       to: { workloads: [identity.name] },
       ports: [{ port: identity.workload.port }],
-      why: "every service verifies its callers' tokens with identity's key set (/.well-known/jwks.json)",
+      why: `every service verifies its callers' tokens with identity's key set (/.well-known/jwks.json)${platformConsole ? '; the console also logs administrators in there' : ''}`,
     },
     {
       name: 'metrics',

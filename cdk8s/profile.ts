@@ -36,6 +36,8 @@ export interface Profile {
   highAvailability: boolean;
   /** A Kafka web UI, for a person watching the platform on a laptop. */
   kafkaUi: boolean;
+  /** The platform console (cdk8s/console.ts), for platform administrators. */
+  console: boolean;
   /**
    * Every workload's spans, this share of new traces kept: to `endpoint` (an OTLP/HTTP collector the
    * cluster has), or without one to a Jaeger the chart adds. None: tracing off (production today).
@@ -86,6 +88,7 @@ export function profileOf(values: Values): Profile {
     postgres: values.postgres,
     highAvailability: values.highAvailability,
     kafkaUi: values.kafkaUi,
+    console: values.console,
     tracing: values.tracing.enabled
       ? { sampleRatio: values.tracing.sampleRatio, ...(values.tracing.endpoint ? { endpoint: values.tracing.endpoint } : {}) }
       : undefined,

@@ -98,6 +98,10 @@ export const valuesSchema = z
       .default(false)
       .describe('Two replicas of every non-consumer workload, PodDisruptionBudgets, spreading over nodes, larger Kafka nodes.'),
     kafkaUi: z.boolean().default(true).describe('A Kafka web UI, for a person watching the platform on a laptop.'),
+    console: z
+      .boolean()
+      .default(true)
+      .describe('The platform console (Topics, ConsumerGroups with lag and replicas over time), for platform administrators.'),
     tracing: z
       .strictObject({
         enabled: z.boolean().default(true).describe("Every workload's spans over OTLP/HTTP."),

@@ -30,6 +30,7 @@ try {
     identityPort: Number(process.env.IDENTITY_PORT ?? 8083),
     paymentsPort: Number(process.env.PAYMENTS_PORT ?? 8084),
     ledgerPort: Number(process.env.LEDGER_PORT ?? 8085),
+    consolePort: Number(process.env.CONSOLE_PORT ?? 8086),
     // One indexer here does ~13k docs/s while the catalog on the same two cores writes a few hundred
     // per second: capped per replica, the indexers fall behind under `make load` and scale by lag.
     env: { 'search-indexer': { MAX_RECORDS_PER_SECOND: indexerRate } },
@@ -83,6 +84,9 @@ console.log(`    service catalog → ${p.catalog.url}   service search-api → $
 console.log(`    service teachers → ${p.teachers.url}   service identity → ${p.identity.url}   (onboarding: docs/onboarding.md)`);
 console.log(`    service payments → ${p.payments.url}   service ledger → ${p.ledger.url}   (docs/payments.md)`);
 console.log(`    service category-counts → ${(await p.expose('category-counts')).url}   (the worked example: docs/adding-a-service.md)`);
+console.log(
+  `  console        ${p.console.url}  (Topics and consumer groups with lag and replicas over time; log in as the platform administrator below: docs/console.md)`,
+);
 console.log(
   `  traces         ${p.jaeger.url}  (Jaeger: every workload sends its spans there; the query API answers, e.g. ${p.jaeger.url}/api/traces?service=catalog&limit=5 — the UI page comes with the kind profile's image)`,
 );

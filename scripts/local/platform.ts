@@ -49,6 +49,8 @@ export interface LocalPlatformOptions extends LocalClusterOptions {
   /** Local ports of the payments and ledger Services; default any free port. */
   paymentsPort?: number;
   ledgerPort?: number;
+  /** Where the console listens (the kind profile's console workload). Default: a free port. */
+  consolePort?: number;
   /** Merged into the search-indexer ConsumerGroup's spec after the deploy. */
   consumerGroup?: Record<string, unknown>;
   /** Deployment name → variables set on it after the deploy (`kubectl set env`, a real rollout). */
@@ -69,6 +71,8 @@ export interface LocalPlatform extends LocalCluster {
   identity: { url: string };
   payments: { url: string };
   ledger: { url: string };
+  /** The platform console, for platform administrators (cdk8s/console.ts). */
+  console: { url: string };
   /** The operator Pod that holds the leader lease now, if any. */
   leader(): Promise<string | undefined>;
   /** SIGKILL a Pod's process, as a crash would; the agent restarts it. */
@@ -320,6 +324,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
     const identity = await cluster.expose('identity', options.identityPort);
     const payments = await cluster.expose('payments', options.paymentsPort);
     const ledger = await cluster.expose('ledger', options.ledgerPort);
+    const platformConsole = await cluster.expose('console', options.consolePort);
     const coordination = cluster.kc.makeApiClient(CoordinationV1Api);
     return {
       ...cluster,
@@ -331,6 +336,7 @@ export async function startLocalPlatform(options: LocalPlatformOptions): Promise
       identity,
       payments,
       ledger,
+      console: platformConsole,
       startupSeconds: (Date.now() - t0) / 1000,
       async leader() {
         const lease = await coordination.readNamespacedLease({ namespace, name: EventideOperator.leaseName }).catch(() => undefined);

@@ -66,6 +66,7 @@ for (const profile of Object.values(profiles)) {
           'ledger',
           ...(profile.examples ? ['category-counts'] : []),
           ...(profile.kafkaUi ? ['kafka-ui'] : []),
+          ...(profile.console ? ['console'] : []),
           ...(profile.tracing ? ['jaeger'] : []),
         ].sort(),
       );

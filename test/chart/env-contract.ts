@@ -14,6 +14,7 @@ import { localProgram } from '../../devkit/kubelet/program.ts';
 import { tracingEnv } from '../../lib/config.ts';
 import type { ServiceManifest } from '../../lib/service-manifest.ts';
 import { operatorManifest } from '../../operator/manifest.ts';
+import { consoleManifest } from '../../services/console/manifest.ts';
 import { serviceRegistry } from '../../services/registry.ts';
 import { type KubeObject, parseObjects, strimziSecrets, synthFiles } from './synth.ts';
 
@@ -28,6 +29,7 @@ export interface ContainerCheck {
 export function configSchemas(services: readonly ServiceManifest[] = serviceRegistry): Map<string, z.ZodObject> {
   return new Map([
     [operatorManifest.bundles['operator.js'], operatorManifest.config],
+    [consoleManifest.bundles['console.js'], consoleManifest.config],
     ...services.flatMap((s) => s.workloads.map((w) => [s.bundles[w.bundle] ?? '', w.config] as [string, z.ZodObject])),
   ]);
 }

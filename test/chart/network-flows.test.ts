@@ -96,7 +96,9 @@ for (const profile of Object.values(profiles)) {
     it('fails a flow whose policy is missing (the JWKS call without identity-jwks)', () => {
       const without = model.policies.filter((p) => p.name !== 'identity-jwks-egress');
       const jwks = used.filter((f) => f.to.name === 'identity' && f.because.startsWith('IDENTITY_JWKS_URL'));
-      expect(jwks.map((f) => f.from.name).sort()).toEqual(['catalog', 'ledger', 'payments', 'teachers']);
+      expect(jwks.map((f) => f.from.name).sort()).toEqual(
+        [...(profile.console ? ['console'] : []), 'catalog', 'ledger', 'payments', 'teachers'].sort(),
+      );
       for (const flow of jwks) expect(allows(without, flow), describeFlow(flow)).toBe(false);
     });
   });

@@ -1,0 +1,146 @@
+/**
+ * What each page shows, from a resource and what Kafka says of it: pure, so the rules for what is
+ * highlighted (drift, a condition not True, a stalled partition) are tested without servers.
+ */
+import type { StatusCondition } from './group-timeline.ts';
+
+export interface KafkaPartition {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  /** First offset still kept and the next offset to be written: their difference is what the partition holds. */
+  earliest: string;
+  latest: string;
+}
+
+interface Resource {
+  metadata?: { name?: string; generation?: number };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+const conditionsOf = (status: Record<string, unknown> | undefined): StatusCondition[] =>
+  Array.isArray(status?.conditions) ? (status.conditions as StatusCondition[]) : [];
+const numberOr = (value: unknown, fallback: number) => (typeof value === 'number' ? value : fallback);
+
+/** Conditions that are good when True (Ready, Consuming) and one that is bad when True (Stalled); the rest inform (Active, ScalingLimited). */
+const goodWhenTrue = new Set(['Ready', 'Consuming']);
+const badWhenTrue = new Set(['Stalled']);
+
+/** Conditions worth a highlight: one that should be True and is not, or one that should not be and is. */
+export const troubled = (conditions: StatusCondition[]): StatusCondition[] =>
+  conditions.filter((c) => (goodWhenTrue.has(c.type) && c.status !== 'True') || (badWhenTrue.has(c.type) && c.status === 'True'));
+
+export interface TopicView {
+  name: string;
+  topicName: string;
+  ready: boolean;
+  partitions: { spec: number; kafka?: number };
+  replicationFactor: { spec?: number; kafka?: number };
+  config: Record<string, string>;
+  conditions: StatusCondition[];
+  /** Sentences a person reads: what differs between the resource and Kafka, or why it is not Ready. */
+  problems: string[];
+  /** Undefined when Kafka could not be asked (the page says so). */
+  kafka?: { partitions: KafkaPartition[]; messages: number };
+}
+
+export function topicView(topic: Resource, kafka: KafkaPartition[] | undefined): TopicView {
+  const name = topic.metadata?.name ?? '';
+  const spec = topic.spec ?? {};
+  const status = topic.status ?? {};
+  const conditions = conditionsOf(status);
+  const topicName = typeof spec.topicName === 'string' ? spec.topicName : name;
+  const wanted = numberOr(spec.partitions, 1);
+  const problems: string[] = [];
+  if (kafka && kafka.length === 0) problems.push(`the topic ${topicName} does not exist in Kafka`);
+  if (kafka && kafka.length > 0 && kafka.length !== wanted)
+    problems.push(`the resource asks for ${wanted} partitions, Kafka has ${kafka.length}`);
+  const factor = typeof spec.replicationFactor === 'number' ? spec.replicationFactor : undefined;
+  const kafkaFactor = kafka?.[0]?.replicas.length;
+  if (factor !== undefined && kafkaFactor !== undefined && kafkaFactor !== factor)
+    problems.push(`the resource asks for replication factor ${factor}, Kafka has ${kafkaFactor}`);
+  for (const partition of kafka ?? []) {
+    if (partition.leader < 0) problems.push(`partition ${partition.partition} has no leader`);
+    else if (partition.isr.length < partition.replicas.length)
+      problems.push(`partition ${partition.partition} has ${partition.isr.length} of ${partition.replicas.length} replicas in sync`);
+  }
+  for (const c of troubled(conditions)) problems.push(`${c.type} is ${c.status}: ${c.reason ?? ''}${c.message ? ` — ${c.message}` : ''}`);
+  const observed = numberOr(status.observedGeneration, 0);
+  if (topic.metadata?.generation !== undefined && observed < topic.metadata.generation)
+    problems.push('the operator has not yet acted on the latest change of this resource');
+  return {
+    name,
+    topicName,
+    ready: conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+    partitions: { spec: wanted, kafka: kafka && kafka.length > 0 ? kafka.length : undefined },
+    replicationFactor: { spec: factor, kafka: kafkaFactor },
+    config: Object.fromEntries(Object.entries((spec.config as Record<string, unknown> | undefined) ?? {}).map(([k, v]) => [k, String(v)])),
+    conditions,
+    problems,
+    kafka: kafka && { partitions: kafka, messages: kafka.reduce((sum, p) => sum + Number(BigInt(p.latest) - BigInt(p.earliest)), 0) },
+  };
+}
+
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  host: string;
+}
+
+export interface GroupPartitionView {
+  topic: string;
+  partition: number;
+  lag: number;
+  endOffset?: number;
+  committedOffset?: number;
+  stalledSince?: string;
+}
+
+export interface GroupView {
+  name: string;
+  groupId: string;
+  topics: string[];
+  target: string;
+  replicas: { current?: number; desired?: number; min?: number; max?: number };
+  lagThreshold?: number;
+  totalLag?: number;
+  lastLagReadTime?: string;
+  partitions: GroupPartitionView[];
+  conditions: StatusCondition[];
+  problems: string[];
+  /** Undefined when Kafka could not be asked. */
+  members?: GroupMember[];
+}
+
+export function groupView(group: Resource, members: GroupMember[] | undefined): GroupView {
+  const name = group.metadata?.name ?? '';
+  const spec = group.spec ?? {};
+  const status = group.status ?? {};
+  const conditions = conditionsOf(status);
+  const target = (spec.scaleTargetRef as { kind?: string; name?: string } | undefined) ?? {};
+  const partitions = (Array.isArray(status.partitions) ? (status.partitions as GroupPartitionView[]) : []).map((p) => ({ ...p }));
+  const problems = troubled(conditions).map((c) => `${c.type} is ${c.status}: ${c.reason ?? ''}${c.message ? ` — ${c.message}` : ''}`);
+  for (const p of partitions)
+    if (p.stalledSince) problems.push(`${p.topic}/${p.partition} stalled since ${p.stalledSince} with lag ${p.lag}`);
+  return {
+    name,
+    groupId: typeof spec.groupId === 'string' ? spec.groupId : name,
+    topics: Array.isArray(spec.topics) ? (spec.topics as string[]) : [],
+    target: `${target.kind ?? 'Deployment'}/${target.name ?? ''}`,
+    replicas: {
+      current: status.currentReplicas as number | undefined,
+      desired: status.desiredReplicas as number | undefined,
+      min: spec.minReplicas as number | undefined,
+      max: spec.maxReplicas as number | undefined,
+    },
+    lagThreshold: spec.lagThreshold as number | undefined,
+    totalLag: status.totalLag as number | undefined,
+    lastLagReadTime: status.lastLagReadTime as string | undefined,
+    partitions,
+    conditions,
+    problems,
+    members,
+  };
+}
