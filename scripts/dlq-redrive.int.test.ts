@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { redrive } from '../lib/dead-letter-topic.ts';
 import { parseFilter, type RedriveFilter } from '../lib/dlq-redrive.ts';
 import { kafkaClient } from '../lib/kafka.ts';
 import { repoRoot } from '../shared/versions.ts';
-import { redrive } from './dlq-redrive.ts';
 
 const run = promisify(execFile);
 const log = pino({ level: 'silent' });
