@@ -1,5 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { readerGroupPrefix } from '../lib/dead-letter-topic.ts';
 import { consumerGroupNames, group, topicNames } from '../operator/api/crds.ts';
 import { consoleManifest } from '../services/console/manifest.ts';
 import type { KafkaCluster } from './kafka.ts';
@@ -18,12 +19,17 @@ export interface ConsoleProps {
   identity: { name: string; port: number };
   /** Default: none (tracing off). */
   tracing?: TracingExport;
+  /** Jaeger's query API, where a dead letter's trace is read. Default: none (no traces shown). */
+  jaegerQueryUrl?: string;
+  /** The dead-letter topics it may read and redrive, and the topics their records go back to. Default: none. */
+  deadLetters?: { topics: string[]; targets: string[] };
 }
 
 /**
  * The platform console (services/console): one replica, its ServiceAccount with read-only rights
- * on the namespace's Topics and ConsumerGroups and nothing else, Describe on Kafka's topics and
- * groups, and its port open to any caller — every API route is for platform administrators.
+ * on the namespace's Topics and ConsumerGroups and nothing else; on Kafka, Describe on topics and
+ * groups, and for a redrive Read on the dead-letter topics and Write on the topics they came from;
+ * its port open to any caller — every API route is for platform administrators.
  */
 export class Console extends Construct {
   static readonly serviceName = 'console';
@@ -57,7 +63,15 @@ export class Console extends Construct {
       // A page one person looks at now and then.
       resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { cpu: '500m', memory: '192Mi' } },
       env: {
-        ...props.kafka.connect(name, { describe: true }),
+        ...props.kafka.connect(name, {
+          describe: true,
+          redrive: props.deadLetters && {
+            deadLetterTopics: props.deadLetters.topics,
+            targets: props.deadLetters.targets,
+            readerGroupPrefix,
+          },
+        }),
+        ...(props.jaegerQueryUrl ? { JAEGER_QUERY_URL: props.jaegerQueryUrl } : {}),
         IDENTITY_URL: `http://${props.identity.name}:${props.identity.port}`,
         IDENTITY_JWKS_URL: identityJwksUrl,
         WATCH_NAMESPACE: namespace,

@@ -15,6 +15,11 @@ export interface KafkaAcl {
   admin?: boolean;
   /** Describes any topic and any group, and changes nothing (the console). */
   describe?: boolean;
+  /**
+   * Reads these dead-letter topics through throwaway groups named with this prefix (deleted after
+   * each read) and writes their records back to the topics they came from (the console's redrive).
+   */
+  redrive?: { deadLetterTopics: string[]; targets: string[]; readerGroupPrefix: string };
 }
 
 /** What a workload needs of the platform's Kafka: where it is, how topics are made durable, and admission. */
@@ -216,6 +221,16 @@ export class StrimziKafka extends Construct implements KafkaCluster {
           ]
         : []),
       ...(acl.describe ? [allow('topic', '*', ['Describe']), allow('group', '*', ['Describe'])] : []),
+      ...(acl.redrive
+        ? [
+            ...acl.redrive.deadLetterTopics.map((topic) => allow('topic', topic, ['Read', 'Describe'])),
+            ...acl.redrive.targets.map((topic) => allow('topic', topic, ['Write', 'Describe'])),
+            {
+              resource: { type: 'group', name: acl.redrive.readerGroupPrefix, patternType: 'prefix' },
+              operations: ['Read', 'Describe', 'Delete'],
+            },
+          ]
+        : []),
     ];
     new ApiObject(this, `user-${workload}`, {
       apiVersion: strimziApi,

@@ -1,5 +1,6 @@
 import { App, Chart, YamlOutputType } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
+import { deadLetterTopic } from '../lib/consumer/dead-letter.ts';
 import type { ServiceManifest, WorkloadManifest } from '../lib/service-manifest.ts';
 import { operatorManifest } from '../operator/manifest.ts';
 import { consoleManifest } from '../services/console/manifest.ts';
@@ -116,6 +117,8 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
     acl: { consume: { topics: ['identity.events'], group: activationDeliverer } },
   });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
+  const consumers = workloads.flatMap(({ workload }) => (workload.consumes ? [{ ...workload, consumes: workload.consumes }] : []));
+  const chartJaeger = tracing !== undefined && new URL(tracing.endpoint).hostname === Jaeger.serviceName;
   const platformConsole = profile.console
     ? new Console(chart, 'console', {
         image: imageRef(consoleManifest.name, profile.images),
@@ -123,6 +126,11 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
         kafka: cluster,
         identity: { name: identity.name, port: identity.workload.port },
         tracing,
+        jaegerQueryUrl: chartJaeger ? `http://${Jaeger.serviceName}:${Jaeger.ports.query}` : undefined,
+        deadLetters: {
+          topics: consumers.map((w) => deadLetterTopic(w.consumes.group ?? w.name)),
+          targets: [...new Set(consumers.flatMap((w) => w.consumes.topics))],
+        },
       })
     : undefined;
   const consoleNames = platformConsole ? [platformConsole.name] : [];
@@ -223,6 +231,14 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
       why: 'every workload sends its spans over OTLP/HTTP',
     });
   }
+  if (platformConsole && chartJaeger)
+    flows.push({
+      name: 'jaeger-query',
+      from: { workloads: [platformConsole.name] },
+      to: { workloads: [Jaeger.serviceName] },
+      ports: [{ port: Jaeger.ports.query }],
+      why: "the console draws a dead letter's trace from Jaeger's query API",
+    });
   new NetworkPolicies(chart, 'network-policies', { defaultDeny: true, flows });
   return app;
 }

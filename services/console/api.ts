@@ -6,21 +6,28 @@
 import { Hono } from 'hono';
 import { secureHeaders } from 'hono/secure-headers';
 import type { Registry } from 'prom-client';
+import { z } from 'zod';
 import { type Health, healthRoutes } from '../../lib/health.ts';
-import { authenticate, notFound, type TokenVerifier } from '../../lib/http/bearer.ts';
-import { HttpProblem } from '../../lib/http/problem.ts';
+import { type Authenticated, authenticate, notFound, type TokenVerifier } from '../../lib/http/bearer.ts';
+import { limitBody } from '../../lib/http/body-limit.ts';
+import { HttpProblem, invalid } from '../../lib/http/problem.ts';
 import { problemErrors } from '../../lib/http/problem-errors.ts';
+import { readJson } from '../../lib/http/read-json.ts';
 import { requestMetrics } from '../../lib/http/request-metrics.ts';
 import { traceRequests } from '../../lib/http/request-tracing.ts';
 import type { Logger } from '../../lib/log.ts';
 import type { ClusterResources } from './cluster.ts';
+import type { DeadLetters } from './dead-letters.ts';
 import type { KafkaSide } from './kafka-side.ts';
 import { sessionRoutes, sessionToken } from './session.ts';
+import type { Traces } from './traces.ts';
 import { groupView, topicView } from './views.ts';
 
 export interface ConsoleApiDeps {
   cluster: ClusterResources;
   kafka: KafkaSide;
+  deadLetters: DeadLetters;
+  traces: Traces;
   verify: TokenVerifier;
   identityUrl: string;
   /** The pages' script (lib/browser-bundle.ts). */
@@ -36,7 +43,18 @@ const page = `<!doctype html>
 <body><noscript>The console needs JavaScript.</noscript><script type="module" src="/ui/console.js"></script></body>
 </html>`;
 
-export function consoleApi({ cluster, kafka, verify, identityUrl, script, health, registry, log }: ConsoleApiDeps): Hono {
+export function consoleApi({
+  cluster,
+  kafka,
+  deadLetters,
+  traces,
+  verify,
+  identityUrl,
+  script,
+  health,
+  registry,
+  log,
+}: ConsoleApiDeps): Hono {
   const app = new Hono();
   app.use(traceRequests(), requestMetrics(registry));
   app.use(
@@ -62,25 +80,47 @@ export function consoleApi({ cluster, kafka, verify, identityUrl, script, health
     await next();
   });
   sessionRoutes(app, { identityUrl, verify });
-  app.use('/api/v1/*', authenticate(verify, ['platform-admin'], sessionToken));
+  const api = new Hono<Authenticated>();
+  api.use(authenticate(verify, ['platform-admin'], sessionToken));
 
-  app.get('/api/v1/topics', async (c) => {
+  api.get('/topics', async (c) => {
     const topics = cluster.topics();
     const items = await Promise.all(topics.map(async (t) => topicView(t, await kafka.partitions(topicNameOf(t)))));
     return c.json({ items });
   });
-  app.get('/api/v1/topics/:name', async (c) => {
+  api.get('/topics/:name', async (c) => {
     const topic = cluster.topic(c.req.param('name'));
     if (!topic) throw notFound(`Topic ${c.req.param('name')}`);
     return c.json(topicView(topic, await kafka.partitions(topicNameOf(topic))));
   });
-  app.get('/api/v1/groups', (c) => c.json({ items: cluster.groups().map((g) => groupView(g, undefined)) }));
-  app.get('/api/v1/groups/:name', async (c) => {
+  api.get('/groups', (c) => c.json({ items: cluster.groups().map((g) => groupView(g, undefined)) }));
+  api.get('/groups/:name', async (c) => {
     const group = cluster.group(c.req.param('name'));
     if (!group) throw notFound(`ConsumerGroup ${c.req.param('name')}`);
     const view = groupView(group, undefined);
     return c.json({ ...view, members: await kafka.members(view.groupId), timeline: cluster.timeline(view.name) });
   });
+  /** The Kafka group id of a ConsumerGroup of this namespace: only those have dead letters to show. */
+  const groupIdOf = (name: string) => {
+    const group = cluster.group(name);
+    if (!group) throw notFound(`ConsumerGroup ${name}`);
+    return groupView(group, undefined).groupId;
+  };
+  api.get('/groups/:name/dead-letters', async (c) => {
+    const query = deadLetterQuery.safeParse(c.req.query());
+    if (!query.success) throw invalid(query.error, 'query');
+    return c.json(await deadLetters.list(groupIdOf(c.req.param('name')), query.data));
+  });
+  api.post('/groups/:name/redrive', limitBody(16 * 1024), async (c) => {
+    const body = redriveBody.safeParse(await readJson(c));
+    if (!body.success) throw invalid(body.error);
+    const group = groupIdOf(c.req.param('name'));
+    const report = await deadLetters.redrive(group, body.data);
+    log.info({ group, dryRun: body.data.dryRun, selected: report.selected, moved: report.moved, by: c.get('principal').sub }, 'redrive');
+    return c.json(report);
+  });
+  api.get('/traces/:id', async (c) => c.json(await traces.get(c.req.param('id'))));
+  app.route('/api/v1', api);
   app.all('/api/*', () => {
     throw new HttpProblem(404, 'Not found', 'no such console API');
   });
@@ -89,10 +129,20 @@ export function consoleApi({ cluster, kafka, verify, identityUrl, script, health
     c.body(await script(), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }),
   );
   app.get('/', (c) => c.redirect('/topics'));
-  for (const path of ['/login', '/topics', '/topics/:name', '/groups', '/groups/:name'])
+  for (const path of ['/login', '/topics', '/topics/:name', '/groups', '/groups/:name', '/groups/:name/dead-letters', '/traces/:id'])
     app.get(path, (c) => c.html(page, 200, { 'cache-control': 'no-store' }));
   return app;
 }
 
 const topicNameOf = (topic: { metadata?: { name?: string }; spec?: Record<string, unknown> }) =>
   typeof topic.spec?.topicName === 'string' ? topic.spec.topicName : (topic.metadata?.name ?? '');
+
+const deadLetterQuery = z.object({
+  reason: z.string().max(1_000).optional(),
+  limit: z.coerce.number().int().min(1).max(1_000).default(200),
+});
+const redriveBody = z.strictObject({
+  reason: z.string().max(1_000).optional(),
+  offsets: z.string().max(1_000).optional(),
+  dryRun: z.boolean({ error: 'dryRun is required: true to see what would move, false to move it' }),
+});

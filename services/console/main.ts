@@ -11,7 +11,9 @@ import { runService } from '../../lib/run-service.ts';
 import { consoleApi } from './api.ts';
 import { ClusterResources } from './cluster.ts';
 import { consoleConfig } from './config.ts';
+import { DeadLetters } from './dead-letters.ts';
 import { KafkaSide } from './kafka-side.ts';
+import { Traces } from './traces.ts';
 
 await runService({
   name: 'console',
@@ -30,6 +32,8 @@ await runService({
     const app = consoleApi({
       cluster,
       kafka,
+      deadLetters: new DeadLetters({ brokers: config.KAFKA_BROKERS, security: kafkaSecurity(config), log }),
+      traces: new Traces(config.JAEGER_QUERY_URL),
       verify: remoteJwtVerifier(config.IDENTITY_JWKS_URL),
       identityUrl: config.IDENTITY_URL,
       script: () => script,

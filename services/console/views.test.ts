@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupView, type KafkaPartition, topicView } from './views.ts';
+import { deadLetterView, groupView, type KafkaPartition, topicView } from './views.ts';
 
 const ready = { type: 'Ready', status: 'True', reason: 'Created' };
 const partition = (n: number, over: Partial<KafkaPartition> = {}): KafkaPartition => ({
@@ -109,5 +109,53 @@ describe('groupView', () => {
       'catalog.events/0 stalled since 2026-12-06T09:59:00Z with lag 900',
     ]);
     expect(view.members).toHaveLength(1);
+  });
+});
+
+describe('deadLetterView', () => {
+  const record = (headers: Record<string, string>, value: string | null = '{"id":1}') => ({
+    partition: 2,
+    offset: '7',
+    key: 'k',
+    value,
+    headers,
+  });
+
+  it('reads the dead-letter headers, the type and the trace id of the record', () => {
+    const view = deadLetterView(
+      record({
+        'dlq-reason': 'not a catalog change: ce_subject is missing',
+        'dlq-topic': 'catalog.events',
+        'dlq-partition': '0',
+        'dlq-offset': '815',
+        'dlq-attempts': '3',
+        'dlq-time': '2026-12-06T17:59:18.154Z',
+        ce_type: 'dev.eventide.catalog.event.created.v1',
+        traceparent: `00-${'ab'.repeat(16)}-${'1'.repeat(16)}-01`,
+      }),
+    );
+    expect(view).toEqual({
+      partition: 2,
+      offset: '7',
+      reason: 'not a catalog change: ce_subject is missing',
+      from: 'catalog.events/0@815',
+      time: '2026-12-06T17:59:18.154Z',
+      attempts: 3,
+      type: 'dev.eventide.catalog.event.created.v1',
+      traceId: 'ab'.repeat(16),
+      preview: '{"id":1}',
+    });
+  });
+
+  it('says what is missing, ignores a malformed or all-zero traceparent, and cuts a long value', () => {
+    expect(deadLetterView(record({ traceparent: 'garbage' }, null))).toEqual({
+      partition: 2,
+      offset: '7',
+      reason: '(no dlq-reason header)',
+      from: '?/?@?',
+      preview: '',
+    });
+    expect(deadLetterView(record({ traceparent: `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01` })).traceId).toBeUndefined();
+    expect(deadLetterView(record({}, 'x'.repeat(500))).preview).toBe(`${'x'.repeat(200)}…`);
   });
 });

@@ -2,6 +2,8 @@
  * What each page shows, from a resource and what Kafka says of it: pure, so the rules for what is
  * highlighted (drift, a condition not True, a stalled partition) are tested without servers.
  */
+import { deadLetterHeader } from '../../lib/consumer/dead-letter.ts';
+import { type DeadLetterRecord, headerText } from '../../lib/dlq-redrive.ts';
 import type { StatusCondition } from './group-timeline.ts';
 
 export interface KafkaPartition {
@@ -142,5 +144,42 @@ export function groupView(group: Resource, members: GroupMember[] | undefined): 
     conditions,
     problems,
     members,
+  };
+}
+
+export interface DeadLetterView {
+  partition: number;
+  offset: string;
+  reason: string;
+  /** Where it was read before it was given up on: topic/partition@offset. */
+  from: string;
+  time?: string;
+  attempts?: number;
+  type?: string;
+  /** From the record's W3C traceparent: its trace in Jaeger. */
+  traceId?: string;
+  /** The value's first characters, as text (never more: a dead letter may be large). */
+  preview: string;
+}
+
+const previewChars = 200;
+const traceparent = /^[\da-f]{2}-([\da-f]{32})-[\da-f]{16}-[\da-f]{2}$/;
+
+/** One record of `<group>.dlq` as the dead-letter page lists it. */
+export function deadLetterView(record: DeadLetterRecord): DeadLetterView {
+  const header = (name: string) => headerText(record.headers[name]);
+  const value = record.value === null ? '' : record.value.toString();
+  const attempts = Number(header(deadLetterHeader.attempts));
+  const traceId = traceparent.exec(header('traceparent') ?? '')?.[1];
+  return {
+    partition: record.partition,
+    offset: record.offset,
+    reason: header(deadLetterHeader.reason) ?? '(no dlq-reason header)',
+    from: `${header(deadLetterHeader.topic) ?? '?'}/${header(deadLetterHeader.partition) ?? '?'}@${header(deadLetterHeader.offset) ?? '?'}`,
+    ...(header(deadLetterHeader.time) ? { time: header(deadLetterHeader.time) } : {}),
+    ...(Number.isFinite(attempts) ? { attempts } : {}),
+    ...(header('ce_type') ? { type: header('ce_type') } : {}),
+    ...(traceId && traceId !== '0'.repeat(32) ? { traceId } : {}),
+    preview: value.length > previewChars ? `${value.slice(0, previewChars)}…` : value,
   };
 }

@@ -2,6 +2,7 @@
  * The console in a real browser (Debian's Chromium through Playwright) on the local platform that
  * `make dev` runs: who may use it, the Topics page, and a burst of writes seen as a live picture —
  * lag rising, the indexer's replicas stepping up, the drain and the scale-down on the chart.
+ * Then a poison record: found in the dead letters, its trace drawn, redriven after a dry run.
  * Screenshots go to EVENTIDE_ARTIFACTS (default a temp dir); the README's come from this test.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../devkit/browser.ts';
+import { kafkaClient } from '../../lib/kafka.ts';
 import { bootstrapAdminCredentials, clientCredentialsToken, platformCallers } from '../../scripts/local/credentials.ts';
 import { runLoad } from '../../scripts/local/load-generator.ts';
 import { indexerDeployment, type LocalPlatform, startLocalPlatform } from '../../scripts/local/platform.ts';
@@ -60,7 +62,23 @@ describe('who may use the console', () => {
     );
     expect((await api('/api/v1/topics', { headers: { authorization: `Bearer ${organizer}` } })).status).toBe(403);
     expect((await api('/api/v1/topics', { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
-    expect((await api('/api/v1/groups/no-such-group', { headers: { authorization: `Bearer ${admin}` } })).status).toBe(404);
+    const asAdmin = { authorization: `Bearer ${admin}` };
+    expect((await api('/api/v1/groups/no-such-group', { headers: asAdmin })).status).toBe(404);
+    expect((await api('/api/v1/groups/no-such-group/dead-letters', { headers: asAdmin })).status).toBe(404);
+    expect((await api('/api/v1/groups/no-such-group/dead-letters', { headers: { authorization: `Bearer ${organizer}` } })).status).toBe(
+      403,
+    );
+    const redrive = (body: unknown, headers: Record<string, string>) =>
+      api(`/api/v1/groups/${indexerDeployment}/redrive`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    expect((await redrive({ dryRun: true }, {})).status).toBe(401);
+    expect((await redrive({ dryRun: true }, { authorization: `Bearer ${organizer}` })).status).toBe(403);
+    expect((await redrive({ reason: 'x' }, asAdmin)).status).toBe(400);
+    expect((await redrive({ dryRun: true, reason: '/(/' }, asAdmin)).status).toBe(400);
+    expect((await api('/api/v1/traces/not-a-trace-id', { headers: asAdmin })).status).toBe(400);
 
     const { email } = await bootstrapAdminCredentials(platform.kc);
     const login = (body: unknown, headers: Record<string, string> = {}) =>
@@ -112,5 +130,70 @@ describe('the console in a browser', () => {
     expect(await page.locator('#replicas').textContent()).toBe('1 replica');
     await page.screenshot({ path: join(artifacts, 'console-scaling.png'), fullPage: true });
     console.log(`[console] screenshots in ${artifacts}`);
+  });
+
+  it('finds a poison record in the dead letters, draws its trace, and redrives it after a dry run', { timeout: 180_000 }, async () => {
+    const traceId = crypto.randomUUID().replaceAll('-', '');
+    const producer = kafkaClient({ clientId: 'console-test', brokers: platform.kafka.brokers }).producer();
+    await producer.connect();
+    await producer.send({
+      topic: 'catalog.events',
+      messages: [
+        {
+          key: crypto.randomUUID(),
+          value: '{"this is": "not an event"',
+          headers: {
+            ce_specversion: '1.0',
+            ce_id: crypto.randomUUID(),
+            ce_type: 'dev.eventide.catalog.event.created.v1',
+            ce_source: '/catalog',
+            'content-type': 'application/json',
+            traceparent: `00-${traceId}-${'1'.repeat(16)}-01`,
+          },
+        },
+      ],
+    });
+    await producer.disconnect();
+
+    await page.goto(`${platform.console.url}/groups/${indexerDeployment}/dead-letters`);
+    const row = page.locator('#dead-letter-table tr', { has: page.locator(`a[href="/traces/${traceId}"]`) });
+    // The indexer retries it a few times, then sets it aside: read the topic again until it is there.
+    await expect
+      .poll(
+        async () => {
+          await page.getByRole('button', { name: 'Show' }).click();
+          await page.locator('#freshness', { hasText: /read at|not read/ }).waitFor();
+          return row.count();
+        },
+        { timeout: 90_000, interval: 1_000 },
+      )
+      .toBe(1);
+    const offset = (await row.locator('td').first().textContent()) ?? '';
+    expect(await row.textContent()).toContain('catalog.events');
+
+    // The redrive button waits for a dry run of the same filters.
+    const [partition, at] = offset.split('/');
+    await page.getByLabel('Offsets').fill(`${partition}:${at}`);
+    expect(await page.getByRole('button', { name: 'Redrive' }).isDisabled()).toBe(true);
+    await page.getByRole('button', { name: 'Dry run' }).click();
+    await expect.poll(() => page.locator('#redrive-report').textContent(), { timeout: 60_000 }).toContain('Dry run: would move 1');
+    await page.screenshot({ path: join(artifacts, 'console-dead-letters.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Redrive' }).click();
+    await expect.poll(() => page.locator('#redrive-report').textContent(), { timeout: 60_000 }).toContain('Moved 1');
+    expect(await page.locator('#redrive-report').textContent()).toContain('1 → catalog.events');
+
+    // Its trace: the indexer's spans under the record's traceparent, once Jaeger has them.
+    await expect
+      .poll(
+        async () => {
+          await page.goto(`${platform.console.url}/traces/${traceId}`);
+          await page.locator('#content > *').first().waitFor();
+          return page.locator('#waterfall li').count();
+        },
+        { timeout: 60_000, interval: 2_000 },
+      )
+      .toBeGreaterThan(0);
+    expect(await page.locator('#waterfall').textContent()).toContain('search-indexer');
+    await page.screenshot({ path: join(artifacts, 'console-trace.png'), fullPage: true });
   });
 });

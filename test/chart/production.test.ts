@@ -168,6 +168,38 @@ describe('production Kafka', () => {
   });
 });
 
+describe('the console with authentication on (production values with console: true)', () => {
+  const list = objects({ ...production, console: true });
+  const user = find(list, 'KafkaUser', 'console').spec as {
+    authorization: { acls: { resource: { type: string; name?: string; patternType?: string }; operations: string[] }[] };
+  };
+  const acls = user.authorization.acls.map(
+    (a) => `${a.resource.type}:${a.resource.name ?? ''}:${a.resource.patternType} ${a.operations.join(',')}`,
+  );
+
+  it('describes topics and groups, reads only the dead-letter topics, writes only where they came from', () => {
+    expect(acls).toEqual([
+      'topic:*:literal Describe',
+      'group:*:literal Describe',
+      'topic:search-indexer.dlq:literal Read,Describe',
+      'topic:identity.dlq:literal Read,Describe',
+      'topic:payments.dlq:literal Read,Describe',
+      'topic:ledger.dlq:literal Read,Describe',
+      'topic:catalog.events:literal Write,Describe',
+      'topic:teachers.events:literal Write,Describe',
+      'topic:ledger.events:literal Write,Describe',
+      'topic:payments.events:literal Write,Describe',
+      'group:eventide-dlq-redrive-:prefix Read,Describe,Delete',
+    ]);
+  });
+
+  it('watches Topics and ConsumerGroups of its namespace and may do nothing else on the API server', () => {
+    const role = find(list, 'Role', 'console') as KubeObject & { rules: unknown[] };
+    expect(role.rules).toEqual([{ apiGroups: ['eventide.dev'], resources: ['topics', 'consumergroups'], verbs: ['get', 'list', 'watch'] }]);
+    expect(list.filter((o) => o.kind === 'ClusterRoleBinding' && JSON.stringify(o).includes('"name":"console"'))).toEqual([]);
+  });
+});
+
 describe('production PostgreSQL', () => {
   const list = objects(production);
 

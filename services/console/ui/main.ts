@@ -4,7 +4,10 @@
  * Any 401 leads to /login, which comes back to the page asked for.
  */
 import uPlotCss from 'uplot/dist/uPlot.min.css';
+import type { RedriveReport } from '../../../lib/dlq-redrive.ts';
+import type { DeadLetterList } from '../dead-letters.ts';
 import type { TimelineMark, TimelinePoint } from '../group-timeline.ts';
+import type { TraceView } from '../traces.ts';
 import type { GroupView, TopicView } from '../views.ts';
 import { LagChart } from './chart.ts';
 import { ago, h, table } from './dom.ts';
@@ -157,6 +160,7 @@ function groupPage(main: HTMLElement, name: string): void {
   const marks = h('ol', { id: 'marks', 'aria-label': 'Scaling decisions and condition changes' });
   main.append(
     h('h1', {}, `Consumer group ${name}`),
+    h('p', {}, h('a', { href: `/groups/${encodeURIComponent(name)}/dead-letters` }, 'Dead letters of this group')),
     h('div', { id: 'summary' }),
     chartBox,
     h('h2', {}, 'Decisions'),
@@ -217,6 +221,164 @@ function groupPage(main: HTMLElement, name: string): void {
   });
 }
 
+async function send<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (response.status === 401) throw new Unauthorized();
+  const answer = (await response.json().catch(() => ({}))) as T & { detail?: string; title?: string };
+  if (!response.ok) throw new Error(answer.detail ?? answer.title ?? `${response.status}`);
+  return answer;
+}
+
+const labelled = (id: string, label: string, input: HTMLInputElement) =>
+  h('span', { class: 'field' }, h('label', { for: id }, label), input);
+
+/**
+ * A group's dead letters, read on demand (a read scans the topic: no polling), and a redrive that
+ * needs a dry run of the same filters first.
+ */
+function deadLettersPage(main: HTMLElement, name: string): void {
+  const status = () => document.getElementById('freshness');
+  const reasonFilter = h('input', { id: 'filter-reason', type: 'search', placeholder: 'substring or /regex/i' });
+  const list = h('div', { id: 'dead-letters' });
+  const show = async () => {
+    const label = status();
+    if (label) label.textContent = 'reading the dead-letter topic…';
+    try {
+      const query = reasonFilter.value ? `?reason=${encodeURIComponent(reasonFilter.value)}` : '';
+      const answer = await getJson<DeadLetterList>(`/api/v1/groups/${encodeURIComponent(name)}/dead-letters${query}`);
+      list.replaceChildren(
+        h('p', {}, `${answer.matched} of ${answer.read} records in ${answer.dlqTopic} match; newest first.`),
+        table(
+          `Dead letters of ${name}`,
+          ['Offset', 'Dead-lettered', 'Reason', 'Read from', 'Type', 'Trace', 'Value'],
+          answer.records.map((r) => [
+            `${r.partition}/${r.offset}`,
+            r.time ?? '',
+            h('span', { class: 'bad' }, r.reason),
+            r.from,
+            r.type ?? '',
+            r.traceId ? h('a', { href: `/traces/${r.traceId}` }, 'trace') : '—',
+            h('code', {}, r.preview),
+          ]),
+          { id: 'dead-letter-table' },
+        ),
+      );
+      status()?.classList.remove('stale');
+      if (label) label.textContent = `read at ${new Date().toLocaleTimeString()}`;
+    } catch (error) {
+      if (error instanceof Unauthorized) return toLogin();
+      status()?.classList.add('stale');
+      if (label) label.textContent = `not read: ${(error as Error).message}`;
+    }
+  };
+  const filterForm = h(
+    'form',
+    { id: 'filter', 'aria-label': 'Filter dead letters' },
+    labelled('filter-reason', 'Reason', reasonFilter),
+    h('button', { type: 'submit' }, 'Show'),
+  );
+  filterForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void show();
+  });
+
+  const reason = h('input', { id: 'redrive-reason', type: 'text', placeholder: 'every record' });
+  const offsets = h('input', { id: 'redrive-offsets', type: 'text', placeholder: 'e.g. 0:10-20' });
+  const dryRun = h('button', { type: 'button', id: 'dry-run' }, 'Dry run');
+  const run = h('button', { type: 'button', id: 'redrive', disabled: true }, 'Redrive');
+  const report = h('pre', { id: 'redrive-report', role: 'status', 'aria-live': 'polite' });
+  let checked: string | undefined;
+  const filters = () => ({ reason: reason.value || undefined, offsets: offsets.value || undefined });
+  const key = () => JSON.stringify(filters());
+  for (const input of [reason, offsets])
+    input.addEventListener('input', () => {
+      run.disabled = key() !== checked;
+    });
+  const redrive = async (dry: boolean) => {
+    report.textContent = dry ? 'dry run…' : 'redriving…';
+    try {
+      const r = await send<RedriveReport>(`/api/v1/groups/${encodeURIComponent(name)}/redrive`, { ...filters(), dryRun: dry });
+      const moved = Object.entries(r.moved).map(([topic, n]) => `${n} → ${topic}`);
+      const skipped = Object.entries(r.skipped).map(([why, s]) => `${s.count} skipped: ${why}`);
+      report.textContent = [
+        `${dry ? 'Dry run: would move' : 'Moved'} ${Object.values(r.moved).reduce((a, b) => a + b, 0)} of ${r.read} read (filter: ${r.filter})`,
+        ...moved,
+        ...skipped,
+        'Redriving again is harmless: consumers apply a record once.',
+      ].join('\n');
+      checked = dry ? key() : undefined;
+      run.disabled = !dry;
+      if (!dry) await show();
+    } catch (error) {
+      if (error instanceof Unauthorized) return toLogin();
+      report.textContent = `refused: ${(error as Error).message}`;
+    }
+  };
+  dryRun.addEventListener('click', () => void redrive(true));
+  run.addEventListener('click', () => void redrive(false));
+
+  main.append(
+    h('h1', {}, `Dead letters of ${name}`),
+    h('p', {}, h('a', { href: `/groups/${encodeURIComponent(name)}` }, `Back to ${name}`)),
+    filterForm,
+    list,
+    h('h2', {}, 'Redrive'),
+    h(
+      'p',
+      {},
+      'Once the cause is fixed: the selected records go back to the topic they came from. A dry run of the same filters comes first.',
+    ),
+    h(
+      'div',
+      { class: 'redrive' },
+      labelled('redrive-reason', 'Reason', reason),
+      labelled('redrive-offsets', 'Offsets', offsets),
+      dryRun,
+      run,
+    ),
+    report,
+  );
+  void show();
+}
+
+/** One trace as a waterfall: a row per span, its bar placed on the trace's time line. */
+function tracePage(main: HTMLElement, id: string): void {
+  main.append(h('h1', {}, `Trace ${id}`), h('div', { id: 'content' }));
+  getJson<TraceView>(`/api/v1/traces/${encodeURIComponent(id)}`)
+    .then((trace) => {
+      const total = Math.max(1, trace.durationUs);
+      const label = document.getElementById('freshness');
+      if (label) label.textContent = `${trace.spans.length} spans`;
+      document.getElementById('content')?.replaceChildren(
+        h('p', {}, `${(trace.durationUs / 1000).toFixed(1)} ms across ${trace.services.join(', ')}`),
+        h(
+          'ol',
+          { id: 'waterfall', 'aria-label': 'Spans in start order' },
+          ...trace.spans.map((s) =>
+            h(
+              'li',
+              { class: s.error ? 'span error' : 'span' },
+              h('span', { class: 'span-name', style: `padding-left:${s.depth}rem` }, `${s.service}: ${s.operation}`),
+              h(
+                'span',
+                { class: 'span-track' },
+                h('span', {
+                  class: 'span-bar',
+                  style: `margin-left:${((s.offsetUs / total) * 100).toFixed(2)}%;width:${Math.max(0.5, (s.durationUs / total) * 100).toFixed(2)}%`,
+                }),
+              ),
+              h('span', { class: 'span-duration' }, `${(s.durationUs / 1000).toFixed(2)} ms`),
+            ),
+          ),
+        ),
+      );
+    })
+    .catch((error: unknown) => {
+      if (error instanceof Unauthorized) return toLogin();
+      document.getElementById('content')?.replaceChildren(h('p', { class: 'bad', role: 'alert' }, (error as Error).message));
+    });
+}
+
 function loginPage(main: HTMLElement): void {
   const error = h('p', { id: 'login-error', role: 'alert' });
   const form = h(
@@ -259,13 +421,16 @@ function start(): void {
     return;
   }
   const [, section, name] = path.split('/').map(decodeURIComponent);
-  document.body.replaceChildren(shell(section === 'groups' ? 'groups' : 'topics', main));
+  document.body.replaceChildren(shell(section === 'groups' ? 'groups' : section === 'topics' ? 'topics' : undefined, main));
   document.getElementById('logout')?.addEventListener('click', async () => {
     await fetch('/api/v1/session', { method: 'DELETE' });
     location.assign('/login');
   });
-  if (section === 'groups') {
-    if (name) groupPage(main, name);
+  const view = path.split('/')[3];
+  if (section === 'traces' && name) tracePage(main, name);
+  else if (section === 'groups') {
+    if (name && view === 'dead-letters') deadLettersPage(main, name);
+    else if (name) groupPage(main, name);
     else groupsPage(main);
   } else if (name) topicPage(main, name);
   else topicsPage(main);
