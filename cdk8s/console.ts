@@ -23,6 +23,8 @@ export interface ConsoleProps {
   jaegerQueryUrl?: string;
   /** The dead-letter topics it may read and redrive, and the topics their records go back to. Default: none. */
   deadLetters?: { topics: string[]; targets: string[] };
+  /** The event topics whose latest records its topic pages list (their metadata and trace). Default: none. */
+  eventTopics?: string[];
 }
 
 /**
@@ -70,6 +72,7 @@ export class Console extends Construct {
             targets: props.deadLetters.targets,
             readerGroupPrefix,
           },
+          read: props.eventTopics,
         }),
         ...(props.jaegerQueryUrl ? { JAEGER_QUERY_URL: props.jaegerQueryUrl } : {}),
         IDENTITY_URL: `http://${props.identity.name}:${props.identity.port}`,

@@ -20,6 +20,8 @@ export interface KafkaAcl {
    * each read) and writes their records back to the topics they came from (the console's redrive).
    */
   redrive?: { deadLetterTopics: string[]; targets: string[]; readerGroupPrefix: string };
+  /** Reads these topics (their latest records) through the same throwaway groups (the console's topic pages). */
+  read?: string[];
 }
 
 /** What a workload needs of the platform's Kafka: where it is, how topics are made durable, and admission. */
@@ -224,7 +226,12 @@ export class StrimziKafka extends Construct implements KafkaCluster {
       ...(acl.redrive
         ? [
             ...acl.redrive.deadLetterTopics.map((topic) => allow('topic', topic, ['Read', 'Describe'])),
-            ...acl.redrive.targets.map((topic) => allow('topic', topic, ['Write', 'Describe'])),
+            ...acl.redrive.targets.map((topic) =>
+              allow('topic', topic, [...(acl.read?.includes(topic) ? ['Read'] : []), 'Write', 'Describe']),
+            ),
+            ...(acl.read ?? [])
+              .filter((topic) => !acl.redrive?.targets.includes(topic))
+              .map((topic) => allow('topic', topic, ['Read', 'Describe'])),
             {
               resource: { type: 'group', name: acl.redrive.readerGroupPrefix, patternType: 'prefix' },
               operations: ['Read', 'Describe', 'Delete'],

@@ -118,6 +118,7 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
   });
   if (profile.kafkaUi) new KafkaUi(chart, 'kafka-ui', { kafka: cluster });
   const consumers = workloads.flatMap(({ workload }) => (workload.consumes ? [{ ...workload, consumes: workload.consumes }] : []));
+  const consumedTopics = [...new Set(consumers.flatMap((w) => w.consumes.topics))];
   const chartJaeger = tracing !== undefined && new URL(tracing.endpoint).hostname === Jaeger.serviceName;
   const platformConsole = profile.console
     ? new Console(chart, 'console', {
@@ -127,10 +128,10 @@ export function platformApp(profile: Profile, outdir: string, services: readonly
         identity: { name: identity.name, port: identity.workload.port },
         tracing,
         jaegerQueryUrl: chartJaeger ? `http://${Jaeger.serviceName}:${Jaeger.ports.query}` : undefined,
-        deadLetters: {
-          topics: consumers.map((w) => deadLetterTopic(w.consumes.group ?? w.name)),
-          targets: [...new Set(consumers.flatMap((w) => w.consumes.topics))],
-        },
+        // The topics the platform's own consumers read, and not identity.events: activation
+        // requests are for the deliverer alone.
+        eventTopics: consumedTopics,
+        deadLetters: { topics: consumers.map((w) => deadLetterTopic(w.consumes.group ?? w.name)), targets: consumedTopics },
       })
     : undefined;
   const consoleNames = platformConsole ? [platformConsole.name] : [];

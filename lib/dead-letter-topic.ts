@@ -52,7 +52,7 @@ type Kafka = ReturnType<typeof kafkaClient>;
 type Admin = ReturnType<Kafka['admin']>;
 
 /** Best effort: a group that committed nothing may already be gone, which is what we want anyway. */
-async function deleteGroup(admin: Admin, groupId: string, log: Logger): Promise<void> {
+export async function deleteReaderGroup(admin: Admin, groupId: string, log: Logger): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await admin.deleteGroups([groupId]);
@@ -163,7 +163,7 @@ export async function scanDeadLetters(
       });
     } finally {
       await consumer.disconnect();
-      await deleteGroup(admin, readerGroup, log);
+      await deleteReaderGroup(admin, readerGroup, log);
     }
     return scan;
   } finally {

@@ -93,6 +93,11 @@ export function consoleApi({
     if (!topic) throw notFound(`Topic ${c.req.param('name')}`);
     return c.json(topicView(topic, await kafka.partitions(topicNameOf(topic))));
   });
+  api.get('/topics/:name/records', async (c) => {
+    const topic = cluster.topic(c.req.param('name'));
+    if (!topic) throw notFound(`Topic ${c.req.param('name')}`);
+    return c.json({ items: await kafka.latest(topicNameOf(topic)) });
+  });
   api.get('/groups', (c) => c.json({ items: cluster.groups().map((g) => groupView(g, undefined)) }));
   api.get('/groups/:name', async (c) => {
     const group = cluster.group(c.req.param('name'));

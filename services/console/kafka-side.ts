@@ -3,9 +3,12 @@
  * through one admin client. Every call is bounded: a page waits for Kafka at most `timeoutMs` and
  * then shows the resource without the Kafka side, saying so.
  */
+
+import { HttpProblem, withHeaders } from '../../lib/http/problem.ts';
 import { type Admin, type KafkaSecurity, kafkaClient } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
-import type { GroupMember, KafkaPartition } from './views.ts';
+import { topicTail } from '../../lib/topic-tail.ts';
+import { type GroupMember, type KafkaPartition, type RecordView, recordView } from './views.ts';
 
 const unknownTopic = (error: unknown) =>
   /does not host this topic-partition|UNKNOWN_TOPIC_OR_PARTITION/i.test(String((error as Error)?.message ?? error));
@@ -14,6 +17,7 @@ export class KafkaSide {
   private readonly admin: Admin;
   private readonly timeoutMs: number;
   private readonly log: Logger;
+  private readonly connection: { brokers: string[]; security: KafkaSecurity };
   private connected: Promise<void> | undefined;
 
   constructor({
@@ -32,6 +36,7 @@ export class KafkaSide {
     }).admin();
     this.timeoutMs = timeoutMs;
     this.log = log;
+    this.connection = { brokers, security };
   }
 
   /** The topic's partitions as Kafka has them; empty when the topic does not exist; undefined when Kafka does not answer in time. */
@@ -66,6 +71,17 @@ export class KafkaSide {
       const { groups } = await this.admin.describeGroups([groupId]);
       return (groups[0]?.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
     });
+  }
+
+  /** The latest records of each partition (their metadata and trace, never their values); a 503 when Kafka does not answer. */
+  async latest(topic: string): Promise<RecordView[]> {
+    try {
+      return (await topicTail({ ...this.connection, log: this.log, topic, perPartition: 5 })).map(recordView);
+    } catch (error) {
+      throw withHeaders(new HttpProblem(503, 'Service unavailable', `Kafka did not answer: ${(error as Error).message}`), {
+        'Retry-After': '5',
+      });
+    }
   }
 
   async stop(): Promise<void> {

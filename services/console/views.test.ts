@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadLetterView, groupView, type KafkaPartition, topicView } from './views.ts';
+import { deadLetterView, groupView, type KafkaPartition, recordView, topicView } from './views.ts';
 
 const ready = { type: 'Ready', status: 'True', reason: 'Created' };
 const partition = (n: number, over: Partial<KafkaPartition> = {}): KafkaPartition => ({
@@ -157,5 +157,19 @@ describe('deadLetterView', () => {
     });
     expect(deadLetterView(record({ traceparent: `00-${'0'.repeat(32)}-${'1'.repeat(16)}-01` })).traceId).toBeUndefined();
     expect(deadLetterView(record({}, 'x'.repeat(500))).preview).toBe(`${'x'.repeat(200)}…`);
+  });
+});
+
+describe('recordView', () => {
+  it('shows where a record is, its type, time, key and trace, and never its value', () => {
+    const view = recordView({
+      partition: 1,
+      offset: '42',
+      key: Buffer.from('k-1'),
+      value: Buffer.from('{"secret":"s"}'),
+      headers: { ce_type: Buffer.from('t.v1'), ce_time: '2026-12-06T10:00:00Z', traceparent: `00-${'cd'.repeat(16)}-${'2'.repeat(16)}-01` },
+    });
+    expect(view).toEqual({ partition: 1, offset: '42', key: 'k-1', time: '2026-12-06T10:00:00Z', type: 't.v1', traceId: 'cd'.repeat(16) });
+    expect(JSON.stringify(view)).not.toContain('secret');
   });
 });

@@ -170,7 +170,7 @@ export function deadLetterView(record: DeadLetterRecord): DeadLetterView {
   const header = (name: string) => headerText(record.headers[name]);
   const value = record.value === null ? '' : record.value.toString();
   const attempts = Number(header(deadLetterHeader.attempts));
-  const traceId = traceparent.exec(header('traceparent') ?? '')?.[1];
+  const traceId = traceIdOf(header('traceparent'));
   return {
     partition: record.partition,
     offset: record.offset,
@@ -179,7 +179,36 @@ export function deadLetterView(record: DeadLetterRecord): DeadLetterView {
     ...(header(deadLetterHeader.time) ? { time: header(deadLetterHeader.time) } : {}),
     ...(Number.isFinite(attempts) ? { attempts } : {}),
     ...(header('ce_type') ? { type: header('ce_type') } : {}),
-    ...(traceId && traceId !== '0'.repeat(32) ? { traceId } : {}),
+    ...(traceId ? { traceId } : {}),
     preview: value.length > previewChars ? `${value.slice(0, previewChars)}…` : value,
   };
+}
+
+export interface RecordView {
+  partition: number;
+  offset: string;
+  key: string;
+  time?: string;
+  type?: string;
+  traceId?: string;
+}
+
+/** A record of a topic as the topic page lists it: where it is, what it is, its trace; not its value. */
+export function recordView(record: DeadLetterRecord): RecordView {
+  const header = (name: string) => headerText(record.headers[name]);
+  const traceId = traceIdOf(header('traceparent'));
+  return {
+    partition: record.partition,
+    offset: record.offset,
+    key: record.key === null ? '' : record.key.toString(),
+    ...(header('ce_time') ? { time: header('ce_time') } : {}),
+    ...(header('ce_type') ? { type: header('ce_type') } : {}),
+    ...(traceId ? { traceId } : {}),
+  };
+}
+
+/** The trace id of a W3C traceparent, or undefined for a malformed or all-zero one. */
+function traceIdOf(traceparentHeader: string | undefined): string | undefined {
+  const id = traceparent.exec(traceparentHeader ?? '')?.[1];
+  return id && id !== '0'.repeat(32) ? id : undefined;
 }

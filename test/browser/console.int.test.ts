@@ -132,7 +132,9 @@ describe('the console in a browser', () => {
     console.log(`[console] screenshots in ${artifacts}`);
   });
 
-  it('finds a poison record in the dead letters, draws its trace, and redrives it after a dry run', { timeout: 180_000 }, async () => {
+  it("finds a poison record among the topic's latest records and in the dead letters, draws its trace, and redrives it after a dry run", {
+    timeout: 180_000,
+  }, async () => {
     const traceId = crypto.randomUUID().replaceAll('-', '');
     const producer = kafkaClient({ clientId: 'console-test', brokers: platform.kafka.brokers }).producer();
     await producer.connect();
@@ -154,6 +156,11 @@ describe('the console in a browser', () => {
       ],
     });
     await producer.disconnect();
+
+    // The topic page lists it among the latest records, linked to its trace.
+    await page.goto(`${platform.console.url}/topics/catalog-events`);
+    await page.getByRole('button', { name: 'Read the latest records' }).click();
+    await page.locator(`#latest-records a[href="/traces/${traceId}"]`).waitFor({ timeout: 30_000 });
 
     await page.goto(`${platform.console.url}/groups/${indexerDeployment}/dead-letters`);
     const row = page.locator('#dead-letter-table tr', { has: page.locator(`a[href="/traces/${traceId}"]`) });

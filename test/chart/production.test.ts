@@ -177,7 +177,7 @@ describe('the console with authentication on (production values with console: tr
     (a) => `${a.resource.type}:${a.resource.name ?? ''}:${a.resource.patternType} ${a.operations.join(',')}`,
   );
 
-  it('describes topics and groups, reads only the dead-letter topics, writes only where they came from', () => {
+  it('describes topics and groups; reads the dead-letter topics and the consumed ones, writes only where dead letters came from; never identity.events', () => {
     expect(acls).toEqual([
       'topic:*:literal Describe',
       'group:*:literal Describe',
@@ -185,10 +185,10 @@ describe('the console with authentication on (production values with console: tr
       'topic:identity.dlq:literal Read,Describe',
       'topic:payments.dlq:literal Read,Describe',
       'topic:ledger.dlq:literal Read,Describe',
-      'topic:catalog.events:literal Write,Describe',
-      'topic:teachers.events:literal Write,Describe',
-      'topic:ledger.events:literal Write,Describe',
-      'topic:payments.events:literal Write,Describe',
+      'topic:catalog.events:literal Read,Write,Describe',
+      'topic:teachers.events:literal Read,Write,Describe',
+      'topic:ledger.events:literal Read,Write,Describe',
+      'topic:payments.events:literal Read,Write,Describe',
       'group:eventide-dlq-redrive-:prefix Read,Describe,Delete',
     ]);
   });

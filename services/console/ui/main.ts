@@ -8,7 +8,7 @@ import type { RedriveReport } from '../../../lib/dlq-redrive.ts';
 import type { DeadLetterList } from '../dead-letters.ts';
 import type { TimelineMark, TimelinePoint } from '../group-timeline.ts';
 import type { TraceView } from '../traces.ts';
-import type { GroupView, TopicView } from '../views.ts';
+import type { GroupView, RecordView, TopicView } from '../views.ts';
 import { LagChart } from './chart.ts';
 import { ago, h, table } from './dom.ts';
 import consoleCss from './style.css';
@@ -105,7 +105,34 @@ function topicsPage(main: HTMLElement): void {
 }
 
 function topicPage(main: HTMLElement, name: string): void {
-  main.append(h('h1', {}, `Topic ${name}`), h('div', { id: 'content' }));
+  const latest = h('div', { id: 'latest' });
+  const read = h('button', { type: 'button', id: 'read-latest' }, 'Read the latest records');
+  // A read joins a consumer group: on demand, not every refresh.
+  const readLatest = async () => {
+    latest.replaceChildren(h('p', {}, 'reading…'));
+    try {
+      const { items } = await getJson<{ items: RecordView[] }>(`/api/v1/topics/${encodeURIComponent(name)}/records`);
+      latest.replaceChildren(
+        table(
+          'The latest records of each partition (not their values)',
+          ['Offset', 'Time', 'Type', 'Key', 'Trace'],
+          items.map((r) => [
+            `${r.partition}/${r.offset}`,
+            r.time ?? '',
+            r.type ?? '',
+            r.key,
+            r.traceId ? h('a', { href: `/traces/${r.traceId}` }, 'trace') : '—',
+          ]),
+          { id: 'latest-records' },
+        ),
+      );
+    } catch (error) {
+      if (error instanceof Unauthorized) return toLogin();
+      latest.replaceChildren(h('p', { class: 'bad', role: 'alert' }, `not read: ${(error as Error).message}`));
+    }
+  };
+  read.addEventListener('click', () => void readLatest());
+  main.append(h('h1', {}, `Topic ${name}`), h('div', { id: 'content' }), h('h2', {}, 'Latest records'), read, latest);
   live(async () => {
     const t = await getJson<TopicView>(`/api/v1/topics/${encodeURIComponent(name)}`);
     document.getElementById('content')?.replaceChildren(
