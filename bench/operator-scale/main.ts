@@ -15,14 +15,27 @@
  *
  *   BENCH_TOPIC_SIZES (default "1000,10000"), BENCH_GROUPS (default 1000), BENCH_LAG_STEPS (default 20),
  *   BENCH_BASELINE (git ref, default a96b908; "none" runs only this checkout),
- *   BENCH_CAP_SECONDS (default 300: a size not Ready by then is reported as such)
+ *   BENCH_CAP_SECONDS (default 300: a size not Ready by then is reported as such),
+ *   BENCH_FLOORS (default on; 0 skips them), BENCH_FLOOR_BATCHES (default "100,1000,5000")
+ * The floors, first and with no operator running: each size of topics created straight through
+ *   Kafka's Admin API in each batch size (the best is the floor), and the API server alone taking the
+ *   same Topics with one status write each (the least an operator must do), seen by a watch.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, Watch } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesObject,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+} from '@kubernetes/client-node';
 import kafkajs from 'kafkajs';
 import { EventideOperator } from '../../cdk8s/operator.ts';
 import { startKafka } from '../../devkit/kafka.ts';
@@ -143,6 +156,97 @@ interface GroupRun {
 const topicRuns: TopicRun[] = [];
 const resyncRuns: ResyncRun[] = [];
 const groupRuns: GroupRun[] = [];
+
+interface FloorRun {
+  size: number;
+  /** Kafka alone: CreateTopics in batches of the best size found, until every topic is listed. */
+  kafkaMs: number;
+  batch: number;
+  /** The API server alone: every Topic created, its status set Ready (the one write the operator must make), seen by a watch. */
+  apiMs: number;
+}
+const floorRuns: FloorRun[] = [];
+const floorBatches = (process.env.BENCH_FLOOR_BATCHES ?? '100,1000,5000').split(',').map(Number);
+
+/** Creates `names` straight through the Admin API, `batch` per CreateTopics request, one request at a time; ms until all are listed. */
+async function kafkaCreate(names: string[], batch: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < names.length; i += batch)
+    await admin.createTopics({
+      topics: names.slice(i, i + batch).map((topic) => ({ topic, numPartitions: 1 })),
+      timeout: 120_000,
+      // kafkajs would ask for every new topic's leader while the metadata still lags; the listing below waits instead.
+      waitForLeaders: false,
+    });
+  const wanted = new Set(names);
+  while ((await admin.listTopics()).filter((t) => wanted.has(t)).length < names.length) await sleep(50);
+  return performance.now() - t0;
+}
+
+/**
+ * The floors under the operator's figure, with no operator running: Kafka creating the same
+ * topics in its best batches, and the API server taking the same Topics and one status write each.
+ */
+async function floors(size: number): Promise<void> {
+  const fresh = (n: number) => Array.from({ length: n }, (_, i) => `floor${i}-${randomUUID().slice(0, 6)}`);
+  // Each batch size at this size; the best is the floor.
+  let best = { batch: 0, ms: Number.POSITIVE_INFINITY };
+  for (const batch of floorBatches.filter((b) => b <= size)) {
+    const names = fresh(size);
+    const ms = await kafkaCreate(names, batch);
+    console.log(`  floor: ${size} topics through the Admin API in batches of ${batch}: ${(ms / 1000).toFixed(1)} s`);
+    if (ms < best.ms) best = { batch, ms };
+    await deleteKafkaTopics(names);
+  }
+  const kafkaMs = best.ms;
+
+  const namespace = `floor-${size}-${randomUUID().slice(0, 6)}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const ready = new Set<string>();
+  const stop = follow(
+    `/apis/eventide.dev/v1alpha1/namespaces/${namespace}/topics`,
+    async () => {
+      // A fresh API server answers 429 while its watch cache initializes: ask again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return ((await custom.listNamespacedCustomObject({ ...api, plural: 'topics', namespace })) as { items: Resource[] }).items;
+        } catch (error) {
+          if ((error as { code?: number }).code !== 429 || attempt >= 60) throw error;
+          await sleep(1_000);
+        }
+      }
+    },
+    (_type, topic) => {
+      if (topic.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')) ready.add(topic.metadata?.name ?? '');
+    },
+  );
+  const t0 = performance.now();
+  const status = {
+    conditions: [
+      { type: 'Ready', status: 'True', reason: 'Floor', message: 'set by the benchmark', lastTransitionTime: new Date().toISOString() },
+    ],
+  };
+  await pool(fresh(size), 50, async (name) => {
+    await custom.createNamespacedCustomObject({
+      ...api,
+      plural: 'topics',
+      namespace,
+      body: { apiVersion: 'eventide.dev/v1alpha1', kind: 'Topic', metadata: { name, namespace }, spec: { partitions: 1 } },
+    });
+    await custom.patchNamespacedCustomObjectStatus(
+      { ...api, plural: 'topics', namespace, name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  });
+  while (ready.size < size && performance.now() - t0 < capMs) await sleep(50);
+  const apiMs = performance.now() - t0;
+  stop();
+  await custom.deleteCollectionNamespacedCustomObject({ ...api, plural: 'topics', namespace });
+  floorRuns.push({ size, kafkaMs, batch: best.batch, apiMs });
+  console.log(
+    `  floor: ${size} topics — Kafka ${(kafkaMs / 1000).toFixed(1)} s (batches of ${best.batch}), API server ${(apiMs / 1000).toFixed(1)} s`,
+  );
+}
 
 async function measure(variant: Variant): Promise<void> {
   const port = await freePort();
@@ -390,6 +494,7 @@ try {
   console.log(
     `operator-scale: Kafka ${versions.kafka}, Kubernetes ${versions.kubernetes}, Node ${process.versions.node}, ${cpus().length} cores; topics ${sizes.join(', ')}, ${groupCount} ConsumerGroups`,
   );
+  if (process.env.BENCH_FLOORS !== '0') for (const size of sizes) await floors(size);
   for (const variant of all) await measure(variant);
 } finally {
   for (const variant of all)
@@ -416,6 +521,24 @@ console.log(
     ]),
   )}`,
 );
+if (floorRuns.length > 0)
+  console.log(
+    `\nThe floors: the same topics straight through Kafka's Admin API (the best of batches of ${floorBatches.join(', ')}), and the API server alone (create + one status write each, seen by a watch)\n${table(
+      ['topics', 'Kafka floor', 'batch', 'API server floor', 'operator (now)', 'operator ÷ Kafka floor', 'operator ÷ API floor'],
+      floorRuns.map((f) => {
+        const now = topicRuns.find((r) => r.size === f.size && r.variant === 'now')?.readyMs;
+        return [
+          String(f.size),
+          seconds(f.kafkaMs),
+          String(f.batch),
+          seconds(f.apiMs),
+          seconds(now),
+          now === undefined ? '—' : `${(now / f.kafkaMs).toFixed(2)}×`,
+          now === undefined ? '—' : `${(now / f.apiMs).toFixed(2)}×`,
+        ];
+      }),
+    )}`,
+  );
 for (const size of sizes) {
   const [before, now] = [
     topicRuns.find((r) => r.size === size && r.variant !== 'now'),
