@@ -5,7 +5,7 @@
  */
 import { redrive, scanDeadLetters } from '../../lib/dead-letter-topic.ts';
 import { parseFilter, parseReason, type RedriveReport } from '../../lib/dlq-redrive.ts';
-import { HttpProblem } from '../../lib/http/problem.ts';
+import { HttpProblem, withHeaders } from '../../lib/http/problem.ts';
 import type { KafkaSecurity } from '../../lib/kafka.ts';
 import type { Logger } from '../../lib/log.ts';
 import { type DeadLetterView, deadLetterView } from './views.ts';
@@ -82,7 +82,5 @@ export class DeadLetters {
 function asProblem(error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
   if (/^topic .* does not exist/.test(message)) throw new HttpProblem(404, 'Not found', message);
-  const problem = new HttpProblem(503, 'Service unavailable', `Kafka did not answer: ${message}`);
-  problem.headers = { 'Retry-After': '5' };
-  throw problem;
+  throw withHeaders(new HttpProblem(503, 'Service unavailable', `Kafka did not answer: ${message}`), { 'Retry-After': '5' });
 }

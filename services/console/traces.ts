@@ -2,7 +2,7 @@
  * One trace from Jaeger's query API (`/api/traces/<id>`), as the waterfall the console draws:
  * spans in start order with their service, depth and offsets from the trace's start.
  */
-import { HttpProblem } from '../../lib/http/problem.ts';
+import { HttpProblem, withHeaders } from '../../lib/http/problem.ts';
 
 export interface SpanView {
   spanId: string;
@@ -85,15 +85,11 @@ export class Traces {
     try {
       response = await fetch(`${this.queryUrl}/api/traces/${id}`, { signal: AbortSignal.timeout(5_000) });
     } catch {
-      throw Object.assign(new HttpProblem(503, 'Service unavailable', 'Jaeger did not answer; retry shortly'), {
-        headers: { 'Retry-After': '5' },
-      });
+      throw withHeaders(new HttpProblem(503, 'Service unavailable', 'Jaeger did not answer; retry shortly'), { 'Retry-After': '5' });
     }
     if (response.status === 404) throw new HttpProblem(404, 'Not found', `no trace ${id} in Jaeger (not sampled, or no longer kept)`);
     if (!response.ok)
-      throw Object.assign(new HttpProblem(503, 'Service unavailable', `Jaeger answered ${response.status}`), {
-        headers: { 'Retry-After': '5' },
-      });
+      throw withHeaders(new HttpProblem(503, 'Service unavailable', `Jaeger answered ${response.status}`), { 'Retry-After': '5' });
     const body = (await response.json()) as { data?: JaegerTrace[] };
     const trace = body.data?.[0];
     if (!trace || trace.spans.length === 0)
