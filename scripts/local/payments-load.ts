@@ -44,7 +44,10 @@ export async function runPaymentsLoad(options: PaymentsLoadOptions): Promise<Pay
   };
   const movement = async (caller: TokenSource, path: string, body: unknown): Promise<Response | undefined> => {
     const key = randomUUID();
-    for (let attempt = 0; attempt < 40; attempt++) {
+    // A client with an Idempotency-Key retries until it gets an answer; bounded by time, not by a
+    // count of fast failures: 40 refused connections were only 20 s, less than a restart takes on a busy machine.
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
       // Identity down is a failed attempt like payments down: retried with the same key.
       const token = await caller().catch(() => undefined);
       const response = token
