@@ -68,7 +68,7 @@ bench-topic-reconcile: install ## apply N Topics, time until Ready and in Kafka 
 bench-operator-scale: install ## 1,000 and 10,000 Topics → Ready, a resync's writes, 1,000 ConsumerGroups' poll lateness and lag step → scaled; before and after
 	node bench/operator-scale/main.ts
 
-bench-scaling-reaction: install ## lag step → scaled (p50/p95 over 20 steps) and flapping, beside KEDA's defaults
+bench-scaling-reaction: install ## lag step → scaled, flapping and cost: Eventide's ConsumerGroup beside a real KEDA (built from the Go module proxy on first run)
 	node bench/scaling-reaction/main.ts
 
 bench-catalog: install ## POST throughput and p50/p99 at a fixed rate and at saturation; relay vs bare producer

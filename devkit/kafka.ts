@@ -23,6 +23,8 @@ export interface KafkaServer extends LocalServer {
    * absent for a server the environment named.
    */
   readonly secure?: SecureListener;
+  /** With `requestLog`: the broker's request log, one "Completed request:{…}" line per request. */
+  readonly requestLog?: string;
 }
 
 /** A TLS + SCRAM-SHA-512 listener: its brokers, the CA that signed its certificate, one SCRAM user. */
@@ -93,6 +95,20 @@ rootLogger.level = INFO
 rootLogger.appenderRef.out.ref = OUT
 `;
 
+/** Kafka's request logger at DEBUG into its own file: every completed request with its client id. */
+export function requestLogConfig(file: string): string {
+  return `appender.requests.type = File
+appender.requests.name = REQUESTS
+appender.requests.fileName = ${file}
+appender.requests.layout.type = PatternLayout
+appender.requests.layout.pattern = %m%n
+logger.requests.name = kafka.request.logger
+logger.requests.level = DEBUG
+logger.requests.additivity = false
+logger.requests.appenderRef.requests.ref = REQUESTS
+`;
+}
+
 async function brokerAnswers(brokers: string[]): Promise<boolean> {
   const admin = kafkaClient({
     clientId: 'eventide-readiness',
@@ -112,7 +128,14 @@ async function brokerAnswers(brokers: string[]): Promise<boolean> {
  * Starts Apache Kafka (KRaft, one combined broker/controller) from Maven Central jars on free
  * loopback ports, or uses EVENTIDE_KAFKA_BROKERS when set.
  */
-export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number } = {}): Promise<KafkaServer> {
+export async function startKafka({
+  timeoutMs = 180_000,
+  requestLog = false,
+}: {
+  timeoutMs?: number;
+  /** Log every request the broker completes (see `requestLogConfig`), for counting who calls. Default false. */
+  requestLog?: boolean;
+} = {}): Promise<KafkaServer> {
   const override = process.env.EVENTIDE_KAFKA_BROKERS;
   if (override) {
     const brokers = override.split(',').map((b) => b.trim());
@@ -141,7 +164,8 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
       secure: { port: securePort, keystore: tls.keystore },
     }),
   );
-  writeFileSync(join(home, 'log4j2.properties'), log4j2);
+  const requestLogFile = requestLog ? join(home, 'requests.log') : undefined;
+  writeFileSync(join(home, 'log4j2.properties'), log4j2 + (requestLogFile ? requestLogConfig(requestLogFile) : ''));
   const javaArgs = [
     '-Xms256m',
     '-Xmx768m',
@@ -170,7 +194,7 @@ export async function startKafka({ timeoutMs = 180_000 }: { timeoutMs?: number }
     launch: () => launch({ name: what, command: java, args: [...javaArgs, 'kafka.Kafka', properties], logFile: join(home, 'kafka.log') }),
     ready: (proc) => waitUntilReady(proc, () => brokerAnswers(brokers), { timeoutMs, what: `answering on ${brokers[0]}` }),
   });
-  return { ...server, brokers, secure: { brokers: [`127.0.0.1:${securePort}`], ca: tls.ca, ...scram } };
+  return { ...server, brokers, secure: { brokers: [`127.0.0.1:${securePort}`], ca: tls.ca, ...scram }, requestLog: requestLogFile };
 }
 
 /**

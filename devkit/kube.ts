@@ -20,6 +20,8 @@ export interface KubeServer extends LocalServer {
   readonly kubeconfig: string;
   /** The kubectl that matches the server's version. */
   readonly kubectl: string;
+  /** With `auditLog`: the JSON-lines audit log, one event per request (level Metadata). */
+  readonly auditLog?: string;
 }
 
 export interface KubeBinaries {
@@ -132,6 +134,69 @@ async function makePki(dir: string): Promise<void> {
   await openssl(dir, 'rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 }
 
+/**
+ * The aggregation layer's own CA and the client certificate the API server presents to extension
+ * API servers (a metrics adapter), as kubeadm makes them: front-proxy-ca and front-proxy-client.
+ */
+async function makeFrontProxyPki(dir: string): Promise<void> {
+  await openssl(
+    dir,
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '7',
+    '-subj',
+    '/CN=front-proxy-ca',
+    '-keyout',
+    'front-proxy-ca.key',
+    '-out',
+    'front-proxy-ca.crt',
+  );
+  await openssl(
+    dir,
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=front-proxy-client',
+    '-keyout',
+    'front-proxy-client.key',
+    '-out',
+    'front-proxy-client.csr',
+  );
+  writeFileSync(join(dir, 'front-proxy.ext'), 'extendedKeyUsage=clientAuth\n');
+  await openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'front-proxy-client.csr',
+    '-CA',
+    'front-proxy-ca.crt',
+    '-CAkey',
+    'front-proxy-ca.key',
+    '-CAcreateserial',
+    '-days',
+    '7',
+    '-extfile',
+    'front-proxy.ext',
+    '-out',
+    'front-proxy-client.crt',
+  );
+}
+
+/** Every request at level Metadata (who, what, which user agent), written once when it completes. */
+export const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived, ResponseStarted]
+rules:
+- level: Metadata
+`;
+
 function get(url: string, { ca, token }: { ca?: Buffer; token?: string }): Promise<{ status: number; body: string }> {
   return new Promise((resolveGet, reject) => {
     const request = url.startsWith('https:') ? httpsRequest : httpRequest;
@@ -178,6 +243,14 @@ export interface KubeOptions {
    * them objects are stored and validated, and no Pod is ever created. Default false.
    */
   controlPlane?: boolean;
+  /**
+   * Configure the aggregation layer (front-proxy CA and client certificate, request-header flags,
+   * routing to a Service's endpoints) so an extension API server such as KEDA's metrics adapter can
+   * be registered with an APIService, as on a cluster. Default false.
+   */
+  aggregationLayer?: boolean;
+  /** Write an audit log of every request (see `auditPolicy`), for counting who calls. Default false. */
+  auditLog?: boolean;
 }
 
 /**
@@ -185,7 +258,12 @@ export interface KubeOptions {
  * issuer), waits for /readyz, and writes an admin kubeconfig; with `controlPlane`, the controller
  * manager and scheduler too. KUBECONFIG uses an existing cluster instead.
  */
-export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = false }: KubeOptions = {}): Promise<KubeServer> {
+export async function startKubeApiServer({
+  timeoutMs = 120_000,
+  controlPlane = false,
+  aggregationLayer = false,
+  auditLog = false,
+}: KubeOptions = {}): Promise<KubeServer> {
   const override = process.env.KUBECONFIG;
   if (override) return { ...externalServer('kube-apiserver', override), kubeconfig: override, kubectl: 'kubectl' };
 
@@ -193,6 +271,7 @@ export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = f
   const home = mkdtempSync(join(tmpdir(), 'eventide-kube-'));
   try {
     await makePki(home);
+    if (aggregationLayer) await makeFrontProxyPki(home);
   } catch (error) {
     rmSync(home, { recursive: true, force: true });
     throw error;
@@ -236,6 +315,23 @@ export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = f
     '--service-cluster-ip-range=10.0.0.0/24',
     `--cert-dir=${join(home, 'certs')}`,
   ];
+  if (aggregationLayer)
+    apiArgs.push(
+      `--requestheader-client-ca-file=${join(home, 'front-proxy-ca.crt')}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${join(home, 'front-proxy-client.crt')}`,
+      `--proxy-client-key-file=${join(home, 'front-proxy-client.key')}`,
+      // No kube-proxy here: the aggregator dials the Service's endpoints, not its cluster IP.
+      '--enable-aggregator-routing=true',
+    );
+  const auditLogFile = auditLog ? join(home, 'audit.log') : undefined;
+  if (auditLogFile) {
+    writeFileSync(join(home, 'audit-policy.yaml'), auditPolicy);
+    apiArgs.push(`--audit-policy-file=${join(home, 'audit-policy.yaml')}`, `--audit-log-path=${auditLogFile}`, '--audit-log-format=json');
+  }
 
   // Serving is off (--secure-port=0): nothing here scrapes their metrics, and no ports to pick.
   const controllerArgs = [
@@ -257,6 +353,7 @@ export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = f
     endpoint: server,
     kubeconfig,
     kubectl: bin.kubectl,
+    auditLog: auditLogFile,
     managed: true,
     pid: () => (apiserver && !apiserver.hasExited() ? apiserver.pid : undefined),
     async start() {
@@ -328,4 +425,32 @@ export async function startKubeApiServer({ timeoutMs = 120_000, controlPlane = f
     throw error;
   }
   return kube;
+}
+
+/**
+ * A kubeconfig for its own ServiceAccount (created, bound to `clusterRole`), as a workload has on a
+ * cluster: its requests carry its own name in the audit log instead of the shared admin's.
+ */
+export async function serviceAccountKubeconfig(
+  kube: KubeServer,
+  { namespace, name, clusterRole = 'cluster-admin' }: { namespace: string; name: string; clusterRole?: string },
+): Promise<string> {
+  const kubectl = (...args: string[]) => run(kube.kubectl, ['--kubeconfig', kube.kubeconfig, ...args], { timeout: 60_000 });
+  const admin = readFileSync(kube.kubeconfig, 'utf8');
+  const server = /^\s*server: (\S+)$/m.exec(admin)?.[1];
+  const caData = /^\s*certificate-authority-data: (\S+)$/m.exec(admin)?.[1];
+  if (!server || !caData) throw new Error(`${kube.kubeconfig}: no server or certificate-authority-data to copy`);
+  await kubectl('create', 'namespace', namespace).catch(() => {}); // may exist
+  await kubectl('create', 'serviceaccount', name, '-n', namespace);
+  await kubectl(
+    'create',
+    'clusterrolebinding',
+    `${namespace}-${name}`,
+    `--clusterrole=${clusterRole}`,
+    `--serviceaccount=${namespace}:${name}`,
+  );
+  const { stdout: token } = await kubectl('create', 'token', name, '-n', namespace, '--duration=24h');
+  const file = `${kube.kubeconfig}-${namespace}-${name}`;
+  writeFileSync(file, kubeconfigYaml({ server, caData, token: token.trim() }));
+  return file;
 }
