@@ -9,6 +9,7 @@ import { kafkaClient } from '../lib/kafka.ts';
 import { repoRoot, versions } from '../shared/versions.ts';
 import { findJava, resolveMavenLibs } from './maven.ts';
 import { cacheDir } from './paths.ts';
+import { makeCa, signCert } from './pki.ts';
 import { freePort } from './ports.ts';
 import { launch, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer, startProcessServer } from './server.ts';
@@ -205,44 +206,11 @@ async function selfSignedTls(home: string, what: string): Promise<{ keystore: st
   const dir = join(home, 'tls');
   mkdirSync(dir);
   const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => run('openssl', args, { cwd: dir, timeout: 30_000 });
   try {
-    await openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=eventide-local-ca',
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.crt',
-    );
-    await openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'broker.key', '-out', 'broker.csr');
-    writeFileSync(file('san.ext'), 'subjectAltName=IP:127.0.0.1\n');
-    await openssl(
-      'x509',
-      '-req',
-      '-in',
-      'broker.csr',
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'san.ext',
-      '-out',
-      'broker.crt',
-    );
+    await makeCa(dir, { name: 'ca', subject: '/CN=eventide-local-ca', days: 2 });
+    await signCert(dir, { ca: 'ca', name: 'broker', subject: '/CN=127.0.0.1', extensions: 'subjectAltName=IP:127.0.0.1\n', days: 2 });
   } catch (error) {
-    throw new Error(`${what}: creating the secure listener's certificate needs openssl: ${(error as Error).message}`);
+    throw new Error(`${what}: creating the secure listener's certificate: ${(error as Error).message}`);
   }
   // Kafka's PEM keystore: the PKCS#8 key, then the chain.
   writeFileSync(file('keystore.pem'), `${readFileSync(file('broker.key'), 'utf8')}${readFileSync(file('broker.crt'), 'utf8')}`);

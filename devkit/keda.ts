@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { repoRoot } from '../shared/versions.ts';
 import { type KubeServer, serviceAccountKubeconfig } from './kube.ts';
 import { cacheDir } from './paths.ts';
+import { makeCa, signCert } from './pki.ts';
 import { freePort } from './ports.ts';
 import { type Launched, launch, runBuildScript, waitUntilReady } from './process.ts';
 
@@ -58,51 +59,15 @@ export interface KedaServer {
 const namespace = 'keda';
 const adapterService = 'keda-metrics-apiserver';
 
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  await run('openssl', args, { cwd, timeout: 30_000 });
-}
-
 /** One CA and one certificate for both ends of KEDA's gRPC link and the adapter's serving port. */
 async function makeCerts(dir: string, host: string): Promise<void> {
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '7',
-    '-subj',
-    '/CN=keda-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-  );
-  await openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=keda', '-keyout', 'tls.key', '-out', 'tls.csr');
-  writeFileSync(
-    join(dir, 'san.ext'),
-    `subjectAltName=IP:127.0.0.1,IP:${host},DNS:${adapterService}.${namespace}.svc,DNS:keda-operator.${namespace}.svc\nextendedKeyUsage=serverAuth,clientAuth\n`,
-  );
-  await openssl(
-    dir,
-    'x509',
-    '-req',
-    '-in',
-    'tls.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '7',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'tls.crt',
-  );
+  await makeCa(dir, { name: 'ca', subject: '/CN=keda-ca' });
+  await signCert(dir, {
+    ca: 'ca',
+    name: 'tls',
+    subject: '/CN=keda',
+    extensions: `subjectAltName=IP:127.0.0.1,IP:${host},DNS:${adapterService}.${namespace}.svc,DNS:keda-operator.${namespace}.svc\nextendedKeyUsage=serverAuth,clientAuth\n`,
+  });
 }
 
 /** The objects a KEDA install makes for its adapter, pointing at a process on this machine. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, versions } from '../shared/versions.ts';
 import { cacheDir } from './paths.ts';
+import { makeCa, openssl, signCert } from './pki.ts';
 import { freePort } from './ports.ts';
 import { type Launched, launch, runBuildScript, waitUntilReady } from './process.ts';
 import { externalServer, type LocalServer } from './server.ts';
@@ -70,66 +71,15 @@ export async function kubeBinaries(): Promise<KubeBinaries> {
   return binaries;
 }
 
-async function openssl(cwd: string, ...args: string[]): Promise<void> {
-  try {
-    await run('openssl', args, { cwd });
-  } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error("kube-apiserver: 'openssl' is needed to make its certificates; install Debian's openssl");
-    throw new Error(`kube-apiserver: openssl ${args[0]} failed: ${e.stderr ?? e.message}`);
-  }
-}
-
 /** A CA, a serving certificate for 127.0.0.1, and the service-account signing key pair. */
 async function makePki(dir: string): Promise<void> {
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '7',
-    '-subj',
-    '/CN=eventide-test-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-  );
-  await openssl(
-    dir,
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=kube-apiserver',
-    '-keyout',
-    'apiserver.key',
-    '-out',
-    'apiserver.csr',
-  );
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1\nextendedKeyUsage=serverAuth\n');
-  await openssl(
-    dir,
-    'x509',
-    '-req',
-    '-in',
-    'apiserver.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '7',
-    '-extfile',
-    'san.ext',
-    '-out',
-    'apiserver.crt',
-  );
+  await makeCa(dir, { name: 'ca', subject: '/CN=eventide-test-ca' });
+  await signCert(dir, {
+    ca: 'ca',
+    name: 'apiserver',
+    subject: '/CN=kube-apiserver',
+    extensions: 'subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1\nextendedKeyUsage=serverAuth\n',
+  });
   await openssl(dir, 'genrsa', '-out', 'sa.key', '2048');
   await openssl(dir, 'rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub');
 }
@@ -139,54 +89,13 @@ async function makePki(dir: string): Promise<void> {
  * API servers (a metrics adapter), as kubeadm makes them: front-proxy-ca and front-proxy-client.
  */
 async function makeFrontProxyPki(dir: string): Promise<void> {
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '7',
-    '-subj',
-    '/CN=front-proxy-ca',
-    '-keyout',
-    'front-proxy-ca.key',
-    '-out',
-    'front-proxy-ca.crt',
-  );
-  await openssl(
-    dir,
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=front-proxy-client',
-    '-keyout',
-    'front-proxy-client.key',
-    '-out',
-    'front-proxy-client.csr',
-  );
-  writeFileSync(join(dir, 'front-proxy.ext'), 'extendedKeyUsage=clientAuth\n');
-  await openssl(
-    dir,
-    'x509',
-    '-req',
-    '-in',
-    'front-proxy-client.csr',
-    '-CA',
-    'front-proxy-ca.crt',
-    '-CAkey',
-    'front-proxy-ca.key',
-    '-CAcreateserial',
-    '-days',
-    '7',
-    '-extfile',
-    'front-proxy.ext',
-    '-out',
-    'front-proxy-client.crt',
-  );
+  await makeCa(dir, { name: 'front-proxy-ca', subject: '/CN=front-proxy-ca' });
+  await signCert(dir, {
+    ca: 'front-proxy-ca',
+    name: 'front-proxy-client',
+    subject: '/CN=front-proxy-client',
+    extensions: 'extendedKeyUsage=clientAuth\n',
+  });
 }
 
 /** Every request at level Metadata (who, what, which user agent), written once when it completes. */
