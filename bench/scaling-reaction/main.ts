@@ -27,6 +27,7 @@ import { startKafka } from '../../devkit/kafka.ts';
 import { startKeda } from '../../devkit/keda.ts';
 import { serviceAccountKubeconfig, startKubeApiServer } from '../../devkit/kube.ts';
 import { percentile, table } from '../../devkit/stats.ts';
+import { eventually } from '../../operator/testing/harness.ts';
 import { repoRoot, versions } from '../../shared/versions.ts';
 import { type AuditEvent, apiRequestsBy, kafkaRequestsByClient, linesSince } from '../lib/callers.ts';
 import { type Processes, sampleCpu } from '../lib/cpu.ts';
@@ -95,15 +96,6 @@ const waitFor = async (ns: string, want: number, timeoutMs: number): Promise<num
   return undefined;
 };
 
-async function until(what: () => string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`${what()} within ${timeoutMs / 1000} s`);
-    await sleep(200);
-  }
-}
-
 /** A workload scaled by `scaler`: a namespace, topic, Deployment, committed offsets and the scaler's object. */
 async function workload(scaler: Scaler, label: string, topic: string) {
   const ns = `${label}-${scaler.name}-${randomUUID().slice(0, 6)}`;
@@ -171,10 +163,10 @@ async function workload(scaler: Scaler, label: string, topic: string) {
   /** Gone for good, so a later phase measures no one's clean-up. */
   const dispose = async () => {
     await core.deleteNamespace({ name: ns });
-    await until(
-      () => `namespace ${ns} not deleted`,
-      async () => (await core.listNamespace({ fieldSelector: `metadata.name=${ns}` })).items.length === 0,
-    );
+    await eventually(async () => (await core.listNamespace({ fieldSelector: `metadata.name=${ns}` })).items.length === 0, {
+      timeoutMs: 120_000,
+      what: `namespace ${ns} deleted`,
+    });
     await admin.deleteTopics({ topics: [w.topic] }).catch(() => {});
   };
   return { ns, scaler: scaler.name, ready, produce, drain, dispose };
@@ -196,15 +188,16 @@ async function workloads(list: readonly Scaler[], label: (i: number) => string):
   return out;
 }
 
+/** Every scaler has read its workload's lag; a timeout names the namespaces still waiting. */
 async function readyAll(ws: readonly Workload[]): Promise<void> {
-  let waiting: string[] = [];
-  await until(
-    () => `lag never read for ${waiting.join(', ')}`,
+  await eventually(
     async () => {
       const ready = await Promise.all(ws.map((w) => w.ready().catch(() => false)));
-      waiting = ws.filter((_, i) => !ready[i]).map((w) => w.ns);
-      return waiting.length === 0;
+      const waiting = ws.filter((_, i) => !ready[i]).map((w) => w.ns);
+      if (waiting.length > 0) throw new Error(`lag not read yet for ${waiting.join(', ')}`);
+      return true;
     },
+    { timeoutMs: 120_000, what: 'every scaler to read its lag' },
   );
 }
 
